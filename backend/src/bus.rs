@@ -1,0 +1,133 @@
+//! The backend's MQTT client (rumqttc), the same code for the embedded and an external
+//! broker: subscribes to device topics (through `$share/<group>/` when configured),
+//! hands every publish to ingest, and publishes commands and device lists at QoS 1.
+
+use crate::Error;
+use ccu_core::protocol::TopicKind;
+use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS, SubscribeFilter};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// How to reach the broker.
+#[derive(Debug, Clone)]
+pub struct BusSettings {
+    /// Host.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// Username.
+    pub username: String,
+    /// Password.
+    pub password: String,
+    /// Client id.
+    pub client_id: String,
+    /// Shared-subscription group, if any.
+    pub shared_group: Option<String>,
+    /// Keep-alive.
+    pub keep_alive: Duration,
+    /// Largest packet either way (bytes).
+    pub max_packet_size: usize,
+}
+
+/// Something the broker told the backend.
+#[derive(Debug)]
+pub enum BusEvent {
+    /// (Re)connected and subscribed.
+    Connected,
+    /// A device publish.
+    Message {
+        /// Topic.
+        topic: String,
+        /// Payload.
+        payload: bytes::Bytes,
+    },
+}
+
+/// The publishing side; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Bus {
+    client: AsyncClient,
+}
+
+impl Bus {
+    /// Creates the client; nothing happens until [`Bus::spawn_pump`] polls it.
+    pub fn new(s: &BusSettings) -> (Bus, EventLoop) {
+        let mut opts = MqttOptions::new(&s.client_id, &s.host, s.port);
+        opts.set_credentials(&s.username, &s.password)
+            .set_keep_alive(s.keep_alive)
+            .set_clean_session(true)
+            .set_max_packet_size(s.max_packet_size + 1024, s.max_packet_size + 1024)
+            .set_inflight(1000)
+            .set_request_channel_capacity(4096);
+        let (client, eventloop) = AsyncClient::new(opts, 4096);
+        (Bus { client }, eventloop)
+    }
+
+    /// Publishes at QoS 1.
+    pub async fn publish(
+        &self,
+        topic: String,
+        payload: Vec<u8>,
+        retain: bool,
+    ) -> Result<(), Error> {
+        self.client
+            .publish(topic, QoS::AtLeastOnce, retain, payload)
+            .await
+            .map_err(|e| Error::Publish(e.to_string()))
+    }
+
+    /// Polls the connection for ever, reconnecting with back-off, and forwards events.
+    pub fn spawn_pump(
+        mut eventloop: EventLoop,
+        s: &BusSettings,
+        client: Bus,
+        tx: mpsc::Sender<BusEvent>,
+    ) -> tokio::task::JoinHandle<()> {
+        let filters: Vec<String> = TopicKind::ALL
+            .into_iter()
+            .filter(|k| k.from_device())
+            .map(|k| match &s.shared_group {
+                Some(g) => format!("$share/{g}/ccu/+/{}", k.as_str()),
+                None => format!("ccu/+/{}", k.as_str()),
+            })
+            .collect();
+        let addr = format!("{}:{}", s.host, s.port);
+        tokio::spawn(async move {
+            let mut backoff = Duration::from_millis(100);
+            loop {
+                match eventloop.poll().await {
+                    Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                        backoff = Duration::from_millis(100);
+                        let subs = filters
+                            .iter()
+                            .map(|f| SubscribeFilter::new(f.clone(), QoS::AtLeastOnce));
+                        if let Err(e) = client.client.try_subscribe_many(subs) {
+                            tracing::error!(cause = %e, "cannot subscribe to device topics");
+                        }
+                        tracing::info!(broker = %addr, "backend connected to MQTT");
+                    }
+                    Ok(Event::Incoming(Packet::SubAck(_))) => {
+                        if tx.send(BusEvent::Connected).await.is_err() {
+                            return;
+                        }
+                    }
+                    Ok(Event::Incoming(Packet::Publish(p))) => {
+                        let msg = BusEvent::Message {
+                            topic: p.topic,
+                            payload: p.payload,
+                        };
+                        if tx.send(msg).await.is_err() {
+                            return;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(broker = %addr, cause = %e, "backend MQTT connection lost; reconnecting");
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(Duration::from_secs(5));
+                    }
+                }
+            }
+        })
+    }
+}

@@ -1,0 +1,460 @@
+//! Command lifecycle: validate, store, push at once (or hold while the CCU is offline),
+//! follow to the ack, time out, expire. Relay state changes only on a positive ack or a
+//! reading, never on the request.
+
+use crate::app::Backend;
+use crate::domain::{
+    CommandKind, CommandRecord, CommandStatus, EventKind, Socket, Source, Transport,
+};
+use crate::live::LiveEvent;
+use crate::metrics::RejectReason;
+use crate::registry::OutletEntry;
+use crate::store::{NewEvent, OutletLatest};
+use crate::writer::WriteOp;
+use crate::{Error, Result, clock};
+use ccu_core::protocol::{Ack, AckStatus, Command, Topic, TopicKind};
+use std::sync::atomic::Ordering::Relaxed;
+
+/// Who asks for a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    /// A user, through the web layer: ownership is checked.
+    User(i32),
+    /// The system or the CLI: no ownership check.
+    System(Source),
+}
+
+impl Actor {
+    fn user_id(self) -> Option<i32> {
+        match self {
+            Actor::User(id) => Some(id),
+            Actor::System(_) => None,
+        }
+    }
+
+    fn source(self) -> Source {
+        match self {
+            Actor::User(_) => Source::Web,
+            Actor::System(s) => s,
+        }
+    }
+}
+
+/// A command request.
+#[derive(Debug, Clone, Copy)]
+pub struct NewCommand {
+    /// Target outlet.
+    pub outlet_id: i32,
+    /// What.
+    pub command: CommandKind,
+    /// Socket, for relay commands.
+    pub socket: Option<Socket>,
+    /// mA, for `set_threshold`.
+    pub value: Option<i64>,
+}
+
+impl Backend {
+    /// Validates, stores and (if the CCU is online over MQTT) publishes a command.
+    pub async fn send_command(&self, actor: Actor, req: NewCommand) -> Result<CommandRecord> {
+        let outlet = self.owned_outlet(actor, req.outlet_id)?;
+        let (socket, value) = validate(req)?;
+        let now = clock::now_ms();
+        let mut c = CommandRecord {
+            id: uuid::Uuid::new_v4().to_string(),
+            ccu_id: outlet.ccu_id.clone(),
+            outlet_id: outlet.id,
+            device_id: outlet.device_id.to_string(),
+            user_id: actor.user_id(),
+            command: req.command,
+            socket,
+            value,
+            status: CommandStatus::Queued,
+            detail: None,
+            created_at: now,
+            sent_at: None,
+            completed_at: None,
+            expires_at: now + self.inner.settings.commands.expiry.as_millis() as i64,
+        };
+        self.inner.store.insert_command(&c).await?;
+        self.command_event(&c, actor.source()).await?;
+        let ccu = self.inner.registry.ccu(&c.ccu_id);
+        let online = self.inner.state.ccu(&c.ccu_id).is_some_and(|s| s.online);
+        if ccu.is_some_and(|c| c.transport == Transport::Mqtt) && online {
+            self.publish_command(&mut c).await?;
+        }
+        Ok(c)
+    }
+
+    /// `relay_off` on both sockets of every outlet of `user_id`.
+    pub async fn cut_all(&self, user_id: i32) -> Result<Vec<CommandRecord>> {
+        let outlets: Vec<i32> = self
+            .inner
+            .store
+            .list_outlets(None, Some(user_id))
+            .await?
+            .into_iter()
+            .map(|o| o.id)
+            .collect();
+        let mut out = Vec::new();
+        for id in outlets {
+            out.extend(self.cut_outlet(Actor::User(user_id), id).await?);
+        }
+        Ok(out)
+    }
+
+    /// `relay_off` on both sockets of one outlet.
+    pub async fn cut_outlet(&self, actor: Actor, outlet_id: i32) -> Result<Vec<CommandRecord>> {
+        let mut out = Vec::new();
+        for socket in [Socket::A, Socket::B] {
+            out.push(
+                self.send_command(
+                    actor,
+                    NewCommand {
+                        outlet_id,
+                        command: CommandKind::RelayOff,
+                        socket: Some(socket),
+                        value: None,
+                    },
+                )
+                .await?,
+            );
+        }
+        Ok(out)
+    }
+
+    /// Recent commands of a user's outlets (or of one outlet), newest first.
+    pub async fn list_commands(
+        &self,
+        user_id: i32,
+        outlet_id: Option<i32>,
+        limit: u64,
+    ) -> Result<Vec<CommandRecord>> {
+        let ids: Vec<i32> = match outlet_id {
+            Some(id) => vec![self.owned_outlet(Actor::User(user_id), id)?.id],
+            None => self
+                .inner
+                .store
+                .list_outlets(None, Some(user_id))
+                .await?
+                .into_iter()
+                .map(|o| o.id)
+                .collect(),
+        };
+        self.inner.store.list_commands(&ids, limit).await
+    }
+
+    /// One command, if it belongs to `user_id`.
+    pub async fn get_command(&self, user_id: i32, id: &str) -> Result<CommandRecord> {
+        let c = self
+            .inner
+            .store
+            .get_command(id)
+            .await?
+            .ok_or(Error::NotFound("command"))?;
+        self.owned_outlet(Actor::User(user_id), c.outlet_id)
+            .map_err(|_| Error::NotFound("command"))?;
+        Ok(c)
+    }
+
+    pub(crate) fn owned_outlet(&self, actor: Actor, outlet_id: i32) -> Result<OutletEntry> {
+        let outlet = self
+            .inner
+            .registry
+            .outlet(outlet_id)
+            .ok_or(Error::NotFound("outlet"))?;
+        if let Actor::User(uid) = actor {
+            let owner = self.inner.registry.ccu(&outlet.ccu_id).map(|c| c.owner_id);
+            if owner != Some(uid) {
+                return Err(Error::NotFound("outlet"));
+            }
+        }
+        Ok(outlet)
+    }
+
+    /// Publishes a queued command and marks it sent.
+    pub(crate) async fn publish_command(&self, c: &mut CommandRecord) -> Result<()> {
+        let device_id = ccu_core::protocol::DeviceId::parse(&c.device_id)
+            .ok_or_else(|| Error::invalid("bad device id"))?;
+        let wire = Command {
+            id: heapless::String::try_from(c.id.as_str())
+                .map_err(|_| Error::invalid("command id too long"))?,
+            device_id,
+            command: c.command,
+            socket: c.socket,
+            value: c.value.and_then(|v| u16::try_from(v).ok()),
+        };
+        let payload = serde_json::to_vec(&wire).map_err(|e| Error::Publish(e.to_string()))?;
+        let topic = format!("ccu/{}/{}", c.ccu_id, TopicKind::Cmd.as_str());
+        debug_assert!(Topic::parse(&topic).is_some());
+        self.inner.bus.publish(topic, payload, false).await?;
+        self.inner.metrics.commands_sent.fetch_add(1, Relaxed);
+        c.status = CommandStatus::Sent;
+        c.sent_at = Some(clock::now_ms());
+        self.inner.store.update_command(c).await?;
+        self.command_event(c, Source::Server).await
+    }
+
+    /// Publishes every queued command of a CCU that came online; expires stale ones.
+    pub(crate) async fn flush_queued(&self, ccu_id: &str) -> Result<()> {
+        let queued = self
+            .inner
+            .store
+            .commands_in_status(Some(ccu_id), CommandStatus::Queued)
+            .await?;
+        let now = clock::now_ms();
+        for mut c in queued {
+            if c.expires_at <= now {
+                self.finish(
+                    &mut c,
+                    CommandStatus::Expired,
+                    Some("expired while the CCU was offline".into()),
+                    Source::Server,
+                )
+                .await?;
+            } else {
+                self.publish_command(&mut c).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies an ack from CCU `ccu_id`.
+    pub(crate) async fn on_ack(
+        &self,
+        ccu_id: &str,
+        ack: Ack,
+    ) -> std::result::Result<(), (RejectReason, String)> {
+        let found = self
+            .inner
+            .store
+            .get_command(ack.id.as_str())
+            .await
+            .map_err(|e| (RejectReason::UnknownCommand, e.to_string()))?;
+        let Some(mut c) = found else {
+            return Err((
+                RejectReason::UnknownCommand,
+                format!("no command {}", ack.id),
+            ));
+        };
+        if c.ccu_id != ccu_id {
+            return Err((
+                RejectReason::ForeignCommand,
+                format!("command {} belongs to another CCU", c.id),
+            ));
+        }
+        if c.status.is_final() && c.status != CommandStatus::TimedOut {
+            tracing::debug!(command = %c.id, "duplicate ack ignored");
+            return Ok(());
+        }
+        let status = match ack.status {
+            AckStatus::Ok => CommandStatus::Ok,
+            AckStatus::Failed => CommandStatus::Failed,
+            AckStatus::Timeout => CommandStatus::TimedOut,
+        };
+        let detail = ack.detail.map(|d| d.to_string()).or_else(|| match status {
+            CommandStatus::TimedOut => Some("no RF ACK from the outlet".into()),
+            _ => None,
+        });
+        let result = async {
+            self.finish(&mut c, status, detail, Source::Device).await?;
+            if status == CommandStatus::Ok {
+                self.apply_ok(&c).await?;
+            }
+            Ok::<_, Error>(())
+        }
+        .await;
+        result.map_err(|e| (RejectReason::UnknownCommand, e.to_string()))
+    }
+
+    /// The device confirmed `c`: update the state it changes.
+    async fn apply_ok(&self, c: &CommandRecord) -> Result<()> {
+        match (c.command, c.socket) {
+            (CommandKind::RelayOn | CommandKind::RelayOff, Some(socket)) => {
+                let on = c.command == CommandKind::RelayOn;
+                self.set_relay(c.outlet_id, socket, on, Source::Device)
+                    .await
+            }
+            (CommandKind::SetThreshold, _) => {
+                if let Some(v) = c.value {
+                    self.inner
+                        .store
+                        .set_outlet_threshold(c.outlet_id, v)
+                        .await?;
+                    self.config_changed().await?;
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Records a relay state confirmed by the device (ack or reading).
+    pub(crate) async fn set_relay(
+        &self,
+        outlet_id: i32,
+        socket: Socket,
+        on: bool,
+        source: Source,
+    ) -> Result<()> {
+        let changed = self.inner.state.with_outlet(outlet_id, |s| {
+            let slot = match socket {
+                Socket::A => &mut s.relay_a,
+                Socket::B => &mut s.relay_b,
+            };
+            let changed = *slot != Some(on);
+            *slot = Some(on);
+            changed
+        });
+        let mut latest = OutletLatest::default();
+        match socket {
+            Socket::A => latest.relay_a = Some(on),
+            Socket::B => latest.relay_b = Some(on),
+        }
+        self.inner
+            .writer
+            .send(WriteOp::Outlet(outlet_id, latest))
+            .await;
+        if !changed {
+            return Ok(());
+        }
+        let Some(outlet) = self.inner.registry.outlet(outlet_id) else {
+            return Ok(());
+        };
+        let Some(ccu) = self.inner.registry.ccu(&outlet.ccu_id) else {
+            return Ok(());
+        };
+        let state = if on { "ON" } else { "OFF" };
+        self.inner
+            .store
+            .insert_event(NewEvent {
+                user_id: Some(ccu.owner_id),
+                kind: EventKind::RelayChanged,
+                source,
+                ccu_id: Some(ccu.id.clone()),
+                device_id: Some(outlet.device_id.to_string()),
+                message: format!(
+                    "Socket {} turned {state} on {} ({})",
+                    socket.as_str().to_uppercase(),
+                    outlet.name,
+                    outlet.device_id
+                ),
+                data: Some(serde_json::json!({"outlet_id": outlet_id, "socket": socket, "on": on})),
+            })
+            .await?;
+        self.inner.live.send(LiveEvent::Relay {
+            user_id: ccu.owner_id,
+            outlet_id,
+            device_id: outlet.device_id.to_string(),
+            socket: socket.as_str().to_string(),
+            on,
+        });
+        Ok(())
+    }
+
+    /// Moves a command to a final status, with its event and live message.
+    pub(crate) async fn finish(
+        &self,
+        c: &mut CommandRecord,
+        status: CommandStatus,
+        detail: Option<String>,
+        source: Source,
+    ) -> Result<()> {
+        c.status = status;
+        c.detail = detail;
+        c.completed_at = Some(clock::now_ms());
+        self.inner.store.update_command(c).await?;
+        self.command_event(c, source).await
+    }
+
+    /// Times out sent commands without an ack and expires queued ones (timer).
+    pub(crate) async fn check_command_timeouts(&self) -> Result<()> {
+        let now = clock::now_ms();
+        let ack_timeout = self.inner.settings.commands.ack_timeout.as_millis() as i64;
+        for mut c in self
+            .inner
+            .store
+            .commands_in_status(None, CommandStatus::Sent)
+            .await?
+        {
+            if c.sent_at.is_some_and(|t| now - t >= ack_timeout) {
+                let detail = format!("no ack within {} ms", ack_timeout);
+                self.finish(
+                    &mut c,
+                    CommandStatus::TimedOut,
+                    Some(detail),
+                    Source::Server,
+                )
+                .await?;
+            }
+        }
+        for mut c in self
+            .inner
+            .store
+            .commands_in_status(None, CommandStatus::Queued)
+            .await?
+        {
+            if c.expires_at <= now {
+                self.finish(
+                    &mut c,
+                    CommandStatus::Expired,
+                    Some("the CCU did not come back in time".into()),
+                    Source::Server,
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn command_event(&self, c: &CommandRecord, source: Source) -> Result<()> {
+        let Some(ccu) = self.inner.registry.ccu(&c.ccu_id) else {
+            return Ok(());
+        };
+        let socket = c
+            .socket
+            .map(|s| format!(" socket {}", s.as_str().to_uppercase()))
+            .unwrap_or_default();
+        let value = c.value.map(|v| format!(" {v} mA")).unwrap_or_default();
+        self.inner
+            .store
+            .insert_event(NewEvent {
+                user_id: Some(ccu.owner_id),
+                kind: EventKind::Command,
+                source,
+                ccu_id: Some(c.ccu_id.clone()),
+                device_id: Some(c.device_id.clone()),
+                message: format!(
+                    "{}{socket}{value} on {}: {}{}",
+                    c.command.as_str(),
+                    c.device_id,
+                    c.status.as_str(),
+                    c.detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
+                ),
+                data: Some(serde_json::json!({"command_id": c.id, "status": c.status, "command": c.command})),
+            })
+            .await?;
+        self.inner.live.send(LiveEvent::Command {
+            user_id: ccu.owner_id,
+            command: c.clone(),
+        });
+        Ok(())
+    }
+}
+
+fn validate(req: NewCommand) -> Result<(Option<Socket>, Option<i64>)> {
+    match req.command {
+        CommandKind::RelayOn | CommandKind::RelayOff => {
+            let socket = req
+                .socket
+                .ok_or_else(|| Error::invalid("relay commands need socket \"a\" or \"b\""))?;
+            Ok((Some(socket), None))
+        }
+        CommandKind::SetThreshold => match req.value {
+            Some(v) if (1..=65534).contains(&v) => Ok((None, Some(v))),
+            _ => Err(Error::invalid(
+                "set_threshold needs a value from 1 to 65534 mA",
+            )),
+        },
+        CommandKind::ReadSensors | CommandKind::Ping => Ok((None, None)),
+    }
+}

@@ -1,0 +1,125 @@
+//! Read models of users, CCUs, outlets and history points.
+
+use serde::Serialize;
+
+/// How a CCU talks to the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    /// MQTT (commands are pushed).
+    Mqtt,
+    /// The legacy HTTP cycle (commands wait for its poll).
+    Http,
+}
+
+impl Transport {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Mqtt => "mqtt",
+            Transport::Http => "http",
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn parse(s: &str) -> Option<Transport> {
+        match s {
+            "mqtt" => Some(Transport::Mqtt),
+            "http" => Some(Transport::Http),
+            _ => None,
+        }
+    }
+}
+
+/// A user account.
+#[derive(Debug, Clone, Serialize)]
+pub struct UserRecord {
+    /// Id.
+    pub id: i32,
+    /// Login name.
+    pub username: String,
+    /// Creation time (unix ms).
+    pub created_at: i64,
+}
+
+/// A CCU with its presence and latest breaker load.
+#[derive(Debug, Clone, Serialize)]
+pub struct CcuRecord {
+    /// The CCU id (MQTT username).
+    pub id: String,
+    /// Owning user.
+    pub owner_id: i32,
+    /// Display name.
+    pub name: String,
+    /// Where it is.
+    pub location: String,
+    /// MQTT or legacy HTTP.
+    pub transport: Transport,
+    /// Breaker alert threshold (mA).
+    pub breaker_threshold_ma: i64,
+    /// Connected now.
+    pub online: bool,
+    /// Firmware version from its status.
+    pub firmware: Option<String>,
+    /// Last message (unix ms).
+    pub last_seen: Option<i64>,
+    /// Latest breaker load (mA).
+    pub breaker_ma: Option<i64>,
+    /// When that was measured (unix ms).
+    pub breaker_at: Option<i64>,
+    /// Creation time (unix ms).
+    pub created_at: i64,
+}
+
+/// An outlet with its latest state.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutletRecord {
+    /// Id.
+    pub id: i32,
+    /// Its CCU.
+    pub ccu_id: String,
+    /// The PIC id, two upper-case hex digits.
+    pub device_id: String,
+    /// Display name.
+    pub name: String,
+    /// Where it is.
+    pub location: String,
+    /// Per-socket alert threshold (mA, 0 = none).
+    pub threshold_ma: i64,
+    /// Latest socket A current (mA, 65535 = overload).
+    pub current_a: Option<i64>,
+    /// Latest socket B current.
+    pub current_b: Option<i64>,
+    /// Relay A as reported or acknowledged by the device (`None` = unknown).
+    pub relay_a: Option<bool>,
+    /// Relay B.
+    pub relay_b: Option<bool>,
+    /// Either socket in overload trip.
+    pub is_overload: bool,
+    /// Heard from within `presence.stale_after`.
+    pub online: bool,
+    /// Last reading (unix ms).
+    pub last_seen: Option<i64>,
+}
+
+/// One stored outlet reading.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReadingPoint {
+    /// When (unix ms).
+    pub ts: i64,
+    /// Socket A (mA).
+    pub current_a: i64,
+    /// Socket B (mA).
+    pub current_b: i64,
+    /// Overload trip.
+    pub is_overload: bool,
+}
+
+/// One stored breaker reading.
+#[derive(Debug, Clone, Serialize)]
+pub struct BreakerPoint {
+    /// When (unix ms).
+    pub ts: i64,
+    /// Load (mA).
+    pub current_ma: i64,
+}

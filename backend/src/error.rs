@@ -1,0 +1,33 @@
+//! The backend's error type, shared by its services.
+
+/// What a backend operation can fail with. `web` maps each variant to an HTTP status.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The thing does not exist, or belongs to another user (never say which).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A unique name or id is already taken.
+    #[error("{0}")]
+    Conflict(String),
+    /// The request is malformed or out of range.
+    #[error("{0}")]
+    Invalid(String),
+    /// Wrong credentials.
+    #[error("invalid credentials")]
+    Unauthorized,
+    /// The database failed.
+    #[error("database error: {0}")]
+    Db(#[from] sea_orm::DbErr),
+    /// Publishing to the broker failed.
+    #[error("MQTT publish failed: {0}")]
+    Publish(String),
+    /// Password hashing failed.
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+}
+
+impl Error {
+    pub(crate) fn invalid(msg: impl Into<String>) -> Error {
+        Error::Invalid(msg.into())
+    }
+}

@@ -1,0 +1,138 @@
+//! Ingest of device traffic: topic routing, payload checks, and the per-kind handlers.
+//!
+//! Bad input (unknown CCU or outlet, another CCU's outlet, wrong types, negative or absurd
+//! currents, oversize or non-UTF-8 payloads) is rejected with a log line and a per-reason
+//! counter; nothing here panics or stops the loop.
+
+mod breaker;
+mod decode;
+mod sensor;
+
+pub use decode::Rejection;
+
+use crate::app::Backend;
+use crate::bus::BusEvent;
+use crate::clock;
+use crate::metrics::{RejectReason, Transport};
+use crate::registry::CcuEntry;
+use ccu_core::protocol::{Ack, BreakerReading, SensorReading, Status, Topic, TopicKind};
+use tokio::sync::mpsc;
+
+impl Backend {
+    /// Consumes the bus until it closes: device messages go to [`Backend::ingest`]; each
+    /// (re)connection republishes device lists and queued commands.
+    pub async fn run_ingest(&self, mut rx: mpsc::Receiver<BusEvent>) {
+        while let Some(ev) = rx.recv().await {
+            match ev {
+                BusEvent::Message { topic, payload } => self.ingest(&topic, &payload).await,
+                BusEvent::Connected => {
+                    let b = self.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = b.publish_all_devices().await {
+                            tracing::warn!(cause = %e, "cannot publish device lists");
+                        }
+                    });
+                }
+            }
+        }
+    }
+
+    /// Handles one MQTT publish from a device topic.
+    pub async fn ingest(&self, topic: &str, payload: &[u8]) {
+        if let Err(r) = self.ingest_inner(topic, payload).await {
+            self.reject(topic, &r);
+        }
+    }
+
+    /// Counts and logs a rejection.
+    pub fn reject(&self, origin: &str, r: &Rejection) {
+        let n = self.inner.metrics.reject(r.reason);
+        tracing::warn!(origin, reason = r.reason.as_str(), count = n, detail = %r.detail, "rejected device message");
+    }
+
+    async fn ingest_inner(&self, topic: &str, payload: &[u8]) -> Result<(), Rejection> {
+        let t = Topic::parse(topic)
+            .filter(|t| t.kind.from_device())
+            .ok_or_else(|| {
+                Rejection::new(
+                    RejectReason::BadTopic,
+                    "not ccu/<id>/sensor|breaker|ack|status",
+                )
+            })?;
+        let ccu = self.inner.registry.ccu(t.ccu_id).ok_or_else(|| {
+            Rejection::new(
+                RejectReason::UnknownCcu,
+                format!("CCU {} is not registered", t.ccu_id),
+            )
+        })?;
+        let max = self.inner.settings.mqtt.max_payload_size;
+        if payload.len() > max {
+            return Err(Rejection::new(
+                RejectReason::Oversize,
+                format!("{} bytes, limit {max}", payload.len()),
+            ));
+        }
+        let text = std::str::from_utf8(payload)
+            .map_err(|e| Rejection::new(RejectReason::NotUtf8, e.to_string()))?;
+        let now = clock::now_ms();
+        if t.kind != TopicKind::Status {
+            self.ccu_seen(&ccu.id, now)
+                .await
+                .map_err(Rejection::internal)?;
+        }
+        match t.kind {
+            TopicKind::Sensor => {
+                let readings: Vec<SensorReading> =
+                    decode::one_or_many(text, self.inner.settings.ingest.max_batch)?;
+                self.ingest_readings(&ccu, readings, Transport::Mqtt).await
+            }
+            TopicKind::Breaker => {
+                let readings: Vec<BreakerReading> =
+                    decode::one_or_many(text, self.inner.settings.ingest.max_batch)?;
+                for r in readings {
+                    self.ingest_breaker(&ccu, r).await?;
+                }
+                Ok(())
+            }
+            TopicKind::Ack => {
+                let ack: Ack = decode::json(text)?;
+                self.on_ack(&ccu.id, ack)
+                    .await
+                    .map_err(|(reason, detail)| Rejection::new(reason, detail))
+            }
+            TopicKind::Status => {
+                let status: Status = decode::json(text)?;
+                self.on_status(
+                    &ccu.id,
+                    status.online,
+                    status.firmware.map(|f| f.to_string()),
+                )
+                .await
+                .map_err(Rejection::internal)
+            }
+            TopicKind::Cmd | TopicKind::Devices => Ok(()),
+        }
+    }
+
+    /// Ingests readings of one CCU (MQTT or the legacy HTTP shim). Each reading is checked
+    /// on its own: the valid ones are kept, the first rejection is returned.
+    pub async fn ingest_readings(
+        &self,
+        ccu: &CcuEntry,
+        readings: Vec<SensorReading>,
+        transport: Transport,
+    ) -> Result<(), Rejection> {
+        let mut first_err = None;
+        for r in readings {
+            match self.ingest_reading(ccu, r).await {
+                Ok(()) => self.inner.metrics.ingested(transport, 1),
+                Err(e) if first_err.is_none() => first_err = Some(e),
+                Err(e) => self.reject(&format!("ccu/{}/sensor", ccu.id), &e),
+            }
+        }
+        match first_err {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}

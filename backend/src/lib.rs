@@ -1,0 +1,40 @@
+//! The backend: store, ingest of device traffic, alerts, commands, presence, live events.
+//!
+//! # Layout
+//! - [`Backend`] (`app`): the application services as one handle; each concern adds
+//!   methods in its own module: `admin` (users, CCUs, outlets), `alerts`, `commands`,
+//!   `presence`, `ingest`, `auth` (the broker's CONNECT hook).
+//! - [`domain`]: plain types (ids, records, statuses).
+//! - [`store`]: sea-orm persistence; nothing else touches entities.
+//! - [`bus`]: the backend's MQTT client (rumqttc), for the embedded and external broker alike.
+//! - [`writer`]: batches history and latest-state writes into transactions.
+//! - [`registry`] / [`state`]: in-memory configuration and live device state.
+//! - [`live`]: the in-process event stream for the web layer.
+//! - [`metrics`]: counters, including rejects per reason.
+#![allow(clippy::too_many_arguments)]
+
+pub mod admin;
+pub mod alerts;
+mod app;
+pub mod auth;
+pub mod bus;
+pub mod clock;
+pub mod commands;
+pub mod credentials;
+pub mod domain;
+mod error;
+pub mod ingest;
+pub mod live;
+pub mod metrics;
+mod presence;
+pub mod registry;
+pub mod state;
+pub mod store;
+pub mod writer;
+
+pub use app::Backend;
+pub use error::Error;
+pub use store::Store;
+
+/// Result alias of this crate.
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,189 @@
+//! Counters of what the backend did and refused; `web` exports them for Prometheus.
+
+use serde::Serialize;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// Why a device message was refused. Each reason has its own counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectReason {
+    /// Payload over `ingest.max_payload_size`.
+    Oversize,
+    /// Payload is not UTF-8.
+    NotUtf8,
+    /// Payload is not JSON.
+    MalformedJson,
+    /// JSON with missing fields or wrong types.
+    InvalidPayload,
+    /// Topic is not `ccu/<id>/<kind>` for a device kind.
+    BadTopic,
+    /// The CCU in the topic is not registered.
+    UnknownCcu,
+    /// The outlet is not registered.
+    UnknownOutlet,
+    /// The outlet belongs to another CCU than the topic names.
+    ForeignOutlet,
+    /// A current below zero.
+    NegativeCurrent,
+    /// A current above the plausible maximum.
+    AbsurdCurrent,
+    /// A `ts` too far in the future.
+    BadTimestamp,
+    /// A batch longer than `ingest.max_batch`.
+    BatchTooLarge,
+    /// An ack for a command that does not exist.
+    UnknownCommand,
+    /// An ack for another CCU's command.
+    ForeignCommand,
+}
+
+impl RejectReason {
+    /// Every reason, in counter order.
+    pub const ALL: [RejectReason; 14] = [
+        RejectReason::Oversize,
+        RejectReason::NotUtf8,
+        RejectReason::MalformedJson,
+        RejectReason::InvalidPayload,
+        RejectReason::BadTopic,
+        RejectReason::UnknownCcu,
+        RejectReason::UnknownOutlet,
+        RejectReason::ForeignOutlet,
+        RejectReason::NegativeCurrent,
+        RejectReason::AbsurdCurrent,
+        RejectReason::BadTimestamp,
+        RejectReason::BatchTooLarge,
+        RejectReason::UnknownCommand,
+        RejectReason::ForeignCommand,
+    ];
+
+    /// The label used in logs and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectReason::Oversize => "oversize",
+            RejectReason::NotUtf8 => "not_utf8",
+            RejectReason::MalformedJson => "malformed_json",
+            RejectReason::InvalidPayload => "invalid_payload",
+            RejectReason::BadTopic => "bad_topic",
+            RejectReason::UnknownCcu => "unknown_ccu",
+            RejectReason::UnknownOutlet => "unknown_outlet",
+            RejectReason::ForeignOutlet => "foreign_outlet",
+            RejectReason::NegativeCurrent => "negative_current",
+            RejectReason::AbsurdCurrent => "absurd_current",
+            RejectReason::BadTimestamp => "bad_timestamp",
+            RejectReason::BatchTooLarge => "batch_too_large",
+            RejectReason::UnknownCommand => "unknown_command",
+            RejectReason::ForeignCommand => "foreign_command",
+        }
+    }
+
+    fn index(self) -> usize {
+        RejectReason::ALL
+            .iter()
+            .position(|r| *r == self)
+            .unwrap_or(0)
+    }
+}
+
+/// Where a reading came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    /// MQTT.
+    Mqtt,
+    /// The legacy HTTP shim.
+    Http,
+}
+
+/// Process-wide counters.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    rejects: [AtomicU64; RejectReason::ALL.len()],
+    ingested_mqtt: AtomicU64,
+    ingested_http: AtomicU64,
+    /// Readings written to history.
+    pub history_rows: AtomicU64,
+    /// Write transactions.
+    pub history_batches: AtomicU64,
+    /// Write transactions that failed (and were retried).
+    pub history_errors: AtomicU64,
+    /// Commands published to a CCU.
+    pub commands_sent: AtomicU64,
+    /// Alerts raised.
+    pub alerts_raised: AtomicU64,
+    /// Failed MQTT logins.
+    pub auth_failures: AtomicU64,
+    /// Successful MQTT logins.
+    pub auth_successes: AtomicU64,
+}
+
+/// A copy of the counters.
+#[derive(Debug, Clone, Serialize)]
+pub struct MetricsSnapshot {
+    /// Rejects by reason.
+    pub rejects: Vec<(RejectReason, u64)>,
+    /// Accepted readings over MQTT.
+    pub ingested_mqtt: u64,
+    /// Accepted readings over HTTP.
+    pub ingested_http: u64,
+    /// History rows written.
+    pub history_rows: u64,
+    /// Write transactions.
+    pub history_batches: u64,
+    /// Failed write transactions.
+    pub history_errors: u64,
+    /// Commands published.
+    pub commands_sent: u64,
+    /// Alerts raised.
+    pub alerts_raised: u64,
+    /// Failed MQTT logins.
+    pub auth_failures: u64,
+    /// Successful MQTT logins.
+    pub auth_successes: u64,
+}
+
+impl Metrics {
+    /// Counts a reject and returns the new count for that reason.
+    pub fn reject(&self, reason: RejectReason) -> u64 {
+        self.rejects[reason.index()].fetch_add(1, Relaxed) + 1
+    }
+
+    /// The count of one reason.
+    pub fn rejects(&self, reason: RejectReason) -> u64 {
+        self.rejects[reason.index()].load(Relaxed)
+    }
+
+    /// Counts accepted readings.
+    pub fn ingested(&self, transport: Transport, n: u64) {
+        match transport {
+            Transport::Mqtt => self.ingested_mqtt.fetch_add(n, Relaxed),
+            Transport::Http => self.ingested_http.fetch_add(n, Relaxed),
+        };
+    }
+
+    /// Accepted readings so far.
+    pub fn ingested_total(&self, transport: Transport) -> u64 {
+        match transport {
+            Transport::Mqtt => self.ingested_mqtt.load(Relaxed),
+            Transport::Http => self.ingested_http.load(Relaxed),
+        }
+    }
+
+    /// A copy of every counter.
+    pub fn snapshot(&self) -> MetricsSnapshot {
+        MetricsSnapshot {
+            rejects: RejectReason::ALL
+                .iter()
+                .map(|r| (*r, self.rejects(*r)))
+                .collect(),
+            ingested_mqtt: self.ingested_mqtt.load(Relaxed),
+            ingested_http: self.ingested_http.load(Relaxed),
+            history_rows: self.history_rows.load(Relaxed),
+            history_batches: self.history_batches.load(Relaxed),
+            history_errors: self.history_errors.load(Relaxed),
+            commands_sent: self.commands_sent.load(Relaxed),
+            alerts_raised: self.alerts_raised.load(Relaxed),
+            auth_failures: self.auth_failures.load(Relaxed),
+            auth_successes: self.auth_successes.load(Relaxed),
+        }
+    }
+}

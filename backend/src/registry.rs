@@ -1,0 +1,206 @@
+//! In-memory copy of the configuration ingest needs on every message: CCUs and outlets.
+//!
+//! Loaded from the store at start, reloaded after every change made through the backend,
+//! and when another process (the CLI) changed the store (see `Backend::refresh`).
+
+use crate::domain::{CcuRecord, DeviceId, OutletRecord, Transport};
+use crate::{Result, Store};
+use ccu_core::protocol::{DeviceEntry, DeviceList};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::RwLock;
+
+/// What ingest needs of a CCU.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CcuEntry {
+    /// Id.
+    pub id: String,
+    /// Owner.
+    pub owner_id: i32,
+    /// Display name.
+    pub name: String,
+    /// MQTT or HTTP.
+    pub transport: Transport,
+    /// Breaker threshold (mA).
+    pub breaker_threshold_ma: i64,
+}
+
+/// What ingest needs of an outlet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutletEntry {
+    /// Id.
+    pub id: i32,
+    /// CCU.
+    pub ccu_id: String,
+    /// Device id.
+    pub device_id: DeviceId,
+    /// Display name.
+    pub name: String,
+    /// Alert threshold (mA).
+    pub threshold_ma: i64,
+}
+
+/// Result of looking up an outlet named in a CCU's message.
+#[derive(Debug, Clone)]
+pub enum OutletLookup {
+    /// The outlet belongs to that CCU.
+    Found(OutletEntry),
+    /// The device id is registered, but under another CCU.
+    Foreign,
+    /// Not registered at all.
+    Unknown,
+}
+
+#[derive(Debug, Default)]
+struct Maps {
+    ccus: HashMap<String, CcuEntry>,
+    outlets: HashMap<i32, OutletEntry>,
+    by_key: HashMap<(String, u8), i32>,
+    by_device: HashMap<u8, Vec<i32>>,
+}
+
+/// The cache. Reads take a short read lock and clone what they return.
+#[derive(Debug, Default)]
+pub struct Registry {
+    maps: RwLock<Maps>,
+}
+
+impl Registry {
+    /// Reloads from the store; returns the CCUs whose device list changed (or appeared).
+    pub async fn reload(&self, store: &Store) -> Result<Vec<String>> {
+        let ccus = store.list_ccus(None).await?;
+        let outlets = store.list_outlets(None, None).await?;
+        let maps = build(ccus, outlets);
+        let mut guard = self.maps.write().unwrap_or_else(|e| e.into_inner());
+        let before = device_lists(&guard);
+        let after = device_lists(&maps);
+        *guard = maps;
+        let changed = after
+            .iter()
+            .filter(|(id, list)| before.get(*id) != Some(list))
+            .map(|(id, _)| id.clone())
+            .collect();
+        Ok(changed)
+    }
+
+    /// A CCU by id.
+    pub fn ccu(&self, id: &str) -> Option<CcuEntry> {
+        self.read().ccus.get(id).cloned()
+    }
+
+    /// Every CCU.
+    pub fn ccus(&self) -> Vec<CcuEntry> {
+        self.read().ccus.values().cloned().collect()
+    }
+
+    /// An outlet by id.
+    pub fn outlet(&self, id: i32) -> Option<OutletEntry> {
+        self.read().outlets.get(&id).cloned()
+    }
+
+    /// Every outlet.
+    pub fn outlets(&self) -> Vec<OutletEntry> {
+        self.read().outlets.values().cloned().collect()
+    }
+
+    /// The outlet `device_id` of CCU `ccu_id`, or why not.
+    pub fn lookup(&self, ccu_id: &str, device_id: DeviceId) -> OutletLookup {
+        let maps = self.read();
+        if let Some(id) = maps.by_key.get(&(ccu_id.to_string(), device_id.0)) {
+            if let Some(o) = maps.outlets.get(id) {
+                return OutletLookup::Found(o.clone());
+            }
+        }
+        if maps.by_device.contains_key(&device_id.0) {
+            OutletLookup::Foreign
+        } else {
+            OutletLookup::Unknown
+        }
+    }
+
+    /// Outlets of one CCU, by device id.
+    pub fn outlets_of(&self, ccu_id: &str) -> Vec<OutletEntry> {
+        let mut v: Vec<_> = self
+            .read()
+            .outlets
+            .values()
+            .filter(|o| o.ccu_id == ccu_id)
+            .cloned()
+            .collect();
+        v.sort_by_key(|o| o.device_id);
+        v
+    }
+
+    /// The `ccu/<id>/devices` payload of one CCU.
+    pub fn device_list(&self, ccu_id: &str) -> DeviceList {
+        device_lists(&self.read())
+            .remove(ccu_id)
+            .unwrap_or_default()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Maps> {
+        self.maps.read().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn build(ccus: Vec<CcuRecord>, outlets: Vec<OutletRecord>) -> Maps {
+    let mut maps = Maps::default();
+    for c in ccus {
+        maps.ccus.insert(
+            c.id.clone(),
+            CcuEntry {
+                id: c.id,
+                owner_id: c.owner_id,
+                name: c.name,
+                transport: c.transport,
+                breaker_threshold_ma: c.breaker_threshold_ma,
+            },
+        );
+    }
+    for o in outlets {
+        let Some(device_id) = DeviceId::parse(&o.device_id) else {
+            tracing::warn!(outlet = o.id, device_id = %o.device_id, "stored outlet has an invalid device id");
+            continue;
+        };
+        maps.by_key.insert((o.ccu_id.clone(), device_id.0), o.id);
+        maps.by_device.entry(device_id.0).or_default().push(o.id);
+        maps.outlets.insert(
+            o.id,
+            OutletEntry {
+                id: o.id,
+                ccu_id: o.ccu_id,
+                device_id,
+                name: o.name,
+                threshold_ma: o.threshold_ma,
+            },
+        );
+    }
+    maps
+}
+
+fn device_lists(maps: &Maps) -> BTreeMap<String, DeviceList> {
+    let mut lists: BTreeMap<String, Vec<DeviceEntry>> = maps
+        .ccus
+        .keys()
+        .map(|id| (id.clone(), Vec::new()))
+        .collect();
+    for o in maps.outlets.values() {
+        if let Some(list) = lists.get_mut(&o.ccu_id) {
+            list.push(DeviceEntry {
+                device_id: o.device_id,
+                threshold_ma: u16::try_from(o.threshold_ma.max(0)).unwrap_or(u16::MAX),
+            });
+        }
+    }
+    lists
+        .into_iter()
+        .map(|(id, mut v)| {
+            v.sort_by_key(|d| d.device_id);
+            let mut list = DeviceList::default();
+            for d in v {
+                // Bounded by MAX_OUTLETS_PER_CCU, which adding an outlet enforces.
+                let _ = list.devices.push(d);
+            }
+            (id, list)
+        })
+        .collect()
+}

@@ -1,0 +1,146 @@
+//! Live state of every outlet and CCU: the newest reading, relays, presence, last seen.
+//!
+//! Always current (updated before the store is), read by the web layer; the store follows
+//! within one write batch.
+
+use crate::domain::{CcuRecord, OutletRecord};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Newest known state of an outlet.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OutletState {
+    /// Socket A (mA).
+    pub current_a: Option<i64>,
+    /// Socket B (mA).
+    pub current_b: Option<i64>,
+    /// Relay A as confirmed by the device.
+    pub relay_a: Option<bool>,
+    /// Relay B as confirmed by the device.
+    pub relay_b: Option<bool>,
+    /// Overload trip.
+    pub is_overload: bool,
+    /// Last reading (unix ms, the reading's own time).
+    pub last_seen: Option<i64>,
+    /// Heard from within `presence.stale_after`.
+    pub online: bool,
+    /// Time of the last reading written to history.
+    pub last_history_ts: Option<i64>,
+}
+
+/// Newest known state of a CCU.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CcuState {
+    /// Connected.
+    pub online: bool,
+    /// Firmware from its status.
+    pub firmware: Option<String>,
+    /// Last message (unix ms).
+    pub last_seen: Option<i64>,
+    /// Breaker load (mA).
+    pub breaker_ma: Option<i64>,
+    /// When it was measured.
+    pub breaker_at: Option<i64>,
+    /// Time of the last breaker reading written to history.
+    pub last_history_ts: Option<i64>,
+}
+
+/// Both tables behind short-lived locks (never held across an await).
+#[derive(Debug, Default)]
+pub struct StateTable {
+    outlets: Mutex<HashMap<i32, OutletState>>,
+    ccus: Mutex<HashMap<String, CcuState>>,
+}
+
+impl StateTable {
+    /// Seeds from stored records (start-up).
+    pub fn seed(&self, ccus: &[CcuRecord], outlets: &[OutletRecord]) {
+        let mut c = self.ccus.lock().unwrap_or_else(|e| e.into_inner());
+        for r in ccus {
+            c.entry(r.id.clone()).or_insert(CcuState {
+                online: r.online,
+                firmware: r.firmware.clone(),
+                last_seen: r.last_seen,
+                breaker_ma: r.breaker_ma,
+                breaker_at: r.breaker_at,
+                last_history_ts: None,
+            });
+        }
+        drop(c);
+        let mut o = self.outlets.lock().unwrap_or_else(|e| e.into_inner());
+        for r in outlets {
+            o.entry(r.id).or_insert(OutletState {
+                current_a: r.current_a,
+                current_b: r.current_b,
+                relay_a: r.relay_a,
+                relay_b: r.relay_b,
+                is_overload: r.is_overload,
+                last_seen: r.last_seen,
+                online: r.online,
+                last_history_ts: None,
+            });
+        }
+    }
+
+    /// Runs `f` on an outlet's state (created empty if new).
+    pub fn with_outlet<T>(&self, id: i32, f: impl FnOnce(&mut OutletState) -> T) -> T {
+        let mut o = self.outlets.lock().unwrap_or_else(|e| e.into_inner());
+        f(o.entry(id).or_default())
+    }
+
+    /// Runs `f` on a CCU's state (created empty if new).
+    pub fn with_ccu<T>(&self, id: &str, f: impl FnOnce(&mut CcuState) -> T) -> T {
+        let mut c = self.ccus.lock().unwrap_or_else(|e| e.into_inner());
+        f(c.entry(id.to_string()).or_default())
+    }
+
+    /// A copy of an outlet's state.
+    pub fn outlet(&self, id: i32) -> Option<OutletState> {
+        self.outlets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+            .cloned()
+    }
+
+    /// A copy of a CCU's state.
+    pub fn ccu(&self, id: &str) -> Option<CcuState> {
+        self.ccus
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .cloned()
+    }
+
+    /// Every outlet's state.
+    pub fn outlets(&self) -> Vec<(i32, OutletState)> {
+        self.outlets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(k, v)| (*k, v.clone()))
+            .collect()
+    }
+
+    /// Every CCU's state.
+    pub fn ccus(&self) -> Vec<(String, CcuState)> {
+        self.ccus
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// Forgets removed devices.
+    pub fn retain(&self, ccus: &[String], outlets: &[i32]) {
+        self.ccus
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|k, _| ccus.contains(k));
+        self.outlets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|k, _| outlets.contains(k));
+    }
+}

@@ -1,0 +1,192 @@
+//! One write transaction for a batch of readings and the latest state they imply.
+
+use super::Store;
+use super::entity::{breaker_reading, ccu, outlet, sensor_reading};
+use crate::Error;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use std::collections::HashMap;
+
+/// Rows per INSERT statement (SQLite allows 32766 bound values; 8 columns a row).
+const ROWS_PER_INSERT: usize = 1000;
+
+/// A history row of an outlet.
+#[derive(Debug, Clone)]
+pub struct SensorRow {
+    /// Outlet.
+    pub outlet_id: i32,
+    /// When (unix ms).
+    pub ts: i64,
+    /// Socket A (mA).
+    pub current_a: i64,
+    /// Socket B (mA).
+    pub current_b: i64,
+    /// Relay A as reported.
+    pub relay_a: Option<bool>,
+    /// Relay B as reported.
+    pub relay_b: Option<bool>,
+    /// Overload trip.
+    pub is_overload: bool,
+}
+
+/// A history row of a breaker.
+#[derive(Debug, Clone)]
+pub struct BreakerRow {
+    /// CCU.
+    pub ccu_id: String,
+    /// When (unix ms).
+    pub ts: i64,
+    /// Load (mA).
+    pub current_ma: i64,
+    /// The CCU's threshold at that time.
+    pub threshold_ma: i64,
+}
+
+/// The newest state of an outlet; `None` fields keep the stored value.
+#[derive(Debug, Clone, Default)]
+pub struct OutletLatest {
+    /// Socket A (mA).
+    pub current_a: Option<i64>,
+    /// Socket B (mA).
+    pub current_b: Option<i64>,
+    /// Relay A.
+    pub relay_a: Option<bool>,
+    /// Relay B.
+    pub relay_b: Option<bool>,
+    /// Overload trip.
+    pub is_overload: Option<bool>,
+    /// When it was measured (unix ms); also marks the outlet online.
+    pub last_seen: Option<i64>,
+}
+
+impl OutletLatest {
+    /// Folds a newer update into this one.
+    pub fn merge(&mut self, newer: OutletLatest) {
+        self.current_a = newer.current_a.or(self.current_a);
+        self.current_b = newer.current_b.or(self.current_b);
+        self.relay_a = newer.relay_a.or(self.relay_a);
+        self.relay_b = newer.relay_b.or(self.relay_b);
+        self.is_overload = newer.is_overload.or(self.is_overload);
+        self.last_seen = newer.last_seen.or(self.last_seen);
+    }
+}
+
+/// The newest state of a CCU.
+#[derive(Debug, Clone, Default)]
+pub struct CcuLatest {
+    /// Breaker load and when it was measured.
+    pub breaker: Option<(i64, i64)>,
+    /// Last message (unix ms).
+    pub last_seen: i64,
+}
+
+/// Everything one transaction writes. Latest-state entries are coalesced per device.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// History rows.
+    pub sensor: Vec<SensorRow>,
+    /// History rows.
+    pub breaker: Vec<BreakerRow>,
+    /// Latest outlet state by outlet id.
+    pub outlets: HashMap<i32, OutletLatest>,
+    /// Latest CCU state by CCU id.
+    pub ccus: HashMap<String, CcuLatest>,
+}
+
+impl Batch {
+    /// Number of history rows.
+    pub fn n_rows(&self) -> usize {
+        self.sensor.len() + self.breaker.len()
+    }
+
+    /// True when there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.sensor.is_empty()
+            && self.breaker.is_empty()
+            && self.outlets.is_empty()
+            && self.ccus.is_empty()
+    }
+}
+
+impl Store {
+    /// Writes a batch in one transaction.
+    pub async fn write_batch(&self, b: &Batch) -> Result<(), Error> {
+        let txn = self.db().begin().await?;
+        for chunk in b.sensor.chunks(ROWS_PER_INSERT) {
+            let models = chunk.iter().map(|r| sensor_reading::ActiveModel {
+                outlet_id: Set(r.outlet_id),
+                ts: Set(r.ts),
+                current_a: Set(r.current_a),
+                current_b: Set(r.current_b),
+                relay_a: Set(r.relay_a),
+                relay_b: Set(r.relay_b),
+                is_overload: Set(r.is_overload),
+                ..Default::default()
+            });
+            sensor_reading::Entity::insert_many(models)
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        for chunk in b.breaker.chunks(ROWS_PER_INSERT) {
+            let models = chunk.iter().map(|r| breaker_reading::ActiveModel {
+                ccu_id: Set(r.ccu_id.clone()),
+                ts: Set(r.ts),
+                current_ma: Set(r.current_ma),
+                threshold_ma: Set(r.threshold_ma),
+                ..Default::default()
+            });
+            breaker_reading::Entity::insert_many(models)
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        for (id, l) in &b.outlets {
+            let mut q = outlet::Entity::update_many();
+            let mut any = false;
+            let cols = [
+                (
+                    outlet::Column::CurrentA,
+                    l.current_a.map(sea_orm::Value::from),
+                ),
+                (
+                    outlet::Column::CurrentB,
+                    l.current_b.map(sea_orm::Value::from),
+                ),
+                (outlet::Column::RelayA, l.relay_a.map(sea_orm::Value::from)),
+                (outlet::Column::RelayB, l.relay_b.map(sea_orm::Value::from)),
+                (
+                    outlet::Column::IsOverload,
+                    l.is_overload.map(sea_orm::Value::from),
+                ),
+                (
+                    outlet::Column::LastSeen,
+                    l.last_seen.map(sea_orm::Value::from),
+                ),
+                (
+                    outlet::Column::Online,
+                    l.last_seen.map(|_| sea_orm::Value::from(true)),
+                ),
+            ];
+            for (col, v) in cols {
+                if let Some(v) = v {
+                    q = q.col_expr(col, Expr::value(v));
+                    any = true;
+                }
+            }
+            if any {
+                q.filter(outlet::Column::Id.eq(*id)).exec(&txn).await?;
+            }
+        }
+        for (id, l) in &b.ccus {
+            let mut q = ccu::Entity::update_many()
+                .col_expr(ccu::Column::LastSeen, Expr::value(l.last_seen));
+            if let Some((ma, at)) = l.breaker {
+                q = q
+                    .col_expr(ccu::Column::BreakerMa, Expr::value(ma))
+                    .col_expr(ccu::Column::BreakerAt, Expr::value(at));
+            }
+            q.filter(ccu::Column::Id.eq(id.as_str())).exec(&txn).await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+}

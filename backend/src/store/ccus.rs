@@ -1,0 +1,217 @@
+//! CCUs.
+
+use super::Store;
+use super::entity::{ccu, outlet};
+use crate::domain::{CcuRecord, Transport};
+use crate::{Error, clock};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+
+/// What the broker's authentication needs of a CCU.
+#[derive(Debug, Clone)]
+pub struct CcuAuth {
+    /// The CCU id.
+    pub id: String,
+    /// argon2 PHC string of its secret.
+    pub secret_hash: String,
+}
+
+impl Store {
+    /// Registers a CCU.
+    pub async fn insert_ccu(
+        &self,
+        id: &str,
+        owner_id: i32,
+        name: &str,
+        transport: Transport,
+        secret_hash: &str,
+        breaker_threshold_ma: i64,
+    ) -> Result<CcuRecord, Error> {
+        let now = clock::now_ms();
+        let m = ccu::ActiveModel {
+            id: Set(id.to_string()),
+            owner_id: Set(owner_id),
+            name: Set(name.to_string()),
+            location: Set(String::new()),
+            secret_hash: Set(secret_hash.to_string()),
+            transport: Set(transport.as_str().to_string()),
+            breaker_threshold_ma: Set(breaker_threshold_ma),
+            online: Set(false),
+            firmware: Set(None),
+            last_seen: Set(None),
+            breaker_ma: Set(None),
+            breaker_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(self.db())
+        .await
+        .map_err(|e| super::on_conflict(e, format!("CCU {id} already exists")))?;
+        Ok(to_record(m))
+    }
+
+    /// A CCU by id.
+    pub async fn get_ccu(&self, id: &str) -> Result<Option<CcuRecord>, Error> {
+        Ok(ccu::Entity::find_by_id(id.to_string())
+            .one(self.db())
+            .await?
+            .map(to_record))
+    }
+
+    /// A CCU's credentials.
+    pub async fn ccu_auth(&self, id: &str) -> Result<Option<CcuAuth>, Error> {
+        Ok(ccu::Entity::find_by_id(id.to_string())
+            .one(self.db())
+            .await?
+            .map(|m| CcuAuth {
+                id: m.id,
+                secret_hash: m.secret_hash,
+            }))
+    }
+
+    /// CCUs of one owner, or all of them.
+    pub async fn list_ccus(&self, owner: Option<i32>) -> Result<Vec<CcuRecord>, Error> {
+        let mut q = ccu::Entity::find().order_by_asc(ccu::Column::Id);
+        if let Some(owner) = owner {
+            q = q.filter(ccu::Column::OwnerId.eq(owner));
+        }
+        Ok(q.all(self.db()).await?.into_iter().map(to_record).collect())
+    }
+
+    /// Replaces a CCU's secret hash.
+    pub async fn set_ccu_secret(&self, id: &str, secret_hash: &str) -> Result<(), Error> {
+        self.update_ccu(id, |m| m.secret_hash = Set(secret_hash.to_string()))
+            .await
+    }
+
+    /// Renames a CCU and sets its location.
+    pub async fn rename_ccu(
+        &self,
+        id: &str,
+        name: &str,
+        location: Option<&str>,
+    ) -> Result<(), Error> {
+        let name = name.to_string();
+        let location = location.map(str::to_string);
+        self.update_ccu(id, move |m| {
+            m.name = Set(name);
+            if let Some(l) = location {
+                m.location = Set(l);
+            }
+        })
+        .await
+    }
+
+    /// Sets a CCU's breaker threshold.
+    pub async fn set_breaker_threshold(&self, id: &str, ma: i64) -> Result<(), Error> {
+        self.update_ccu(id, |m| m.breaker_threshold_ma = Set(ma))
+            .await
+    }
+
+    /// Sets a CCU's transport.
+    pub async fn set_ccu_transport(&self, id: &str, transport: Transport) -> Result<(), Error> {
+        self.update_ccu(id, |m| m.transport = Set(transport.as_str().to_string()))
+            .await
+    }
+
+    async fn update_ccu(
+        &self,
+        id: &str,
+        f: impl FnOnce(&mut ccu::ActiveModel),
+    ) -> Result<(), Error> {
+        let mut m = ccu::ActiveModel {
+            id: sea_orm::Unchanged(id.to_string()),
+            updated_at: Set(clock::now_ms()),
+            ..Default::default()
+        };
+        f(&mut m);
+        match m.update(self.db()).await {
+            Ok(_) => Ok(()),
+            Err(sea_orm::DbErr::RecordNotUpdated) => Err(Error::NotFound("CCU")),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Records presence (does not bump `updated_at`: presence is not configuration).
+    pub async fn set_ccu_presence(
+        &self,
+        id: &str,
+        online: bool,
+        firmware: Option<&str>,
+        last_seen: i64,
+    ) -> Result<(), Error> {
+        let mut q = ccu::Entity::update_many()
+            .col_expr(ccu::Column::Online, Expr::value(online))
+            .col_expr(ccu::Column::LastSeen, Expr::value(last_seen));
+        if let Some(fw) = firmware {
+            q = q.col_expr(ccu::Column::Firmware, Expr::value(fw.to_string()));
+        }
+        q.filter(ccu::Column::Id.eq(id)).exec(self.db()).await?;
+        Ok(())
+    }
+
+    /// Marks every CCU offline (start-up of the embedded broker: nobody is connected yet).
+    pub async fn set_all_ccus_offline(&self) -> Result<(), Error> {
+        ccu::Entity::update_many()
+            .col_expr(ccu::Column::Online, Expr::value(false))
+            .exec(self.db())
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes a CCU with its outlets, readings and commands.
+    pub async fn delete_ccu(&self, id: &str) -> Result<(), Error> {
+        let r = ccu::Entity::delete_by_id(id.to_string())
+            .exec(self.db())
+            .await?;
+        if r.rows_affected == 0 {
+            return Err(Error::NotFound("CCU"));
+        }
+        Ok(())
+    }
+
+    /// A value that changes whenever CCUs or outlets are added, changed or removed; lets a
+    /// running server notice what another process (the CLI) did.
+    pub async fn config_fingerprint(&self) -> Result<(u64, i64, u64, i64), Error> {
+        let n_ccus = ccu::Entity::find().count(self.db()).await?;
+        let n_outlets = outlet::Entity::find().count(self.db()).await?;
+        let ccu_max: Option<Option<i64>> = ccu::Entity::find()
+            .select_only()
+            .column_as(ccu::Column::UpdatedAt.max(), "m")
+            .into_tuple()
+            .one(self.db())
+            .await?;
+        let outlet_max: Option<Option<i64>> = outlet::Entity::find()
+            .select_only()
+            .column_as(outlet::Column::UpdatedAt.max(), "m")
+            .into_tuple()
+            .one(self.db())
+            .await?;
+        Ok((
+            n_ccus,
+            ccu_max.flatten().unwrap_or(0),
+            n_outlets,
+            outlet_max.flatten().unwrap_or(0),
+        ))
+    }
+}
+
+pub(crate) fn to_record(m: ccu::Model) -> CcuRecord {
+    CcuRecord {
+        transport: Transport::parse(&m.transport).unwrap_or(Transport::Mqtt),
+        id: m.id,
+        owner_id: m.owner_id,
+        name: m.name,
+        location: m.location,
+        breaker_threshold_ma: m.breaker_threshold_ma,
+        online: m.online,
+        firmware: m.firmware,
+        last_seen: m.last_seen,
+        breaker_ma: m.breaker_ma,
+        breaker_at: m.breaker_at,
+        created_at: m.created_at,
+    }
+}

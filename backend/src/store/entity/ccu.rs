@@ -1,0 +1,28 @@
+//! The `ccus` table.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "ccus")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub owner_id: i32,
+    pub name: String,
+    pub location: String,
+    pub secret_hash: String,
+    pub transport: String,
+    pub breaker_threshold_ma: i64,
+    pub online: bool,
+    pub firmware: Option<String>,
+    pub last_seen: Option<i64>,
+    pub breaker_ma: Option<i64>,
+    pub breaker_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

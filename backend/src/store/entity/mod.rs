@@ -1,0 +1,10 @@
+//! sea-orm entities, one file per table. Only `store` uses them.
+
+pub mod alert;
+pub mod breaker_reading;
+pub mod ccu;
+pub mod command;
+pub mod event;
+pub mod outlet;
+pub mod sensor_reading;
+pub mod user;

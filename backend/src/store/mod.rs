@@ -1,0 +1,107 @@
+//! Persistence: the only module that knows sea-orm entities.
+//!
+//! One file per aggregate adds methods to [`Store`]; [`batch`] writes readings and latest
+//! state in one transaction per batch.
+
+mod alerts;
+pub mod batch;
+mod ccus;
+mod commands;
+pub mod entity;
+mod events;
+mod history;
+mod outlets;
+mod users;
+
+pub use alerts::NewAlert;
+pub use batch::{Batch, BreakerRow, OutletLatest, SensorRow};
+pub use ccus::CcuAuth;
+pub use events::{EventFilter, NewEvent};
+
+use crate::Error;
+use migration::MigratorTrait;
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
+use std::time::Duration;
+
+/// A connection pool to SQLite or PostgreSQL.
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+impl Store {
+    /// Connects (creating the SQLite file and its folder if needed) without migrating.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Store, Error> {
+        if let Some(path) = sqlite_path(url) {
+            if let Some(dir) = std::path::Path::new(&path).parent() {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        Error::Db(sea_orm::DbErr::Custom(format!(
+                            "cannot create {}: {e}",
+                            dir.display()
+                        )))
+                    })?;
+                }
+            }
+        }
+        let mut opt = ConnectOptions::new(url.to_string());
+        opt.max_connections(max_connections)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .sqlx_logging(false)
+            .map_sqlx_sqlite_opts(|o| {
+                use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true)
+            });
+        let db = Database::connect(opt).await?;
+        Ok(Store { db })
+    }
+
+    /// Connects and applies every pending migration.
+    pub async fn open(url: &str, max_connections: u32) -> Result<Store, Error> {
+        let store = Store::connect(url, max_connections).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies pending migrations (idempotent).
+    pub async fn migrate(&self) -> Result<(), Error> {
+        migration::Migrator::up(&self.db, None).await?;
+        Ok(())
+    }
+
+    /// The pool.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// SQLite or PostgreSQL.
+    pub fn backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+}
+
+/// The file path of a `sqlite://path?…` URL, `None` for memory or other databases.
+fn sqlite_path(url: &str) -> Option<String> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next()?;
+    if path.is_empty() || path.starts_with(":memory:") {
+        return None;
+    }
+    Some(path.to_string())
+}
+
+/// Maps a unique-constraint violation to [`Error::Conflict`].
+pub(crate) fn on_conflict(e: sea_orm::DbErr, what: impl Into<String>) -> Error {
+    let text = e.to_string().to_lowercase();
+    if text.contains("unique") || text.contains("duplicate") {
+        Error::Conflict(what.into())
+    } else {
+        Error::Db(e)
+    }
+}

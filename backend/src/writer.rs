@@ -1,0 +1,141 @@
+//! The history writer: one task that groups readings and latest-state updates into
+//! transactions of up to `history.batch_size` rows or `history.flush_interval`.
+//!
+//! Ingest never waits on a database round trip per reading; it waits only when the writer
+//! is a whole channel behind (back-pressure instead of loss).
+
+use crate::metrics::Metrics;
+use crate::store::batch::CcuLatest;
+use crate::store::{Batch, BreakerRow, OutletLatest, SensorRow, Store};
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+/// Queue length between ingest and the writer.
+const CHANNEL: usize = 65_536;
+/// Attempts per batch before it is given up (and logged with its size).
+const MAX_ATTEMPTS: u32 = 20;
+
+/// One thing to write.
+#[derive(Debug)]
+pub enum WriteOp {
+    /// A history row.
+    Sensor(SensorRow),
+    /// A history row.
+    Breaker(BreakerRow),
+    /// Newest outlet state.
+    Outlet(i32, OutletLatest),
+    /// Newest CCU state.
+    Ccu(String, CcuLatest),
+    /// Answer once everything sent before is committed.
+    Flush(oneshot::Sender<()>),
+}
+
+/// The sending side.
+#[derive(Debug, Clone)]
+pub struct Writer {
+    tx: mpsc::Sender<WriteOp>,
+}
+
+impl Writer {
+    /// Starts the writer task.
+    pub fn spawn(
+        store: Store,
+        batch_size: usize,
+        flush_interval: Duration,
+        metrics: Arc<Metrics>,
+    ) -> (Writer, tokio::task::JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel(CHANNEL);
+        let task = tokio::spawn(run(rx, store, batch_size, flush_interval, metrics));
+        (Writer { tx }, task)
+    }
+
+    /// Queues an operation (waits only when the queue is full).
+    pub async fn send(&self, op: WriteOp) {
+        if self.tx.send(op).await.is_err() {
+            tracing::error!("history writer stopped; update lost");
+        }
+    }
+
+    /// Waits until everything queued before is committed.
+    pub async fn flush(&self) {
+        let (tx, rx) = oneshot::channel();
+        self.send(WriteOp::Flush(tx)).await;
+        let _ = rx.await;
+    }
+}
+
+async fn run(
+    mut rx: mpsc::Receiver<WriteOp>,
+    store: Store,
+    batch_size: usize,
+    flush_interval: Duration,
+    metrics: Arc<Metrics>,
+) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = Batch::default();
+        let mut waiters = Vec::new();
+        let mut flush_now = add(&mut batch, &mut waiters, first);
+        let deadline = Instant::now() + flush_interval;
+        while !flush_now && batch.n_rows() < batch_size {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(op)) => flush_now = add(&mut batch, &mut waiters, op),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        write(&store, &batch, &metrics).await;
+        for w in waiters {
+            let _ = w.send(());
+        }
+    }
+}
+
+fn add(batch: &mut Batch, waiters: &mut Vec<oneshot::Sender<()>>, op: WriteOp) -> bool {
+    match op {
+        WriteOp::Sensor(r) => batch.sensor.push(r),
+        WriteOp::Breaker(r) => batch.breaker.push(r),
+        WriteOp::Outlet(id, l) => batch.outlets.entry(id).or_default().merge(l),
+        WriteOp::Ccu(id, l) => {
+            let e = batch.ccus.entry(id).or_default();
+            e.last_seen = e.last_seen.max(l.last_seen);
+            if l.breaker.is_some() {
+                e.breaker = l.breaker;
+            }
+        }
+        WriteOp::Flush(w) => {
+            waiters.push(w);
+            return true;
+        }
+    }
+    false
+}
+
+async fn write(store: &Store, batch: &Batch, metrics: &Metrics) {
+    if batch.is_empty() {
+        return;
+    }
+    let mut delay = Duration::from_millis(50);
+    for attempt in 1..=MAX_ATTEMPTS {
+        match store.write_batch(batch).await {
+            Ok(()) => {
+                metrics.history_batches.fetch_add(1, Relaxed);
+                metrics
+                    .history_rows
+                    .fetch_add(batch.n_rows() as u64, Relaxed);
+                return;
+            }
+            Err(e) => {
+                let n = metrics.history_errors.fetch_add(1, Relaxed) + 1;
+                tracing::warn!(cause = %e, attempt, errors = n, rows = batch.n_rows(), "history batch failed; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(2));
+            }
+        }
+    }
+    tracing::error!(
+        rows = batch.n_rows(),
+        "history batch given up after {MAX_ATTEMPTS} attempts"
+    );
+}

@@ -1,0 +1,134 @@
+//! The CCU's server side: presence, live publishing, buffering while offline, flushing on reconnect.
+//!
+//! A reading goes out live only when connected *and* nothing older is buffered, so the server
+//! always receives readings in measurement order; otherwise it is stamped with the wall clock
+//! (`ts`) and buffered, and the buffer is flushed as JSON-array batches.
+
+use super::{BREAKER_WINDOW, Ccu, MAX_PAYLOAD, TOPIC_LEN};
+use crate::hal::{BreakerAdc, Clock, MqttSession, Radio};
+use crate::protocol::{BreakerReading, SensorReading, Status, Topic, TopicKind, encode};
+use serde::Serialize;
+
+impl<R, C, A, M, const BUF: usize> Ccu<R, C, A, M, BUF>
+where
+    R: Radio,
+    C: Clock,
+    A: BreakerAdc,
+    M: MqttSession,
+{
+    /// Publishes `{"online":true,…}` (retained) once per connection.
+    pub(super) fn presence(&mut self) {
+        if !self.hal.mqtt.is_connected() {
+            self.status_published = false;
+            return;
+        }
+        if !self.status_published {
+            let status = Status {
+                online: true,
+                firmware: Some(self.settings.firmware.clone()),
+            };
+            self.status_published = self.publish_json(TopicKind::Status, &status, true);
+        }
+    }
+
+    fn can_publish_live(&self) -> bool {
+        self.status_published && self.hal.mqtt.is_connected()
+    }
+
+    /// Publishes a reading live, or stamps and buffers it.
+    pub(super) fn emit_reading(&mut self, reading: SensorReading) {
+        if self.can_publish_live()
+            && self.readings.is_empty()
+            && self.publish_json(TopicKind::Sensor, &reading, false)
+        {
+            return;
+        }
+        let ts = self.hal.clock.unix_ms();
+        self.readings.push(SensorReading { ts, ..reading });
+    }
+
+    /// Measures the breaker when due and publishes or buffers the result.
+    pub(super) fn sample_breaker(&mut self, now: u64) {
+        let due = self.next_breaker_ms.is_some_and(|t| now >= t);
+        if !due {
+            return;
+        }
+        self.next_breaker_ms = Some(now + u64::from(self.settings.breaker_interval_ms));
+        let mut samples = [0u16; BREAKER_WINDOW];
+        let n = match self.hal.adc.read_samples(&mut samples) {
+            Ok(n) => n.min(BREAKER_WINDOW),
+            Err(_) => {
+                self.stats.adc_errors += 1;
+                return;
+            }
+        };
+        let Some(current_ma) = self.meter.measure(&samples[..n]) else {
+            return;
+        };
+        self.last_breaker_ma = Some(current_ma);
+        let reading = BreakerReading {
+            current_ma: i64::from(current_ma),
+            ts: None,
+        };
+        if self.can_publish_live()
+            && self.breaker.is_empty()
+            && self.publish_json(TopicKind::Breaker, &reading, false)
+        {
+            return;
+        }
+        let ts = self.hal.clock.unix_ms();
+        self.breaker.push(BreakerReading { ts, ..reading });
+    }
+
+    /// Sends queued acks, then buffered breaker readings, then reading batches.
+    pub(super) fn flush(&mut self) {
+        if !self.can_publish_live() {
+            return;
+        }
+        while let Some(ack) = self.acks.front().cloned() {
+            if !self.publish_json(TopicKind::Ack, &ack, false) {
+                return;
+            }
+            self.acks.pop_front();
+        }
+        while let Some(reading) = self.breaker.front().cloned() {
+            if !self.publish_json(TopicKind::Breaker, &reading, false) {
+                return;
+            }
+            self.breaker.pop_front();
+        }
+        let mut payload = [0u8; MAX_PAYLOAD];
+        while !self.readings.is_empty() {
+            let Ok(batch) = self.readings.encode_batch(&mut payload) else {
+                // Cannot happen with MAX_PAYLOAD; never let one reading block the rest.
+                self.readings.pop_front();
+                continue;
+            };
+            if !self.publish_raw(TopicKind::Sensor, &payload[..batch.len], false) {
+                return;
+            }
+            self.readings.discard(batch.count);
+        }
+    }
+
+    fn publish_json<T: Serialize>(&mut self, kind: TopicKind, value: &T, retain: bool) -> bool {
+        let mut payload = [0u8; MAX_PAYLOAD];
+        match encode(value, &mut payload) {
+            Some(len) => self.publish_raw(kind, &payload[..len], retain),
+            None => false,
+        }
+    }
+
+    fn publish_raw(&mut self, kind: TopicKind, payload: &[u8], retain: bool) -> bool {
+        let Some(topic) = Topic::write::<TOPIC_LEN>(&self.settings.ccu_id, kind) else {
+            return false;
+        };
+        match self.hal.mqtt.publish(&topic, payload, retain) {
+            Ok(()) => true,
+            Err(_) => {
+                self.stats.publish_errors += 1;
+                false
+            }
+        }
+    }
+}

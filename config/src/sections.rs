@@ -1,0 +1,287 @@
+//! The settings tree: one struct per section of `default.toml`.
+
+use crate::{Error, Result, Secret};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything the program can be told.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Folder of the SQLite database.
+    pub data_dir: PathBuf,
+    /// HTTP listener.
+    pub http: HttpSettings,
+    /// Broker and the backend's MQTT client.
+    pub mqtt: MqttSettings,
+    /// Store.
+    pub database: DatabaseSettings,
+    /// Device-traffic validation.
+    pub ingest: IngestSettings,
+    /// History downsampling and write batching.
+    pub history: HistorySettings,
+    /// Alert rules.
+    pub alerts: AlertSettings,
+    /// Presence.
+    pub presence: PresenceSettings,
+    /// Command lifecycle.
+    pub commands: CommandSettings,
+    /// Logging.
+    pub log: LogSettings,
+}
+
+/// `[http]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSettings {
+    /// Listen address of the dashboard, API and legacy shim.
+    pub addr: SocketAddr,
+}
+
+/// Where the broker runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MqttMode {
+    /// rumqttd inside this process.
+    Embedded,
+    /// A broker run by someone else.
+    External,
+}
+
+/// `[mqtt]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MqttSettings {
+    /// Embedded or external broker.
+    pub mode: MqttMode,
+    /// Embedded broker: MQTT 3.1.1 listen address.
+    pub addr: SocketAddr,
+    /// Embedded broker: MQTT 5 listen address, `""` for none.
+    #[serde(with = "opt_addr")]
+    pub v5_addr: Option<SocketAddr>,
+    /// Accept clients without credentials (development only).
+    pub allow_anonymous: bool,
+    /// Most simultaneous connections.
+    pub max_connections: usize,
+    /// Largest publish payload in bytes.
+    pub max_payload_size: usize,
+    /// Most unacknowledged QoS 1 publishes per connection.
+    pub max_inflight: usize,
+    /// Time a new connection has to send CONNECT.
+    #[serde(with = "humantime_serde")]
+    pub connection_timeout: Duration,
+    /// Bytes per in-memory log segment (per topic filter).
+    pub segment_size: usize,
+    /// Segments kept per topic filter.
+    pub segment_count: usize,
+    /// Outgoing packets buffered per connection.
+    pub max_outgoing_packet_count: u64,
+    /// Keep-alive of the backend's client.
+    #[serde(with = "humantime_serde")]
+    pub keep_alive: Duration,
+    /// External broker connection.
+    pub external: ExternalBrokerSettings,
+}
+
+/// `[mqtt.external]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalBrokerSettings {
+    /// Broker host.
+    pub host: String,
+    /// Broker port.
+    pub port: u16,
+    /// The backend's username.
+    pub username: String,
+    /// The backend's password.
+    pub password: Secret,
+    /// The backend's client id (instances append a suffix).
+    pub client_id: String,
+    /// Shared-subscription group; empty for plain subscriptions.
+    pub shared_group: String,
+}
+
+/// `[database]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// Connection URL; empty for SQLite in `data_dir`.
+    pub url: Secret,
+    /// Pool size.
+    pub max_connections: u32,
+}
+
+/// `[ingest]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngestSettings {
+    /// Outlet readings below this (mA) are stored as 0.
+    pub outlet_noise_floor_ma: i64,
+    /// Breaker readings below this (mA) are stored as 0.
+    pub breaker_noise_floor_ma: i64,
+    /// Largest plausible outlet current (mA), 65535 excepted.
+    pub max_outlet_ma: i64,
+    /// Largest plausible breaker current (mA).
+    pub max_breaker_ma: i64,
+    /// Most readings in one batch.
+    pub max_batch: usize,
+    /// Largest accepted future skew of a reading's `ts`.
+    #[serde(with = "humantime_serde")]
+    pub max_clock_skew: Duration,
+}
+
+/// `[history]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistorySettings {
+    /// One stored reading per outlet/breaker per interval; zero keeps all.
+    #[serde(with = "humantime_serde")]
+    pub interval: Duration,
+    /// Most rows per write transaction.
+    pub batch_size: usize,
+    /// Longest wait before a partial batch is written.
+    #[serde(with = "humantime_serde")]
+    pub flush_interval: Duration,
+}
+
+/// `[alerts]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertSettings {
+    /// Clear margin below a threshold, percent.
+    pub hysteresis_pct: u8,
+    /// Breaker threshold of new CCUs (mA).
+    pub default_breaker_threshold_ma: i64,
+}
+
+/// `[presence]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PresenceSettings {
+    /// Silence after which an outlet is offline.
+    #[serde(with = "humantime_serde")]
+    pub stale_after: Duration,
+    /// How often staleness is checked.
+    #[serde(with = "humantime_serde")]
+    pub check_interval: Duration,
+    /// How often changes made by other processes are picked up.
+    #[serde(with = "humantime_serde")]
+    pub refresh_interval: Duration,
+}
+
+/// `[commands]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommandSettings {
+    /// Time a sent command waits for its ack.
+    #[serde(with = "humantime_serde")]
+    pub ack_timeout: Duration,
+    /// Time a queued command waits for its CCU.
+    #[serde(with = "humantime_serde")]
+    pub expiry: Duration,
+    /// How often time-outs and expiries are checked.
+    #[serde(with = "humantime_serde")]
+    pub check_interval: Duration,
+}
+
+/// `[log]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    /// EnvFilter directives.
+    pub filter: String,
+}
+
+impl Settings {
+    /// Checks ranges that types alone cannot express.
+    pub fn validate(&self) -> Result<()> {
+        let m = &self.mqtt;
+        if m.connection_timeout.as_millis() == 0 || m.connection_timeout.as_millis() > 65_000 {
+            return Err(Error::invalid(
+                "mqtt.connection_timeout",
+                "must be between 1ms and 65s",
+            ));
+        }
+        if m.keep_alive < Duration::from_secs(5) {
+            return Err(Error::invalid("mqtt.keep_alive", "must be at least 5s"));
+        }
+        positive("mqtt.max_connections", m.max_connections)?;
+        positive("mqtt.max_inflight", m.max_inflight)?;
+        positive("mqtt.segment_count", m.segment_count)?;
+        if m.max_payload_size < 1024 {
+            return Err(Error::invalid(
+                "mqtt.max_payload_size",
+                "must be at least 1024",
+            ));
+        }
+        if m.segment_size < m.max_payload_size {
+            return Err(Error::invalid(
+                "mqtt.segment_size",
+                "must be at least mqtt.max_payload_size",
+            ));
+        }
+        if m.mode == MqttMode::External && m.external.host.is_empty() {
+            return Err(Error::invalid("mqtt.external.host", "must not be empty"));
+        }
+        let url = self.database.url.expose();
+        if !(url.is_empty() || url.starts_with("sqlite:") || url.starts_with("postgres")) {
+            return Err(Error::invalid(
+                "database.url",
+                "must be empty, sqlite://… or postgres://…",
+            ));
+        }
+        positive(
+            "database.max_connections",
+            self.database.max_connections as usize,
+        )?;
+        positive("history.batch_size", self.history.batch_size)?;
+        positive("ingest.max_batch", self.ingest.max_batch)?;
+        if self.alerts.hysteresis_pct > 90 {
+            return Err(Error::invalid("alerts.hysteresis_pct", "must be 0 to 90"));
+        }
+        for (key, d) in [
+            ("presence.stale_after", self.presence.stale_after),
+            ("presence.check_interval", self.presence.check_interval),
+            ("presence.refresh_interval", self.presence.refresh_interval),
+            ("commands.ack_timeout", self.commands.ack_timeout),
+            ("commands.expiry", self.commands.expiry),
+            ("commands.check_interval", self.commands.check_interval),
+            ("history.flush_interval", self.history.flush_interval),
+        ] {
+            if d.is_zero() {
+                return Err(Error::invalid(key, "must be greater than 0"));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn positive(key: &'static str, v: usize) -> Result<()> {
+    if v == 0 {
+        return Err(Error::invalid(key, "must be greater than 0"));
+    }
+    Ok(())
+}
+
+mod opt_addr {
+    //! `""` or a socket address.
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::net::SocketAddr;
+
+    pub fn serialize<S: Serializer>(v: &Option<SocketAddr>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(a) => s.collect_str(a),
+            None => s.serialize_str(""),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SocketAddr>, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.is_empty() {
+            return Ok(None);
+        }
+        s.parse().map(Some).map_err(serde::de::Error::custom)
+    }
+}

@@ -1,0 +1,18 @@
+//! Database migrations (sea-orm-migration), the same for SQLite and PostgreSQL.
+//!
+//! Timestamps are BIGINT unix milliseconds everywhere: portable, and cheap to range-scan and
+//! bucket for downsampled history.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_initial;
+
+/// Every migration in order; `Migrator::up(&db, None)` is idempotent and runs at start-up.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_initial::Migration)]
+    }
+}

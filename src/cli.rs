@@ -1,0 +1,316 @@
+//! The command line: `serve` (default), `config`, `migrate`, `user add`, `ccu add|list|rotate-secret`, `outlet add|list`.
+
+use crate::startup::{Application, mask_url};
+use crate::telemetry;
+use anyhow::{Context, bail};
+use backend::domain::Transport;
+use backend::{Store, admin};
+use clap::{Args, Parser, Subcommand};
+use settings::Settings;
+use std::io::{BufRead, IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// MQTT-native backend for DIY smart power outlets.
+#[derive(Debug, Parser)]
+#[command(name = "smart-outlet", version, about)]
+pub struct Cli {
+    /// TOML settings file, layered over the built-in defaults (env SMART_OUTLET_* wins).
+    #[arg(long, short, global = true, env = "SMART_OUTLET_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Overrides that apply to every command.
+    #[command(flatten)]
+    pub overrides: Overrides,
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Flags that override settings.
+#[derive(Debug, Args, Default)]
+pub struct Overrides {
+    /// HTTP listen address (http.addr).
+    #[arg(long, global = true)]
+    pub http_addr: Option<SocketAddr>,
+    /// Embedded MQTT listen address (mqtt.addr).
+    #[arg(long, global = true)]
+    pub mqtt_addr: Option<SocketAddr>,
+    /// Database URL (database.url), e.g. postgres://user:pass@host/db.
+    #[arg(long, global = true)]
+    pub database_url: Option<String>,
+    /// Data folder for the SQLite database (data_dir).
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// Commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server: embedded broker, backend and HTTP (the default).
+    Serve,
+    /// Print the effective settings (secrets masked).
+    Config,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage CCUs.
+    #[command(subcommand)]
+    Ccu(CcuCommand),
+    /// Manage outlets.
+    #[command(subcommand)]
+    Outlet(OutletCommand),
+}
+
+/// `user …`
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the password is asked for (or read from the first line of stdin).
+    Add {
+        /// Login name.
+        name: String,
+    },
+}
+
+/// `ccu …`
+#[derive(Debug, Subcommand)]
+pub enum CcuCommand {
+    /// Register a CCU and print its MQTT credentials (shown once).
+    Add {
+        /// CCU id (also its MQTT username and client id), e.g. 02.
+        id: String,
+        /// Owning user.
+        #[arg(long)]
+        owner: String,
+        /// Display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// `mqtt` (default) or `http` for CCUs running the old firmware.
+        #[arg(long, default_value = "mqtt")]
+        transport: String,
+        /// Print the credentials as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List CCUs.
+    List,
+    /// Replace a CCU's secret and print the new one.
+    RotateSecret {
+        /// CCU id.
+        id: String,
+    },
+}
+
+/// `outlet …`
+#[derive(Debug, Subcommand)]
+pub enum OutletCommand {
+    /// Add an outlet (PIC) to a CCU.
+    Add {
+        /// The PIC's device id, 1 or 2 hex digits (fe, 0xFE and FE are the same).
+        device_id: String,
+        /// CCU id.
+        #[arg(long)]
+        ccu: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Where it is.
+        #[arg(long, default_value = "")]
+        location: String,
+    },
+    /// List outlets.
+    List,
+}
+
+/// Loads settings and applies the command-line overrides.
+pub fn load_settings(cli: &Cli) -> anyhow::Result<Settings> {
+    let mut s = Settings::load(cli.config.as_deref())?;
+    let o = &cli.overrides;
+    if let Some(a) = o.http_addr {
+        s.http.addr = a;
+    }
+    if let Some(a) = o.mqtt_addr {
+        s.mqtt.addr = a;
+    }
+    if let Some(u) = &o.database_url {
+        s.database.url = settings::Secret::new(u.clone());
+    }
+    if let Some(d) = &o.data_dir {
+        s.data_dir = d.clone();
+    }
+    s.validate()?;
+    Ok(s)
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = load_settings(&cli)?;
+    telemetry::init(&settings.log.filter);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = Application::build(settings).await?;
+            println!(
+                "smart-outlet: dashboard http://{}  MQTT {}",
+                display_addr(app.http_addr()),
+                app.mqtt_addr()
+            );
+            app.run_until_stopped().await
+        }
+        Command::Config => {
+            print!("{}", settings.to_masked_toml());
+            Ok(())
+        }
+        Command::Migrate => {
+            let url = settings.database_url();
+            open_store(&settings).await?;
+            println!("database {} is up to date", mask_url(&url));
+            Ok(())
+        }
+        Command::User(UserCommand::Add { name }) => {
+            let password = read_password()?;
+            let store = open_store(&settings).await?;
+            let user = admin::add_user(&store, &name, &password).await?;
+            println!("user {} created (id {})", user.username, user.id);
+            Ok(())
+        }
+        Command::Ccu(c) => ccu_command(&settings, c).await,
+        Command::Outlet(c) => outlet_command(&settings, c).await,
+    }
+}
+
+async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    let url = settings.database_url();
+    Store::open(&url, 2)
+        .await
+        .with_context(|| format!("opening the database {}", mask_url(&url)))
+}
+
+async fn ccu_command(settings: &Settings, c: CcuCommand) -> anyhow::Result<()> {
+    let store = open_store(settings).await?;
+    match c {
+        CcuCommand::Add {
+            id,
+            owner,
+            name,
+            transport,
+            json,
+        } => {
+            let transport =
+                Transport::parse(&transport).context("--transport must be mqtt or http")?;
+            let Some((user, _)) = store.find_user(&owner).await? else {
+                bail!("no user named {owner}; create it with `smart-outlet user add {owner}`");
+            };
+            let (ccu, secret) = admin::add_ccu(
+                &store,
+                user.id,
+                &id,
+                name.as_deref(),
+                transport,
+                settings.alerts.default_breaker_threshold_ma,
+            )
+            .await?;
+            let port = settings.mqtt.addr.port();
+            if json {
+                let v = serde_json::json!({
+                    "ccu_id": ccu.id, "owner": owner, "transport": transport.as_str(),
+                    "mqtt_port": port, "username": ccu.id, "client_id": ccu.id, "password": secret,
+                });
+                println!("{v}");
+            } else {
+                println!(
+                    "CCU {} registered for {owner} ({} transport).",
+                    ccu.id,
+                    transport.as_str()
+                );
+                println!("MQTT credentials (shown once; store them on the CCU):");
+                println!("  port:      {port}");
+                println!("  username:  {}", ccu.id);
+                println!("  client id: {}", ccu.id);
+                println!("  password:  {secret}");
+                println!(
+                    "Publish to ccu/{0}/sensor, ccu/{0}/breaker, ccu/{0}/ack, ccu/{0}/status; subscribe to ccu/{0}/cmd and ccu/{0}/devices.",
+                    ccu.id
+                );
+            }
+            Ok(())
+        }
+        CcuCommand::List => {
+            for c in store.list_ccus(None).await? {
+                let owner = store
+                    .get_user(c.owner_id)
+                    .await?
+                    .map(|u| u.username)
+                    .unwrap_or_default();
+                println!(
+                    "{}\t{}\towner={owner}\t{}\t{}",
+                    c.id,
+                    c.name,
+                    c.transport.as_str(),
+                    if c.online { "online" } else { "offline" }
+                );
+            }
+            Ok(())
+        }
+        CcuCommand::RotateSecret { id } => {
+            let id = backend::domain::CcuId::parse(&id).map_err(anyhow::Error::msg)?;
+            let secret = admin::rotate_ccu_secret(&store, id.as_str()).await?;
+            println!("new password for CCU {id} (shown once): {secret}");
+            Ok(())
+        }
+    }
+}
+
+async fn outlet_command(settings: &Settings, c: OutletCommand) -> anyhow::Result<()> {
+    let store = open_store(settings).await?;
+    match c {
+        OutletCommand::Add {
+            device_id,
+            ccu,
+            name,
+            location,
+        } => {
+            let o = admin::add_outlet(&store, &ccu, &device_id, &name, &location).await?;
+            println!(
+                "outlet {} ({}) added to CCU {} (id {})",
+                o.device_id, o.name, o.ccu_id, o.id
+            );
+            Ok(())
+        }
+        OutletCommand::List => {
+            for o in store.list_outlets(None, None).await? {
+                println!("{}\t{}\tccu={}\t{}", o.id, o.device_id, o.ccu_id, o.name);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// A password from a hidden prompt (asked twice) or the first line of stdin.
+fn read_password() -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        let p1 = rpassword::prompt_password("Password: ")?;
+        let p2 = rpassword::prompt_password("Repeat password: ")?;
+        if p1 != p2 {
+            bail!("passwords do not match");
+        }
+        Ok(p1)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        let p = line.trim_end_matches(['\n', '\r']).to_string();
+        if p.is_empty() {
+            bail!("no password on stdin");
+        }
+        let _ = std::io::stdout().flush();
+        Ok(p)
+    }
+}
+
+fn display_addr(a: SocketAddr) -> String {
+    if a.ip().is_unspecified() {
+        format!("127.0.0.1:{}", a.port())
+    } else {
+        a.to_string()
+    }
+}

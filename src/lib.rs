@@ -1,0 +1,11 @@
+//! The `smart-outlet` program: CLI, telemetry and start-up wiring of broker, backend and web.
+//!
+//! # Layout
+//! - [`cli`]: the clap commands (`serve`, `config`, `migrate`, `user`, `ccu`, `outlet`).
+//! - [`startup`]: [`startup::Application`] builds and runs the whole server; tests use it
+//!   in-process on ephemeral ports.
+//! - [`telemetry`]: tracing subscriber set-up.
+
+pub mod cli;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,91 @@
+//! The HTTP layer (poem): health endpoints now; REST, WebSocket, legacy shim and dashboard
+//! come in later issues. Only this crate knows poem.
+
+use backend::Backend;
+use poem::listener::{Acceptor, Listener, TcpListener};
+use poem::web::{Data, Json};
+use poem::{EndpointExt, Route, Server, get, handler};
+use std::net::SocketAddr;
+use tokio::sync::oneshot;
+
+/// A running HTTP server.
+pub struct HttpServer {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl HttpServer {
+    /// Binds `addr` (port 0 picks a free port) and serves in a background task.
+    pub async fn bind(addr: SocketAddr, backend: Backend) -> std::io::Result<HttpServer> {
+        let acceptor = TcpListener::bind(addr).into_acceptor().await?;
+        let local = acceptor
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().copied())
+            .unwrap_or(addr);
+        let app = Route::new()
+            .at("/healthz", get(healthz))
+            .at("/readyz", get(readyz))
+            .at("/", get(index))
+            .data(backend);
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let result = Server::new_with_acceptor(acceptor)
+                .run_with_graceful_shutdown(
+                    app,
+                    async {
+                        let _ = rx.await;
+                    },
+                    Some(std::time::Duration::from_secs(5)),
+                )
+                .await;
+            if let Err(e) = result {
+                tracing::error!(cause = %e, "HTTP server stopped");
+            }
+        });
+        Ok(HttpServer {
+            addr: local,
+            stop: Some(tx),
+            task,
+        })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting and waits for open requests (at most 5 s).
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+#[handler]
+fn healthz() -> &'static str {
+    "ok"
+}
+
+#[handler]
+async fn readyz(backend: Data<&Backend>) -> poem::Result<&'static str> {
+    backend.store().config_fingerprint().await.map_err(|e| {
+        poem::Error::from_string(e.to_string(), poem::http::StatusCode::SERVICE_UNAVAILABLE)
+    })?;
+    Ok("ready")
+}
+
+#[handler]
+fn index(backend: Data<&Backend>) -> Json<serde_json::Value> {
+    let m = backend.metrics().snapshot();
+    Json(serde_json::json!({
+        "name": "smart-outlet",
+        "version": env!("CARGO_PKG_VERSION"),
+        "ccus": backend.registry().ccus().len(),
+        "outlets": backend.registry().outlets().len(),
+        "metrics": m,
+    }))
+}
