@@ -52,7 +52,7 @@ impl Application {
             } else {
                 Some(Arc::new(backend::auth::MqttAuth::new(backend.clone())))
             };
-            Some(broker::start(&settings.mqtt, auth)?)
+            Some(broker::start(&settings.mqtt, auth).await?)
         } else {
             None
         };

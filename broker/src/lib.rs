@@ -65,10 +65,14 @@ impl Broker {
     }
 }
 
-/// Starts rumqttd: the router on its own thread, one tokio task per listener.
+/// Starts rumqttd: the router on its own thread, one tokio task per listener. Returns once
+/// every listener accepts connections.
 ///
 /// `auth` is `None` only with `mqtt.allow_anonymous = true`.
-pub fn start(settings: &MqttSettings, auth: Option<Arc<dyn Authenticator>>) -> Result<Broker> {
+pub async fn start(
+    settings: &MqttSettings,
+    auth: Option<Arc<dyn Authenticator>>,
+) -> Result<Broker> {
     check_free(settings.addr, "mqtt.addr")?;
     if let Some(v5) = settings.v5_addr {
         check_free(v5, "mqtt.v5_addr")?;
@@ -92,6 +96,10 @@ pub fn start(settings: &MqttSettings, auth: Option<Arc<dyn Authenticator>>) -> R
             }
         }));
     }
+    wait_listening(settings.addr, "mqtt.addr").await?;
+    if let Some(v5) = settings.v5_addr {
+        wait_listening(v5, "mqtt.v5_addr").await?;
+    }
     tracing::info!(addr = %settings.addr, v5 = ?settings.v5_addr, "embedded MQTT broker started");
     Ok(Broker {
         addr: settings.addr,
@@ -106,6 +114,29 @@ fn check_free(addr: SocketAddr, key: &'static str) -> Result<()> {
     std::net::TcpListener::bind(addr)
         .map(drop)
         .map_err(|source| Error::PortTaken { addr, key, source })
+}
+
+/// rumqttd binds inside its spawned accept loop: wait until a TCP connect succeeds (the
+/// probe connection never sends CONNECT; rumqttd drops it after `connection_timeout`).
+async fn wait_listening(addr: SocketAddr, key: &'static str) -> Result<()> {
+    let probe = if addr.ip().is_unspecified() {
+        SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), addr.port())
+    } else {
+        addr
+    };
+    let mut last = None;
+    for _ in 0..500 {
+        match tokio::net::TcpStream::connect(probe).await {
+            Ok(_) => return Ok(()),
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    Err(Error::PortTaken {
+        addr,
+        key,
+        source: last.unwrap_or_else(|| std::io::Error::other("listener did not start")),
+    })
 }
 
 /// Reserves a free loopback port (for tests and benchmarks: rumqttd cannot bind port 0 and

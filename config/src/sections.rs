@@ -125,6 +125,8 @@ pub struct IngestSettings {
     pub max_outlet_ma: i64,
     /// Largest plausible breaker current (mA).
     pub max_breaker_ma: i64,
+    /// Largest payload ingest accepts (bytes); at most `mqtt.max_payload_size`.
+    pub max_payload_size: usize,
     /// Most readings in one batch.
     pub max_batch: usize,
     /// Largest accepted future skew of a reading's `ts`.
@@ -237,6 +239,12 @@ impl Settings {
             self.database.max_connections as usize,
         )?;
         positive("history.batch_size", self.history.batch_size)?;
+        if self.ingest.max_payload_size > m.max_payload_size {
+            return Err(Error::invalid(
+                "ingest.max_payload_size",
+                "must not exceed mqtt.max_payload_size",
+            ));
+        }
         positive("ingest.max_batch", self.ingest.max_batch)?;
         if self.alerts.hysteresis_pct > 90 {
             return Err(Error::invalid("alerts.hysteresis_pct", "must be 0 to 90"));

@@ -1,1 +1,153 @@
-//! system-tests
+//! Test harness: [`spawn_app`] runs the whole server in-process on ephemeral ports with a
+//! fresh database, and [`Device`] is a CCU speaking MQTT over TCP with its own credentials.
+//!
+//! Set `TEST_DATABASE_URL=postgres://user:pass@host/postgres` to run every test against a new
+//! PostgreSQL database each; `TEST_LOG=1` to see logs.
+
+pub mod device;
+mod wait;
+
+pub use device::Device;
+pub use wait::{wait_for, wait_for_event, wait_until};
+
+use backend::domain::{OutletRecord, Source, Transport, UserRecord};
+use backend::{Backend, Store, admin};
+use settings::Settings;
+use smart_outlet::startup::Application;
+use std::net::SocketAddr;
+use std::sync::Once;
+
+/// A running server and what a test needs to talk to it.
+pub struct TestApp {
+    /// The server.
+    pub app: Application,
+    /// Its settings.
+    pub settings: Settings,
+    /// HTTP address.
+    pub http_addr: SocketAddr,
+    /// MQTT address.
+    pub mqtt_addr: SocketAddr,
+    /// The database URL in use.
+    pub database_url: String,
+    /// Keeps the SQLite folder alive.
+    pub dir: tempfile::TempDir,
+}
+
+/// Starts the app with test settings.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the app after `tweak` adjusted the test settings.
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    init_tracing();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut s = Settings::for_tests();
+    s.data_dir = dir.path().to_path_buf();
+    s.mqtt.addr = broker::free_local_addr().expect("free port");
+    s.presence.check_interval = std::time::Duration::from_millis(100);
+    s.commands.check_interval = std::time::Duration::from_millis(100);
+    s.presence.refresh_interval = std::time::Duration::from_millis(200);
+    s.history.flush_interval = std::time::Duration::from_millis(20);
+    s.database.url = settings::Secret::new(database_url_for_test(&s).await);
+    tweak(&mut s);
+    let database_url = s.database_url();
+    let app = Application::build(s.clone()).await.expect("app starts");
+    TestApp {
+        http_addr: app.http_addr(),
+        mqtt_addr: app.mqtt_addr(),
+        app,
+        settings: s,
+        database_url,
+        dir,
+    }
+}
+
+/// A fresh database: a temp SQLite file, or a new PostgreSQL database.
+pub async fn database_url_for_test(s: &Settings) -> String {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(admin_url) if !admin_url.is_empty() => {
+            use sea_orm::ConnectionTrait;
+            let name = format!("so_test_{}", uuid::Uuid::new_v4().simple());
+            let admin = sea_orm::Database::connect(admin_url.as_str())
+                .await
+                .expect("connect to TEST_DATABASE_URL");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
+            let _ = admin.close().await;
+            match admin_url.rfind('/') {
+                Some(i) if i > "postgres://".len() => format!("{}/{name}", &admin_url[..i]),
+                _ => format!("{admin_url}/{name}"),
+            }
+        }
+        _ => format!("sqlite://{}?mode=rwc", s.data_dir.join("test.db").display()),
+    }
+}
+
+impl TestApp {
+    /// The backend services.
+    pub fn backend(&self) -> &Backend {
+        self.app.backend()
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        self.backend().store()
+    }
+
+    /// Creates a user.
+    pub async fn add_user(&self, name: &str) -> UserRecord {
+        admin::add_user(self.store(), name, "correct horse battery")
+            .await
+            .expect("add user")
+    }
+
+    /// Registers a CCU for `owner` and returns its secret.
+    pub async fn add_ccu(&self, owner: &UserRecord, id: &str) -> String {
+        self.backend()
+            .create_ccu(owner.id, id, None, Transport::Mqtt, Source::Cli)
+            .await
+            .expect("add ccu")
+            .1
+    }
+
+    /// Adds an outlet to a CCU.
+    pub async fn add_outlet(&self, ccu: &str, device_id: &str, name: &str) -> OutletRecord {
+        self.backend()
+            .create_outlet(None, ccu, device_id, name, "", Source::Cli)
+            .await
+            .expect("add outlet")
+    }
+
+    /// A user with one CCU (`02`) and one outlet (`FE`); returns the user, secret, outlet.
+    pub async fn seed(&self) -> (UserRecord, String, OutletRecord) {
+        let user = self.add_user("alice").await;
+        let secret = self.add_ccu(&user, "02").await;
+        let outlet = self.add_outlet("02", "FE", "Desk").await;
+        (user, secret, outlet)
+    }
+
+    /// Connects a CCU over MQTT and waits for its CONNACK.
+    pub async fn device(&self, ccu_id: &str, secret: &str) -> Device {
+        Device::connect(self.mqtt_addr, ccu_id, secret)
+            .await
+            .expect("device connects")
+    }
+}
+
+fn init_tracing() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_default_env()
+                        .unwrap_or_else(|_| "info,rumqttd=off".into()),
+                )
+                .with_test_writer()
+                .try_init();
+        }
+    });
+}

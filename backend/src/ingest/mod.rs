@@ -65,7 +65,7 @@ impl Backend {
                 format!("CCU {} is not registered", t.ccu_id),
             )
         })?;
-        let max = self.inner.settings.mqtt.max_payload_size;
+        let max = self.inner.settings.ingest.max_payload_size;
         if payload.len() > max {
             return Err(Rejection::new(
                 RejectReason::Oversize,

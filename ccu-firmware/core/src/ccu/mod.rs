@@ -31,8 +31,8 @@ use heapless::Deque;
 pub const DEFAULT_BUFFER_LEN: usize = 64;
 /// Commands waiting for the radio.
 pub const COMMAND_QUEUE_LEN: usize = 8;
-/// Acks waiting for the server.
-pub const ACK_QUEUE_LEN: usize = 8;
+/// Acks waiting for the server: room to answer a whole command queue twice over.
+pub const ACK_QUEUE_LEN: usize = 2 * COMMAND_QUEUE_LEN;
 /// Breaker readings kept while offline.
 pub const BREAKER_BUFFER_LEN: usize = 16;
 /// Largest MQTT payload the CCU encodes (one batch chunk).

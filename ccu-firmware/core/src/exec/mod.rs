@@ -1,6 +1,6 @@
 //! Command execution on the RF link: one exchange at a time, ACK matching, time-outs, retries.
 //!
-//! [`plan`] turns a [`crate::protocol::Command`] into an [`Exchange`] (or a rejection);
+//! [`plan()`] turns a [`crate::protocol::Command`] into an [`Exchange`] (or a rejection);
 //! the exchange is then driven by [`Exchange::poll`] and [`Exchange::on_frame`], and its
 //! [`Outcome`] becomes the [`crate::protocol::Ack`] published for the command.
 

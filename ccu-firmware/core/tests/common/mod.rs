@@ -8,6 +8,8 @@ use std::cell::Cell;
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
+pub mod rig;
+
 /// The error every mock returns when told to fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MockError;

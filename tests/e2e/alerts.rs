@@ -1,0 +1,199 @@
+//! Alerts are raised once per condition, cleared with hysteresis, and logged as events.
+
+use backend::domain::AlertKind;
+use backend::live::LiveEvent;
+use backend::store::EventFilter;
+use serde_json::json;
+use system_tests::{spawn_app, wait_for_event, wait_until};
+
+async fn alert_events(app: &system_tests::TestApp, kind: &str) -> u64 {
+    let f = EventFilter {
+        kind: Some(kind.to_string()),
+        ..Default::default()
+    };
+    app.store().list_events(&f, 0, 100).await.unwrap().1
+}
+
+#[tokio::test]
+async fn ten_overload_readings_raise_one_alert_and_normal_readings_clear_it() {
+    let app = spawn_app().await;
+    let (user, secret, outlet) = app.seed().await;
+    let dev = app.device("02", &secret).await;
+    let mut live = app.backend().subscribe();
+
+    for _ in 0..10 {
+        dev.send(
+            "sensor",
+            json!({"device_id":"FE","current_a":65535,"current_b":200}),
+        )
+        .await;
+    }
+    // Wait until all ten were processed (the tenth reading reaches the live stream).
+    let mut n = 0;
+    wait_for_event(&mut live, "ten readings", |e| match e {
+        LiveEvent::Reading {
+            is_overload: true, ..
+        } => {
+            n += 1;
+            (n == 10).then_some(())
+        }
+        _ => None,
+    })
+    .await;
+    let alerts = app
+        .backend()
+        .list_alerts(user.id, false, 100)
+        .await
+        .unwrap();
+    let overloads: Vec<_> = alerts
+        .iter()
+        .filter(|a| a.kind == AlertKind::Overload)
+        .collect();
+    assert_eq!(overloads.len(), 1, "exactly one alert: {alerts:?}");
+    assert!(overloads[0].active());
+    assert_eq!(overloads[0].outlet_id, Some(outlet.id));
+    assert!(
+        overloads[0].message.contains("OVERLOAD"),
+        "{}",
+        overloads[0].message
+    );
+    assert_eq!(alert_events(&app, "alert_raised").await, 1);
+
+    dev.send(
+        "sensor",
+        json!({"device_id":"FE","current_a":1200,"current_b":200}),
+    )
+    .await;
+    wait_for_event(&mut live, "alert cleared", |e| match e {
+        LiveEvent::Alert { alert, .. } if alert.kind == AlertKind::Overload && !alert.active() => {
+            Some(())
+        }
+        _ => None,
+    })
+    .await;
+    let active = app.backend().list_alerts(user.id, true, 100).await.unwrap();
+    assert!(active.iter().all(|a| a.kind != AlertKind::Overload));
+    assert_eq!(alert_events(&app, "alert_cleared").await, 1);
+
+    let ack = app
+        .backend()
+        .acknowledge_alert(user.id, overloads[0].id)
+        .await
+        .unwrap();
+    assert!(ack.acknowledged_at.is_some());
+    assert_eq!(alert_events(&app, "alert_acknowledged").await, 1);
+}
+
+#[tokio::test]
+async fn outlet_threshold_alert_has_hysteresis() {
+    let app = spawn_app().await;
+    let (user, secret, outlet) = app.seed().await;
+    app.backend()
+        .set_outlet_threshold(Some(user.id), outlet.id, 2000)
+        .await
+        .unwrap();
+    let dev = app.device("02", &secret).await;
+    let mut live = app.backend().subscribe();
+    let send = |a: i64| {
+        dev.send(
+            "sensor",
+            json!({"device_id":"FE","current_a":a,"current_b":0}),
+        )
+    };
+
+    // Above: raise. Slightly below the threshold but above 90 %: stays. Below 90 %: clears.
+    for a in [2500, 2600, 1900, 2100, 1700] {
+        send(a).await;
+        wait_for_event(&mut live, "reading", |e| match e {
+            LiveEvent::Reading { current_a, .. } if *current_a == a => Some(()),
+            _ => None,
+        })
+        .await;
+    }
+    let all = app
+        .backend()
+        .list_alerts(user.id, false, 100)
+        .await
+        .unwrap();
+    let th: Vec<_> = all
+        .iter()
+        .filter(|a| a.kind == AlertKind::OutletThreshold)
+        .collect();
+    assert_eq!(th.len(), 1, "{all:?}");
+    assert!(!th[0].active(), "1700 < 1800 clears it");
+    assert_eq!(th[0].threshold, Some(2000));
+}
+
+#[tokio::test]
+async fn breaker_threshold_alert_per_ccu() {
+    let app = spawn_app().await;
+    let (user, secret, _o) = app.seed().await;
+    app.backend()
+        .set_breaker_threshold(Some(user.id), "02", 10_000)
+        .await
+        .unwrap();
+    let dev = app.device("02", &secret).await;
+    let mut live = app.backend().subscribe();
+    dev.send("breaker", json!({"current_ma": 12000})).await;
+    let alert = wait_for_event(&mut live, "breaker alert", |e| match e {
+        LiveEvent::Alert { alert, .. } if alert.kind == AlertKind::BreakerThreshold => {
+            Some(alert.clone())
+        }
+        _ => None,
+    })
+    .await;
+    assert!(alert.active());
+    assert_eq!(alert.ccu_id.as_deref(), Some("02"));
+    dev.send("breaker", json!({"current_ma": 5000})).await;
+    wait_for_event(&mut live, "breaker alert cleared", |e| match e {
+        LiveEvent::Alert { alert, .. }
+            if alert.kind == AlertKind::BreakerThreshold && !alert.active() =>
+        {
+            Some(())
+        }
+        _ => None,
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn ccu_will_raises_offline_alert_and_reconnect_clears_it() {
+    let app = spawn_app().await;
+    let (user, secret, _o) = app.seed().await;
+    let dev = app.device("02", &secret).await;
+    let backend = app.backend().clone();
+    wait_until("CCU online", || {
+        let b = backend.clone();
+        async move { b.state().ccu("02").is_some_and(|s| s.online) }
+    })
+    .await;
+    let mut live = app.backend().subscribe();
+    dev.kill();
+    let alert = wait_for_event(&mut live, "offline alert from the will", |e| match e {
+        LiveEvent::Alert { alert, .. } if alert.kind == AlertKind::CcuOffline => {
+            Some(alert.clone())
+        }
+        _ => None,
+    })
+    .await;
+    assert!(alert.active());
+    assert!(!app.backend().state().ccu("02").unwrap().online);
+    let _dev = app.device("02", &secret).await;
+    wait_for_event(&mut live, "offline alert cleared", |e| match e {
+        LiveEvent::Alert { alert, .. }
+            if alert.kind == AlertKind::CcuOffline && !alert.active() =>
+        {
+            Some(())
+        }
+        _ => None,
+    })
+    .await;
+    assert_eq!(alert_events(&app, "ccu_offline").await, 1);
+    let all = app.backend().list_alerts(user.id, false, 10).await.unwrap();
+    assert_eq!(
+        all.iter()
+            .filter(|a| a.kind == AlertKind::CcuOffline)
+            .count(),
+        1
+    );
+}

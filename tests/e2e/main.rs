@@ -1,0 +1,10 @@
+//! System tests: the whole program over real sockets with real MQTT clients and databases.
+
+mod alerts;
+mod broker_features;
+mod cli;
+mod commands;
+mod foreign_client;
+mod ingest;
+mod presence;
+mod security;

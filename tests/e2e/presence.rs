@@ -1,0 +1,62 @@
+//! Presence of outlets: silence makes an outlet offline with an alert; a reading clears it.
+
+use backend::domain::AlertKind;
+use backend::live::LiveEvent;
+use serde_json::json;
+use std::time::Duration;
+use system_tests::{spawn_app_with, wait_for_event};
+
+#[tokio::test]
+async fn a_silent_outlet_goes_offline_and_comes_back() {
+    let app = spawn_app_with(|s| s.presence.stale_after = Duration::from_millis(800)).await;
+    let (_u, secret, outlet) = app.seed().await;
+    let dev = app.device("02", &secret).await;
+    let mut live = app.backend().subscribe();
+    dev.send(
+        "sensor",
+        json!({"device_id":"FE","current_a":500,"current_b":0}),
+    )
+    .await;
+    // Keep the CCU itself alive with breaker readings while the outlet stays silent.
+    let keepalive = {
+        let client = dev.client.clone();
+        tokio::spawn(async move {
+            loop {
+                let _ = client
+                    .publish(
+                        "ccu/02/breaker",
+                        rumqttc::QoS::AtLeastOnce,
+                        false,
+                        r#"{"current_ma":1000}"#,
+                    )
+                    .await;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        })
+    };
+    let alert = wait_for_event(&mut live, "outlet offline alert", |e| match e {
+        LiveEvent::Alert { alert, .. } if alert.kind == AlertKind::OutletOffline => {
+            Some(alert.clone())
+        }
+        _ => None,
+    })
+    .await;
+    assert_eq!(alert.outlet_id, Some(outlet.id));
+    assert!(!app.backend().state().outlet(outlet.id).unwrap().online);
+    dev.send(
+        "sensor",
+        json!({"device_id":"FE","current_a":500,"current_b":0}),
+    )
+    .await;
+    wait_for_event(&mut live, "outlet back", |e| match e {
+        LiveEvent::Alert { alert, .. }
+            if alert.kind == AlertKind::OutletOffline && !alert.active() =>
+        {
+            Some(())
+        }
+        _ => None,
+    })
+    .await;
+    assert!(app.backend().state().outlet(outlet.id).unwrap().online);
+    keepalive.abort();
+}

@@ -1,0 +1,64 @@
+//! Waiting on conditions and events with a deadline, instead of sleeping.
+
+use backend::live::LiveEvent;
+use std::future::Future;
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+/// Default deadline.
+pub const DEADLINE: Duration = Duration::from_secs(15);
+
+/// Polls `check` until it returns `Some`, or panics with `what` after the deadline.
+pub async fn wait_for<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        if tokio::time::Instant::now() > deadline {
+            panic!("timed out waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Polls `check` until it returns true.
+pub async fn wait_until<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    wait_for(what, || {
+        let f = check();
+        async move { f.await.then_some(()) }
+    })
+    .await
+}
+
+/// Waits for the first live event that `pick` accepts.
+pub async fn wait_for_event<T>(
+    rx: &mut broadcast::Receiver<LiveEvent>,
+    what: &str,
+    mut pick: impl FnMut(&LiveEvent) -> Option<T>,
+) -> T {
+    let fut = async {
+        loop {
+            match rx.recv().await {
+                Ok(ev) => {
+                    if let Some(v) = pick(&ev) {
+                        return v;
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => panic!("live stream closed"),
+            }
+        }
+    };
+    tokio::time::timeout(DEADLINE, fut)
+        .await
+        .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
+}
