@@ -272,6 +272,7 @@ impl Backend {
 
     /// Makes the running server act on a configuration change in the store.
     pub async fn config_changed(&self) -> Result<()> {
+        let _serial = self.inner.reload_lock.lock().await;
         let changed = self.inner.registry.reload(&self.inner.store).await?;
         let ccus = self.inner.store.list_ccus(None).await?;
         let outlets = self.inner.store.list_outlets(None, None).await?;
@@ -285,6 +286,7 @@ impl Backend {
             .lock()
             .unwrap_or_else(|e| e.into_inner()) =
             Some(self.inner.store.config_fingerprint().await?);
+        drop(_serial);
         for id in changed {
             self.publish_devices(&id).await?;
         }

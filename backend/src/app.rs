@@ -37,6 +37,8 @@ pub(crate) struct Inner {
     pub auth_cache: Mutex<HashMap<String, (String, [u8; 32])>>,
     pub backend_login: (String, String),
     pub fingerprint: Mutex<Option<(u64, i64, u64, i64)>>,
+    /// Serialises registry reloads so that a slow, stale one never overwrites a newer one.
+    pub reload_lock: tokio::sync::Mutex<()>,
 }
 
 impl Backend {
@@ -71,6 +73,7 @@ impl Backend {
                 auth_cache: Mutex::new(HashMap::new()),
                 backend_login,
                 fingerprint: Mutex::new(None),
+                reload_lock: tokio::sync::Mutex::new(()),
             }),
         };
         backend.inner.registry.reload(&backend.inner.store).await?;

@@ -171,7 +171,9 @@ impl Backend {
         Ok(outlet)
     }
 
-    /// Publishes a queued command and marks it sent.
+    /// Publishes a queued command and marks it sent. The queued → sent transition is claimed
+    /// in the store first, so a command is published once even when a reconnect flush and a
+    /// new request race.
     pub(crate) async fn publish_command(&self, c: &mut CommandRecord) -> Result<()> {
         let device_id = ccu_core::protocol::DeviceId::parse(&c.device_id)
             .ok_or_else(|| Error::invalid("bad device id"))?;
@@ -186,11 +188,20 @@ impl Backend {
         let payload = serde_json::to_vec(&wire).map_err(|e| Error::Publish(e.to_string()))?;
         let topic = format!("ccu/{}/{}", c.ccu_id, TopicKind::Cmd.as_str());
         debug_assert!(Topic::parse(&topic).is_some());
-        self.inner.bus.publish(topic, payload, false).await?;
+        let sent_at = clock::now_ms();
+        if !self.inner.store.claim_command(&c.id, sent_at).await? {
+            return Ok(());
+        }
+        if let Err(e) = self.inner.bus.publish(topic, payload, false).await {
+            // Give it back to the queue; the next reconnect flush retries it.
+            c.status = CommandStatus::Queued;
+            c.sent_at = None;
+            self.inner.store.update_command(c).await?;
+            return Err(e);
+        }
         self.inner.metrics.commands_sent.fetch_add(1, Relaxed);
         c.status = CommandStatus::Sent;
-        c.sent_at = Some(clock::now_ms());
-        self.inner.store.update_command(c).await?;
+        c.sent_at = Some(sent_at);
         self.command_event(c, Source::Server).await
     }
 
@@ -256,11 +267,10 @@ impl Backend {
             _ => None,
         });
         let result = async {
-            self.finish(&mut c, status, detail, Source::Device).await?;
             if status == CommandStatus::Ok {
                 self.apply_ok(&c).await?;
             }
-            Ok::<_, Error>(())
+            self.finish(&mut c, status, detail, Source::Device).await
         }
         .await;
         result.map_err(|e| (RejectReason::UnknownCommand, e.to_string()))

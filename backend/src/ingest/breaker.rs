@@ -80,13 +80,6 @@ impl Backend {
                 },
             ))
             .await;
-        self.inner.live.send(LiveEvent::Breaker {
-            user_id: ccu.owner_id,
-            ccu_id: ccu.id.clone(),
-            current_ma: ma,
-            threshold_ma: threshold,
-            ts,
-        });
         if threshold > 0 {
             let key = AlertKey {
                 kind: AlertKind::BreakerThreshold,
@@ -112,6 +105,13 @@ impl Backend {
             .await
             .map_err(Rejection::internal)?;
         }
+        self.inner.live.send(LiveEvent::Breaker {
+            user_id: ccu.owner_id,
+            ccu_id: ccu.id.clone(),
+            current_ma: ma,
+            threshold_ma: threshold,
+            ts,
+        });
         Ok(())
     }
 }

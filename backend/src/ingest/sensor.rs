@@ -135,20 +135,6 @@ impl Backend {
                 .await
                 .map_err(Rejection::internal)?;
         }
-        let st = self.inner.state.outlet(outlet.id).unwrap_or_default();
-        self.inner.live.send(LiveEvent::Reading {
-            user_id: ccu.owner_id,
-            ccu_id: ccu.id.clone(),
-            outlet_id: outlet.id,
-            device_id: outlet.device_id.to_string(),
-            current_a: a.unwrap_or(0),
-            current_b: b.unwrap_or(0),
-            relay_a: st.relay_a,
-            relay_b: st.relay_b,
-            is_overload: overload,
-            ts,
-        });
-
         // Alerts.
         let label = |v: Option<i64>| match v {
             Some(OVERLOAD_MA) => "OVERLOAD".to_string(),
@@ -198,6 +184,21 @@ impl Backend {
             .await
             .map_err(Rejection::internal)?;
         }
+        let st = self.inner.state.outlet(outlet.id).unwrap_or_default();
+        // Last, so that a subscriber that sees the reading sees its alerts done too.
+        self.inner.live.send(LiveEvent::Reading {
+            user_id: ccu.owner_id,
+            ccu_id: ccu.id.clone(),
+            outlet_id: outlet.id,
+            device_id: outlet.device_id.to_string(),
+            current_a: a.unwrap_or(0),
+            current_b: b.unwrap_or(0),
+            relay_a: st.relay_a,
+            relay_b: st.relay_b,
+            is_overload: overload,
+            ts,
+        });
+
         Ok(())
     }
 

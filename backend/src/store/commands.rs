@@ -46,6 +46,22 @@ impl Store {
         Ok(())
     }
 
+    /// Moves a command from queued to sent unless someone else did; true if this caller won.
+    pub async fn claim_command(&self, id: &str, sent_at: i64) -> Result<bool, Error> {
+        use sea_orm::sea_query::Expr;
+        let r = command::Entity::update_many()
+            .col_expr(
+                command::Column::Status,
+                Expr::value(CommandStatus::Sent.as_str()),
+            )
+            .col_expr(command::Column::SentAt, Expr::value(sent_at))
+            .filter(command::Column::Id.eq(id))
+            .filter(command::Column::Status.eq(CommandStatus::Queued.as_str()))
+            .exec(self.db())
+            .await?;
+        Ok(r.rows_affected == 1)
+    }
+
     /// A command by id, with the device id of its outlet.
     pub async fn get_command(&self, id: &str) -> Result<Option<CommandRecord>, Error> {
         let Some(m) = command::Entity::find_by_id(id.to_string())
