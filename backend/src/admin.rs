@@ -31,7 +31,7 @@ pub fn validate_username(name: &str) -> Result<()> {
 /// Checks a password: at least [`MIN_PASSWORD_LEN`] characters, not all the same one.
 pub fn validate_password(password: &str) -> Result<()> {
     let n = password.chars().count();
-    if n < MIN_PASSWORD_LEN || n > 1024 {
+    if !(MIN_PASSWORD_LEN..=1024).contains(&n) {
         return Err(Error::invalid(format!(
             "password must be {MIN_PASSWORD_LEN} to 1024 characters"
         )));

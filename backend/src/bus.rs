@@ -76,6 +76,13 @@ impl Bus {
             .map_err(|e| Error::Publish(e.to_string()))
     }
 
+    /// Publishes at QoS 0 without waiting; dropped when the client's queue is full.
+    pub fn try_publish_qos0(&self, topic: String, payload: Vec<u8>) -> bool {
+        self.client
+            .try_publish(topic, QoS::AtMostOnce, false, payload)
+            .is_ok()
+    }
+
     /// Polls the connection for ever, reconnecting with back-off, and forwards events.
     pub fn spawn_pump(
         mut eventloop: EventLoop,

@@ -134,7 +134,7 @@ impl Backend {
             ccu_id: ccu_id.to_string(),
             outlet_id: Some(outlet_id),
         };
-        self.set_condition(key, false, Source::Device, || unreachable_text())
+        self.set_condition(key, false, Source::Device, unreachable_text)
             .await
     }
 

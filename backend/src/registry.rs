@@ -105,10 +105,10 @@ impl Registry {
     /// The outlet `device_id` of CCU `ccu_id`, or why not.
     pub fn lookup(&self, ccu_id: &str, device_id: DeviceId) -> OutletLookup {
         let maps = self.read();
-        if let Some(id) = maps.by_key.get(&(ccu_id.to_string(), device_id.0)) {
-            if let Some(o) = maps.outlets.get(id) {
-                return OutletLookup::Found(o.clone());
-            }
+        if let Some(id) = maps.by_key.get(&(ccu_id.to_string(), device_id.0))
+            && let Some(o) = maps.outlets.get(id)
+        {
+            return OutletLookup::Found(o.clone());
         }
         if maps.by_device.contains_key(&device_id.0) {
             OutletLookup::Foreign

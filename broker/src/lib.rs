@@ -39,11 +39,23 @@ pub trait Authenticator: Send + Sync + 'static {
     ) -> BoxFuture<bool>;
 }
 
+/// An in-process client of the router: no TCP, QoS 0 only, no retained messages; the
+/// receiver must answer `Notification::Unschedule` with `wake()`.
+pub type LocalLink = (
+    rumqttd::local::LinkTx,
+    rumqttd::local::LinkRx,
+    rumqttd::Notification,
+);
+
+type LinkFactory =
+    Box<dyn Fn(&str) -> std::result::Result<LocalLink, rumqttd::local::LinkError> + Send + Sync>;
+
 /// A running embedded broker. Dropping it does not stop it; call [`Broker::shutdown`].
 pub struct Broker {
     addr: SocketAddr,
     v5_addr: Option<SocketAddr>,
     listeners: Vec<JoinHandle<()>>,
+    link: LinkFactory,
 }
 
 impl Broker {
@@ -55,6 +67,16 @@ impl Broker {
     /// The MQTT 5 listen address, if configured.
     pub fn v5_addr(&self) -> Option<SocketAddr> {
         self.v5_addr
+    }
+
+    /// Opens an in-process link to the router (blocks until the router answers; call it
+    /// from a blocking context). Used by the link benchmark; the backend uses MQTT over
+    /// loopback instead (see ARCHITECTURE.md).
+    pub fn local_link(
+        &self,
+        client_id: &str,
+    ) -> std::result::Result<LocalLink, rumqttd::local::LinkError> {
+        (self.link)(client_id)
     }
 
     /// Stops accepting connections (open connections end with the runtime).
@@ -79,6 +101,12 @@ pub async fn start(
     }
     let router_tx = rumqttd::Router::new(0, config::router(settings)).spawn();
 
+    let link_tx = router_tx.clone();
+    let link: LinkFactory = Box::new(move |id: &str| {
+        rumqttd::local::LinkBuilder::new(id, link_tx.clone())
+            .clean_session(true)
+            .build()
+    });
     let mut listeners = Vec::new();
     let v4 = config::server("v4", settings.addr, settings, auth.clone());
     let mut server = rumqttd::Server::new(v4, router_tx.clone(), rumqttd::protocol::v4::V4);
@@ -105,6 +133,7 @@ pub async fn start(
         addr: settings.addr,
         v5_addr: settings.v5_addr,
         listeners,
+        link,
     })
 }
 

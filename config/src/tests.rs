@@ -34,6 +34,7 @@ fn file_overrides_defaults() {
 }
 
 #[test]
+#[allow(clippy::result_large_err)] // figment's Jail API returns its own large error
 fn env_overrides_file() {
     figment::Jail::expect_with(|jail| {
         jail.create_file("c.toml", "[mqtt]\naddr = \"127.0.0.1:1999\"")?;

@@ -15,7 +15,9 @@ use crate::bus::BusEvent;
 use crate::clock;
 use crate::metrics::{RejectReason, Transport};
 use crate::registry::CcuEntry;
-use ccu_core::protocol::{Ack, BreakerReading, SensorReading, Status, Topic, TopicKind};
+use ccu_core::protocol::{
+    Ack, BreakerReading, DeviceError, SensorReading, Status, Topic, TopicKind,
+};
 use tokio::sync::mpsc;
 
 impl Backend {
@@ -41,6 +43,20 @@ impl Backend {
     pub async fn ingest(&self, topic: &str, payload: &[u8]) {
         if let Err(r) = self.ingest_inner(topic, payload).await {
             self.reject(topic, &r);
+            self.notify_sender(topic, &r);
+        }
+    }
+
+    /// Tells a registered CCU why its message was rejected, on `ccu/<id>/error`.
+    fn notify_sender(&self, topic: &str, r: &Rejection) {
+        let Some(t) = Topic::parse(topic) else { return };
+        if self.inner.registry.ccu(t.ccu_id).is_none() {
+            return;
+        }
+        let notice = DeviceError::new(t.kind.as_str(), r.reason.as_str(), &r.detail);
+        if let Ok(payload) = serde_json::to_vec(&notice) {
+            let topic = format!("ccu/{}/{}", t.ccu_id, TopicKind::Error.as_str());
+            self.inner.bus.try_publish_qos0(topic, payload);
         }
     }
 
@@ -110,7 +126,7 @@ impl Backend {
                 .await
                 .map_err(Rejection::internal)
             }
-            TopicKind::Cmd | TopicKind::Devices => Ok(()),
+            TopicKind::Cmd | TopicKind::Devices | TopicKind::Error => Ok(()),
         }
     }
 

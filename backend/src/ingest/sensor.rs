@@ -84,10 +84,10 @@ impl Backend {
                         (Socket::A, r.relay_a, &st.relay_a),
                         (Socket::B, r.relay_b, &st.relay_b),
                     ] {
-                        if let Some(on) = reported {
-                            if *slot != Some(on) {
-                                relay_changes.push((socket, on));
-                            }
+                        if let Some(on) = reported
+                            && *slot != Some(on)
+                        {
+                            relay_changes.push((socket, on));
                         }
                     }
                 }

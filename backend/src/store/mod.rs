@@ -32,17 +32,16 @@ pub struct Store {
 impl Store {
     /// Connects (creating the SQLite file and its folder if needed) without migrating.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Store, Error> {
-        if let Some(path) = sqlite_path(url) {
-            if let Some(dir) = std::path::Path::new(&path).parent() {
-                if !dir.as_os_str().is_empty() {
-                    std::fs::create_dir_all(dir).map_err(|e| {
-                        Error::Db(sea_orm::DbErr::Custom(format!(
-                            "cannot create {}: {e}",
-                            dir.display()
-                        )))
-                    })?;
-                }
-            }
+        if let Some(path) = sqlite_path(url)
+            && let Some(dir) = std::path::Path::new(&path).parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                Error::Db(sea_orm::DbErr::Custom(format!(
+                    "cannot create {}: {e}",
+                    dir.display()
+                )))
+            })?;
         }
         let mut opt = ConnectOptions::new(url.to_string());
         opt.max_connections(max_connections)

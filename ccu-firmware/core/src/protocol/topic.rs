@@ -20,17 +20,20 @@ pub enum TopicKind {
     Cmd,
     /// Server → CCU, retained: the CCU's outlets ([`super::DeviceList`]).
     Devices,
+    /// Server → CCU: why a message of the CCU was rejected ([`super::DeviceError`]).
+    Error,
 }
 
 impl TopicKind {
     /// Every kind, for subscriptions and tests.
-    pub const ALL: [TopicKind; 6] = [
+    pub const ALL: [TopicKind; 7] = [
         TopicKind::Sensor,
         TopicKind::Breaker,
         TopicKind::Ack,
         TopicKind::Status,
         TopicKind::Cmd,
         TopicKind::Devices,
+        TopicKind::Error,
     ];
 
     /// The topic level as written on the wire.
@@ -42,6 +45,7 @@ impl TopicKind {
             TopicKind::Status => "status",
             TopicKind::Cmd => "cmd",
             TopicKind::Devices => "devices",
+            TopicKind::Error => "error",
         }
     }
 
@@ -112,6 +116,7 @@ mod tests {
             ("ccu/02/status", Some(("02", TopicKind::Status))),
             ("ccu/02/cmd", Some(("02", TopicKind::Cmd))),
             ("ccu/02/devices", Some(("02", TopicKind::Devices))),
+            ("ccu/02/error", Some(("02", TopicKind::Error))),
             ("ccu//sensor", None),
             ("ccu/02/sensor/x", None),
             ("ccu/+/sensor", None),
