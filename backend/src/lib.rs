@@ -13,6 +13,7 @@
 //! - [`metrics`]: counters, including rejects per reason.
 #![allow(clippy::too_many_arguments)]
 
+pub mod accounts;
 pub mod admin;
 pub mod alerts;
 mod app;

@@ -16,6 +16,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The router refused an in-process link.
+    #[error("cannot open a local link: {0}")]
+    Link(String),
 }
 
 fn env_name(key: &str) -> String {

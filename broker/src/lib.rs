@@ -47,8 +47,7 @@ pub type LocalLink = (
     rumqttd::Notification,
 );
 
-type LinkFactory =
-    Box<dyn Fn(&str) -> std::result::Result<LocalLink, rumqttd::local::LinkError> + Send + Sync>;
+type LinkFactory = Box<dyn Fn(&str) -> Result<LocalLink> + Send + Sync>;
 
 /// A running embedded broker. Dropping it does not stop it; call [`Broker::shutdown`].
 pub struct Broker {
@@ -72,10 +71,7 @@ impl Broker {
     /// Opens an in-process link to the router (blocks until the router answers; call it
     /// from a blocking context). Used by the link benchmark; the backend uses MQTT over
     /// loopback instead (see ARCHITECTURE.md).
-    pub fn local_link(
-        &self,
-        client_id: &str,
-    ) -> std::result::Result<LocalLink, rumqttd::local::LinkError> {
+    pub fn local_link(&self, client_id: &str) -> Result<LocalLink> {
         (self.link)(client_id)
     }
 
@@ -106,6 +102,7 @@ pub async fn start(
         rumqttd::local::LinkBuilder::new(id, link_tx.clone())
             .clean_session(true)
             .build()
+            .map_err(|e| Error::Link(e.to_string()))
     });
     let mut listeners = Vec::new();
     let v4 = config::server("v4", settings.addr, settings, auth.clone());

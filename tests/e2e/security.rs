@@ -213,3 +213,30 @@ async fn an_ack_for_another_ccus_command_is_rejected() {
         CommandStatus::Queued
     );
 }
+
+#[tokio::test]
+async fn rejects_are_exported_as_prometheus_counters() {
+    let app = spawn_app().await;
+    let (_u, secret, _o) = app.seed().await;
+    let dev = app.device("02", &secret).await;
+    dev.send(
+        "sensor",
+        json!({"device_id":"AB","current_a":1,"current_b":0}),
+    )
+    .await;
+    let b = app.backend().clone();
+    wait_until("reject counted", || {
+        let b = b.clone();
+        async move { b.metrics().rejects(RejectReason::UnknownOutlet) == 1 }
+    })
+    .await;
+    let body = system_tests::http_get(app.http_addr, "/metrics").await;
+    assert!(
+        body.contains("smart_outlet_rejects_total{reason=\"unknown_outlet\"} 1"),
+        "{body}"
+    );
+    assert!(
+        body.contains("smart_outlet_mqtt_logins_total{result=\"ok\"}"),
+        "{body}"
+    );
+}

@@ -1,4 +1,4 @@
-//! The HTTP layer (poem): health endpoints now; REST, WebSocket, legacy shim and dashboard
+//! The HTTP layer (poem): health, readiness and Prometheus metrics now; REST, WebSocket, legacy shim and dashboard
 //! come in later issues. Only this crate knows poem.
 
 use backend::Backend;
@@ -27,6 +27,7 @@ impl HttpServer {
         let app = Route::new()
             .at("/healthz", get(healthz))
             .at("/readyz", get(readyz))
+            .at("/metrics", get(metrics))
             .at("/", get(index))
             .data(backend);
         let (tx, rx) = oneshot::channel::<()>();
@@ -88,4 +89,73 @@ fn index(backend: Data<&Backend>) -> Json<serde_json::Value> {
         "outlets": backend.registry().outlets().len(),
         "metrics": m,
     }))
+}
+
+/// Prometheus text exposition of the backend's counters.
+#[handler]
+fn metrics(backend: Data<&Backend>) -> poem::Response {
+    use std::fmt::Write;
+    let m = backend.metrics().snapshot();
+    let mut out = String::new();
+    let mut counter = |name: &str, help: &str, samples: &[(&str, u64)]| {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+        for (labels, v) in samples {
+            let _ = writeln!(out, "{name}{labels} {v}");
+        }
+    };
+    counter(
+        "smart_outlet_readings_ingested_total",
+        "Readings accepted, by transport.",
+        &[
+            ("{transport=\"mqtt\"}", m.ingested_mqtt),
+            ("{transport=\"http\"}", m.ingested_http),
+        ],
+    );
+    let rejects: Vec<(String, u64)> = m
+        .rejects
+        .iter()
+        .map(|(r, v)| (format!("{{reason=\"{}\"}}", r.as_str()), *v))
+        .collect();
+    let rejects: Vec<(&str, u64)> = rejects.iter().map(|(l, v)| (l.as_str(), *v)).collect();
+    counter(
+        "smart_outlet_rejects_total",
+        "Device messages rejected, by reason.",
+        &rejects,
+    );
+    counter(
+        "smart_outlet_history_batches_total",
+        "History write transactions.",
+        &[("", m.history_batches)],
+    );
+    counter(
+        "smart_outlet_history_rows_total",
+        "History rows written.",
+        &[("", m.history_rows)],
+    );
+    counter(
+        "smart_outlet_history_errors_total",
+        "Failed history transactions (retried).",
+        &[("", m.history_errors)],
+    );
+    counter(
+        "smart_outlet_commands_sent_total",
+        "Commands published to CCUs.",
+        &[("", m.commands_sent)],
+    );
+    counter(
+        "smart_outlet_alerts_raised_total",
+        "Alerts raised.",
+        &[("", m.alerts_raised)],
+    );
+    counter(
+        "smart_outlet_mqtt_logins_total",
+        "MQTT logins checked by the auth hook, by result.",
+        &[
+            ("{result=\"ok\"}", m.auth_successes),
+            ("{result=\"refused\"}", m.auth_failures),
+        ],
+    );
+    poem::Response::builder()
+        .content_type("text/plain; version=0.0.4")
+        .body(out)
 }

@@ -3,6 +3,7 @@
 //! One file per aggregate adds methods to [`Store`]; [`batch`] writes readings and latest
 //! state in one transaction per batch.
 
+mod accounts;
 mod alerts;
 pub mod batch;
 mod ccus;
@@ -13,6 +14,7 @@ mod history;
 mod outlets;
 mod users;
 
+pub use accounts::{SessionRecord, TokenRecord};
 pub use alerts::NewAlert;
 pub use batch::{Batch, BreakerRow, OutletLatest, SensorRow};
 pub use ccus::CcuAuth;

@@ -1,0 +1,167 @@
+//! Sessions and API tokens (stored as SHA-256 digests of the secrets handed out).
+
+use super::Store;
+use super::entity::{api_token, session};
+use crate::Error;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use serde::Serialize;
+
+/// An API token as listed (never the secret).
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenRecord {
+    /// Id.
+    pub id: i32,
+    /// Owner.
+    pub user_id: i32,
+    /// Label.
+    pub name: String,
+    /// First characters of the token, to recognise it.
+    pub prefix: String,
+    /// Created (unix ms).
+    pub created_at: i64,
+    /// Last used (unix ms).
+    pub last_used_at: Option<i64>,
+    /// Revoked (unix ms).
+    pub revoked_at: Option<i64>,
+}
+
+/// A live session.
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    /// Owner.
+    pub user_id: i32,
+    /// Token the client must echo in `X-CSRF-Token`.
+    pub csrf_token: String,
+    /// Expiry (unix ms).
+    pub expires_at: i64,
+}
+
+impl Store {
+    /// Stores a session by the digest of its cookie value.
+    pub async fn insert_session(
+        &self,
+        digest: &str,
+        user_id: i32,
+        csrf: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), Error> {
+        session::ActiveModel {
+            id: Set(digest.to_string()),
+            user_id: Set(user_id),
+            csrf_token: Set(csrf.to_string()),
+            created_at: Set(now),
+            expires_at: Set(expires_at),
+        }
+        .insert(self.db())
+        .await?;
+        Ok(())
+    }
+
+    /// A session that has not expired.
+    pub async fn find_session(
+        &self,
+        digest: &str,
+        now: i64,
+    ) -> Result<Option<SessionRecord>, Error> {
+        Ok(session::Entity::find_by_id(digest.to_string())
+            .filter(session::Column::ExpiresAt.gt(now))
+            .one(self.db())
+            .await?
+            .map(|m| SessionRecord {
+                user_id: m.user_id,
+                csrf_token: m.csrf_token,
+                expires_at: m.expires_at,
+            }))
+    }
+
+    /// Ends a session.
+    pub async fn delete_session(&self, digest: &str) -> Result<(), Error> {
+        session::Entity::delete_by_id(digest.to_string())
+            .exec(self.db())
+            .await?;
+        Ok(())
+    }
+
+    /// Stores a new API token by digest.
+    pub async fn insert_token(
+        &self,
+        user_id: i32,
+        name: &str,
+        digest: &str,
+        prefix: &str,
+        now: i64,
+    ) -> Result<TokenRecord, Error> {
+        let m = api_token::ActiveModel {
+            user_id: Set(user_id),
+            name: Set(name.to_string()),
+            token_hash: Set(digest.to_string()),
+            prefix: Set(prefix.to_string()),
+            created_at: Set(now),
+            last_used_at: Set(None),
+            revoked_at: Set(None),
+            ..Default::default()
+        }
+        .insert(self.db())
+        .await?;
+        Ok(token_record(m))
+    }
+
+    /// The owner of an unrevoked token, marking it used.
+    pub async fn use_token(&self, digest: &str, now: i64) -> Result<Option<i32>, Error> {
+        let Some(m) = api_token::Entity::find()
+            .filter(api_token::Column::TokenHash.eq(digest))
+            .filter(api_token::Column::RevokedAt.is_null())
+            .one(self.db())
+            .await?
+        else {
+            return Ok(None);
+        };
+        api_token::Entity::update_many()
+            .col_expr(api_token::Column::LastUsedAt, Expr::value(now))
+            .filter(api_token::Column::Id.eq(m.id))
+            .exec(self.db())
+            .await?;
+        Ok(Some(m.user_id))
+    }
+
+    /// A user's tokens, newest first.
+    pub async fn list_tokens(&self, user_id: i32) -> Result<Vec<TokenRecord>, Error> {
+        Ok(api_token::Entity::find()
+            .filter(api_token::Column::UserId.eq(user_id))
+            .order_by_desc(api_token::Column::Id)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(token_record)
+            .collect())
+    }
+
+    /// Revokes one of a user's tokens.
+    pub async fn revoke_token(&self, user_id: i32, id: i32, now: i64) -> Result<(), Error> {
+        let r = api_token::Entity::update_many()
+            .col_expr(api_token::Column::RevokedAt, Expr::value(now))
+            .filter(api_token::Column::Id.eq(id))
+            .filter(api_token::Column::UserId.eq(user_id))
+            .filter(api_token::Column::RevokedAt.is_null())
+            .exec(self.db())
+            .await?;
+        if r.rows_affected == 0 {
+            return Err(Error::NotFound("token"));
+        }
+        Ok(())
+    }
+}
+
+fn token_record(m: api_token::Model) -> TokenRecord {
+    TokenRecord {
+        id: m.id,
+        user_id: m.user_id,
+        name: m.name,
+        prefix: m.prefix,
+        created_at: m.created_at,
+        last_used_at: m.last_used_at,
+        revoked_at: m.revoked_at,
+    }
+}
