@@ -28,6 +28,7 @@ pub mod ingest;
 pub mod live;
 pub mod metrics;
 mod presence;
+mod queries;
 pub mod registry;
 pub mod state;
 pub mod store;

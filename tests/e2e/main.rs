@@ -1,6 +1,7 @@
 //! System tests: the whole program over real sockets with real MQTT clients and databases.
 
 mod alerts;
+mod api;
 mod broker_features;
 mod cli;
 mod commands;

@@ -1,5 +1,14 @@
-//! The HTTP layer (poem): health, readiness and Prometheus metrics now; REST, WebSocket, legacy shim and dashboard
-//! come in later issues. Only this crate knows poem.
+//! The HTTP layer (poem). Only this crate knows poem.
+//!
+//! # Layout
+//! - [`api`]: the REST API (poem-openapi) at `/api/v1`, Swagger UI at `/docs`.
+//! - [`auth`]: session cookie + CSRF, API tokens, login rate limiting.
+//! - [`error`]: the one JSON error shape.
+//! - this file: health, readiness, Prometheus metrics, route assembly, [`HttpServer`].
+
+pub mod api;
+pub mod auth;
+pub mod error;
 
 use backend::Backend;
 use poem::listener::{Acceptor, Listener, TcpListener};
@@ -24,12 +33,7 @@ impl HttpServer {
             .first()
             .and_then(|a| a.as_socket_addr().copied())
             .unwrap_or(addr);
-        let app = Route::new()
-            .at("/healthz", get(healthz))
-            .at("/readyz", get(readyz))
-            .at("/metrics", get(metrics))
-            .at("/", get(index))
-            .data(backend);
+        let app = app(backend);
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let result = Server::new_with_acceptor(acceptor)
@@ -64,6 +68,23 @@ impl HttpServer {
         }
         let _ = (&mut self.task).await;
     }
+}
+
+/// Every route, with the backend attached and errors rendered as JSON.
+pub fn app(backend: Backend) -> impl poem::Endpoint {
+    let api = api::service();
+    let docs = api.swagger_ui();
+    let spec = api.spec_endpoint();
+    Route::new()
+        .nest("/api/v1/openapi.json", spec)
+        .nest("/api/v1", api)
+        .nest("/docs", docs)
+        .at("/healthz", get(healthz))
+        .at("/readyz", get(readyz))
+        .at("/metrics", get(metrics))
+        .at("/", get(index))
+        .catch_all_error(error::to_json)
+        .data(backend)
 }
 
 #[handler]

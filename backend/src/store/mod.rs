@@ -12,6 +12,7 @@ pub mod entity;
 mod events;
 mod history;
 mod outlets;
+mod stats;
 mod users;
 
 pub use accounts::{SessionRecord, TokenRecord};
@@ -19,6 +20,7 @@ pub use alerts::NewAlert;
 pub use batch::{Batch, BreakerRow, OutletLatest, SensorRow};
 pub use ccus::CcuAuth;
 pub use events::{EventFilter, NewEvent};
+pub use stats::{BreakerBucket, EventCount, ReadingBucket};
 
 use crate::Error;
 use migration::MigratorTrait;

@@ -1,0 +1,157 @@
+//! CCUs: register (credentials shown once), list, rename, rotate secret, breaker threshold, delete.
+
+use super::models::{Ccu, CcuCreated, CcuPatch, MqttCredentials, NewCcu, Threshold, Transport};
+use crate::auth::Auth;
+use crate::error::ApiResult;
+use backend::Backend;
+use backend::domain::Source;
+use poem::web::Data;
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, OpenApi, Tags};
+
+#[derive(Tags)]
+enum Tag {
+    /// Central control units.
+    Ccus,
+}
+
+/// CCU operations.
+pub struct CcusApi;
+
+#[derive(ApiResponse)]
+enum Created {
+    /// Registered; the MQTT password is shown only now.
+    #[oai(status = 201)]
+    Ok(Json<CcuCreated>),
+}
+
+#[derive(ApiResponse)]
+enum Deleted {
+    /// Deleted with its outlets and history.
+    #[oai(status = 204)]
+    Ok,
+}
+
+fn credentials(backend: &Backend, id: &str, password: String) -> MqttCredentials {
+    MqttCredentials {
+        username: id.to_string(),
+        client_id: id.to_string(),
+        password,
+        port: backend.settings().mqtt.addr.port(),
+    }
+}
+
+#[OpenApi(prefix_path = "/ccus", tag = "Tag::Ccus")]
+impl CcusApi {
+    /// Your CCUs with online state and last seen.
+    #[oai(path = "/", method = "get")]
+    async fn list(&self, backend: Data<&Backend>, auth: Auth) -> ApiResult<Json<Vec<Ccu>>> {
+        let ccus = backend.list_ccus(auth.user_id()).await?;
+        Ok(Json(ccus.into_iter().map(Into::into).collect()))
+    }
+
+    /// Register a CCU.
+    #[oai(path = "/", method = "post")]
+    async fn create(
+        &self,
+        backend: Data<&Backend>,
+        auth: Auth,
+        body: Json<NewCcu>,
+    ) -> ApiResult<Created> {
+        let transport = body.transport.unwrap_or(Transport::Mqtt).into();
+        let (ccu, secret) = backend
+            .create_ccu(
+                auth.user_id(),
+                &body.id,
+                body.name.as_deref(),
+                transport,
+                Source::Web,
+            )
+            .await?;
+        if let Some(location) = &body.location {
+            backend
+                .rename_ccu(auth.user_id(), &ccu.id, None, Some(location))
+                .await?;
+        }
+        let ccu = backend.get_ccu(auth.user_id(), &ccu.id).await?;
+        let mqtt = credentials(&backend, &ccu.id, secret);
+        Ok(Created::Ok(Json(CcuCreated {
+            ccu: ccu.into(),
+            mqtt,
+        })))
+    }
+
+    /// One CCU.
+    #[oai(path = "/:id", method = "get")]
+    async fn get(
+        &self,
+        backend: Data<&Backend>,
+        auth: Auth,
+        id: Path<String>,
+    ) -> ApiResult<Json<Ccu>> {
+        Ok(Json(backend.get_ccu(auth.user_id(), &id.0).await?.into()))
+    }
+
+    /// Rename a CCU or change its location.
+    #[oai(path = "/:id", method = "patch")]
+    async fn patch(
+        &self,
+        backend: Data<&Backend>,
+        auth: Auth,
+        id: Path<String>,
+        body: Json<CcuPatch>,
+    ) -> ApiResult<Json<Ccu>> {
+        let c = backend
+            .rename_ccu(
+                auth.user_id(),
+                &id.0,
+                body.name.as_deref(),
+                body.location.as_deref(),
+            )
+            .await?;
+        Ok(Json(c.into()))
+    }
+
+    /// Replace a CCU's MQTT secret; the new one is shown once.
+    #[oai(path = "/:id/rotate-secret", method = "post")]
+    async fn rotate(
+        &self,
+        backend: Data<&Backend>,
+        auth: Auth,
+        id: Path<String>,
+    ) -> ApiResult<Json<MqttCredentials>> {
+        let ccu = backend.get_ccu(auth.user_id(), &id.0).await?;
+        let secret = backend
+            .rotate_ccu_secret(Some(auth.user_id()), &ccu.id)
+            .await?;
+        Ok(Json(credentials(&backend, &ccu.id, secret)))
+    }
+
+    /// Set the main-breaker alert threshold.
+    #[oai(path = "/:id/breaker-threshold", method = "put")]
+    async fn breaker_threshold(
+        &self,
+        backend: Data<&Backend>,
+        auth: Auth,
+        id: Path<String>,
+        body: Json<Threshold>,
+    ) -> ApiResult<Json<Ccu>> {
+        backend
+            .set_breaker_threshold(Some(auth.user_id()), &id.0, body.threshold_ma)
+            .await?;
+        Ok(Json(backend.get_ccu(auth.user_id(), &id.0).await?.into()))
+    }
+
+    /// Delete a CCU with its outlets and history.
+    #[oai(path = "/:id", method = "delete")]
+    async fn delete(
+        &self,
+        backend: Data<&Backend>,
+        auth: Auth,
+        id: Path<String>,
+    ) -> ApiResult<Deleted> {
+        backend.delete_ccu(auth.user_id(), &id.0).await?;
+        Ok(Deleted::Ok)
+    }
+}

@@ -1,0 +1,94 @@
+//! The event log: filter, paginate, statistics.
+
+use super::models::{EventCount, EventPage};
+use crate::auth::Auth;
+use crate::error::ApiResult;
+use backend::Backend;
+use backend::store::EventFilter;
+use poem::web::Data;
+use poem_openapi::param::Query;
+use poem_openapi::payload::Json;
+use poem_openapi::{OpenApi, Tags};
+
+#[derive(Tags)]
+enum Tag {
+    /// Event log.
+    Events,
+}
+
+/// Event operations.
+pub struct EventsApi;
+
+#[OpenApi(prefix_path = "/events", tag = "Tag::Events")]
+impl EventsApi {
+    /// Your events, newest first, filtered by kind, source, CCU, device and time (unix ms).
+    #[oai(path = "/", method = "get")]
+    #[allow(clippy::too_many_arguments)]
+    async fn list(
+        &self,
+        backend: Data<&Backend>,
+        auth: Auth,
+        kind: Query<Option<String>>,
+        source: Query<Option<String>>,
+        ccu_id: Query<Option<String>>,
+        device_id: Query<Option<String>>,
+        from: Query<Option<i64>>,
+        to: Query<Option<i64>>,
+        page: Query<Option<u64>>,
+        per_page: Query<Option<u64>>,
+    ) -> ApiResult<Json<EventPage>> {
+        let page = page.0.unwrap_or(1).max(1);
+        let per_page = per_page.0.unwrap_or(50).clamp(1, 500);
+        let device_id = device_id.0.map(|d| {
+            backend::domain::DeviceId::parse(&d)
+                .map(|d| d.to_string())
+                .unwrap_or(d)
+        });
+        let filter = EventFilter {
+            user_id: Some(auth.user_id()),
+            kind: kind.0,
+            source: source.0,
+            ccu_id: ccu_id.0.map(|c| c.to_uppercase()),
+            device_id,
+            since: from.0,
+            until: to.0,
+        };
+        let (items, total) = backend
+            .store()
+            .list_events(&filter, (page - 1) * per_page, per_page)
+            .await?;
+        Ok(Json(EventPage {
+            items: items.into_iter().map(Into::into).collect(),
+            total,
+            page,
+            per_page,
+        }))
+    }
+
+    /// Counts of your events per kind per UTC day (default: the last 30 days).
+    #[oai(path = "/stats", method = "get")]
+    async fn stats(
+        &self,
+        backend: Data<&Backend>,
+        auth: Auth,
+        from: Query<Option<i64>>,
+        to: Query<Option<i64>>,
+    ) -> ApiResult<Json<Vec<EventCount>>> {
+        let to = to.0.unwrap_or_else(|| backend::clock::now_ms() + 1);
+        let from = from.0.unwrap_or(to - 30 * 86_400_000);
+        let counts = backend
+            .store()
+            .event_counts(auth.user_id(), from, to)
+            .await?;
+        Ok(Json(
+            counts
+                .into_iter()
+                .map(|c| EventCount {
+                    day: c.day,
+                    kind: c.kind,
+                    count: c.count,
+                })
+                .collect(),
+        ))
+    }
+}

@@ -1,0 +1,148 @@
+//! Outlets: add, list with live state, rename, move, threshold, cut, delete.
+
+use super::models::{Command, NewOutlet, Outlet, OutletPatch, Threshold};
+use crate::auth::Auth;
+use crate::error::ApiResult;
+use backend::Backend;
+use backend::commands::Actor;
+use backend::domain::Source;
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, OpenApi, Tags};
+
+#[derive(Tags)]
+enum Tag {
+    /// Outlets (PICs).
+    Outlets,
+}
+
+/// Outlet operations.
+pub struct OutletsApi;
+
+#[derive(ApiResponse)]
+enum Created {
+    /// Added.
+    #[oai(status = 201)]
+    Ok(Json<Outlet>),
+}
+
+#[derive(ApiResponse)]
+enum Deleted {
+    /// Deleted with its history.
+    #[oai(status = 204)]
+    Ok,
+}
+
+#[OpenApi(prefix_path = "/outlets", tag = "Tag::Outlets")]
+impl OutletsApi {
+    /// Your outlets with their live state (optionally of one CCU).
+    #[oai(path = "/", method = "get")]
+    async fn list(
+        &self,
+        backend: Data<&Backend>,
+        auth: Auth,
+        ccu_id: Query<Option<String>>,
+    ) -> ApiResult<Json<Vec<Outlet>>> {
+        let outlets = backend
+            .list_outlets(auth.user_id(), ccu_id.0.as_deref())
+            .await?;
+        Ok(Json(outlets.into_iter().map(Into::into).collect()))
+    }
+
+    /// Add an outlet to one of your CCUs.
+    #[oai(path = "/", method = "post")]
+    async fn create(
+        &self,
+        backend: Data<&Backend>,
+        auth: Auth,
+        body: Json<NewOutlet>,
+    ) -> ApiResult<Created> {
+        let o = backend
+            .create_outlet(
+                Some(auth.user_id()),
+                &body.ccu_id,
+                &body.device_id,
+                &body.name,
+                body.location.as_deref().unwrap_or(""),
+                Source::Web,
+            )
+            .await?;
+        Ok(Created::Ok(Json(
+            backend.get_outlet(auth.user_id(), o.id).await?.into(),
+        )))
+    }
+
+    /// One outlet.
+    #[oai(path = "/:id", method = "get")]
+    async fn get(
+        &self,
+        backend: Data<&Backend>,
+        auth: Auth,
+        id: Path<i32>,
+    ) -> ApiResult<Json<Outlet>> {
+        Ok(Json(backend.get_outlet(auth.user_id(), id.0).await?.into()))
+    }
+
+    /// Rename, relocate or move an outlet to another of your CCUs.
+    #[oai(path = "/:id", method = "patch")]
+    async fn patch(
+        &self,
+        backend: Data<&Backend>,
+        auth: Auth,
+        id: Path<i32>,
+        body: Json<OutletPatch>,
+    ) -> ApiResult<Json<Outlet>> {
+        let o = backend
+            .edit_outlet(
+                auth.user_id(),
+                id.0,
+                body.name.as_deref(),
+                body.location.as_deref(),
+                body.ccu_id.as_deref(),
+            )
+            .await?;
+        Ok(Json(o.into()))
+    }
+
+    /// Set the per-socket threshold (0 = none); also programs the PIC.
+    #[oai(path = "/:id/threshold", method = "put")]
+    async fn threshold(
+        &self,
+        backend: Data<&Backend>,
+        auth: Auth,
+        id: Path<i32>,
+        body: Json<Threshold>,
+    ) -> ApiResult<Json<Outlet>> {
+        backend
+            .set_outlet_threshold(Some(auth.user_id()), id.0, body.threshold_ma)
+            .await?;
+        Ok(Json(backend.get_outlet(auth.user_id(), id.0).await?.into()))
+    }
+
+    /// Cut power: `relay_off` on both sockets.
+    #[oai(path = "/:id/cut", method = "post")]
+    async fn cut(
+        &self,
+        backend: Data<&Backend>,
+        auth: Auth,
+        id: Path<i32>,
+    ) -> ApiResult<Json<Vec<Command>>> {
+        let cmds = backend
+            .cut_outlet(Actor::User(auth.user_id()), id.0)
+            .await?;
+        Ok(Json(cmds.into_iter().map(Into::into).collect()))
+    }
+
+    /// Delete an outlet with its history.
+    #[oai(path = "/:id", method = "delete")]
+    async fn delete(
+        &self,
+        backend: Data<&Backend>,
+        auth: Auth,
+        id: Path<i32>,
+    ) -> ApiResult<Deleted> {
+        backend.delete_outlet(auth.user_id(), id.0).await?;
+        Ok(Deleted::Ok)
+    }
+}
