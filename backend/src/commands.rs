@@ -207,6 +207,15 @@ impl Backend {
 
     /// Publishes every queued command of a CCU that came online; expires stale ones.
     pub(crate) async fn flush_queued(&self, ccu_id: &str) -> Result<()> {
+        let http = self
+            .inner
+            .registry
+            .ccu(ccu_id)
+            .is_some_and(|c| c.transport == Transport::Http);
+        if http {
+            // Its commands wait for its poll of /api/commands/<id>/.
+            return Ok(());
+        }
         let queued = self
             .inner
             .store
@@ -386,8 +395,15 @@ impl Backend {
             .commands_in_status(None, CommandStatus::Sent)
             .await?
         {
-            if c.sent_at.is_some_and(|t| now - t >= ack_timeout) {
-                let detail = format!("no ack within {} ms", ack_timeout);
+            // Legacy HTTP CCUs send no acks: a reading confirms, up to a minute or more later.
+            let http = self
+                .inner
+                .registry
+                .ccu(&c.ccu_id)
+                .is_some_and(|x| x.transport == Transport::Http);
+            let limit = if http { ack_timeout * 10 } else { ack_timeout };
+            if c.sent_at.is_some_and(|t| now - t >= limit) {
+                let detail = format!("no ack within {limit} ms");
                 self.finish(
                     &mut c,
                     CommandStatus::TimedOut,

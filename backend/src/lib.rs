@@ -25,6 +25,7 @@ pub mod credentials;
 pub mod domain;
 mod error;
 pub mod ingest;
+pub mod legacy;
 pub mod live;
 pub mod metrics;
 mod presence;

@@ -30,6 +30,38 @@ pub struct Settings {
     pub commands: CommandSettings,
     /// Logging.
     pub log: LogSettings,
+    /// The legacy HTTP shim for old CCU firmware.
+    pub legacy: LegacySettings,
+}
+
+/// `[legacy]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LegacySettings {
+    /// Serve the old firmware's `/api/` routes.
+    pub enabled: bool,
+    /// Networks (CIDR) allowed to call them.
+    pub allowed_networks: Vec<String>,
+    /// Proxies (CIDR) whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<String>,
+}
+
+impl LegacySettings {
+    /// The allowed networks, parsed.
+    pub fn allowed(&self) -> Vec<ipnet::IpNet> {
+        self.allowed_networks
+            .iter()
+            .filter_map(|n| n.parse().ok())
+            .collect()
+    }
+
+    /// The trusted proxies, parsed.
+    pub fn proxies(&self) -> Vec<ipnet::IpNet> {
+        self.trusted_proxies
+            .iter()
+            .filter_map(|n| n.parse().ok())
+            .collect()
+    }
 }
 
 /// `[http]`
@@ -226,6 +258,22 @@ impl Settings {
         }
         if m.mode == MqttMode::External && m.external.host.is_empty() {
             return Err(Error::invalid("mqtt.external.host", "must not be empty"));
+        }
+        for n in &self.legacy.allowed_networks {
+            if n.parse::<ipnet::IpNet>().is_err() {
+                return Err(Error::invalid(
+                    "legacy.allowed_networks",
+                    format!("{n:?} is not a CIDR network"),
+                ));
+            }
+        }
+        for n in &self.legacy.trusted_proxies {
+            if n.parse::<ipnet::IpNet>().is_err() {
+                return Err(Error::invalid(
+                    "legacy.trusted_proxies",
+                    format!("{n:?} is not a CIDR network"),
+                ));
+            }
         }
         let url = self.database.url.expose();
         if !(url.is_empty() || url.starts_with("sqlite:") || url.starts_with("postgres")) {

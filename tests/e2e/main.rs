@@ -7,5 +7,6 @@ mod cli;
 mod commands;
 mod foreign_client;
 mod ingest;
+mod legacy;
 mod presence;
 mod security;

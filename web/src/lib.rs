@@ -4,11 +4,13 @@
 //! - [`api`]: the REST API (poem-openapi) at `/api/v1`, Swagger UI at `/docs`.
 //! - [`auth`]: session cookie + CSRF, API tokens, login rate limiting.
 //! - [`error`]: the one JSON error shape.
+//! - [`legacy`]: the old firmware's `/api/` routes, byte-compatible.
 //! - this file: health, readiness, Prometheus metrics, route assembly, [`HttpServer`].
 
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod legacy;
 
 use backend::Backend;
 use poem::listener::{Acceptor, Listener, TcpListener};
@@ -75,7 +77,11 @@ pub fn app(backend: Backend) -> impl poem::Endpoint {
     let api = api::service();
     let docs = api.swagger_ui();
     let spec = api.spec_endpoint();
-    Route::new()
+    let mut route = Route::new();
+    if backend.settings().legacy.enabled {
+        route = route.nest("/api", legacy::routes(&backend));
+    }
+    route
         .nest("/api/v1/openapi.json", spec)
         .nest("/api/v1", api)
         .nest("/docs", docs)

@@ -89,6 +89,21 @@ impl Store {
         self.to_records(models).await
     }
 
+    /// Commands of one outlet in one status, oldest first.
+    pub async fn commands_of_outlet(
+        &self,
+        outlet_id: i32,
+        status: CommandStatus,
+    ) -> Result<Vec<CommandRecord>, Error> {
+        let models = command::Entity::find()
+            .filter(command::Column::OutletId.eq(outlet_id))
+            .filter(command::Column::Status.eq(status.as_str()))
+            .order_by_asc(command::Column::CreatedAt)
+            .all(self.db())
+            .await?;
+        self.to_records(models).await
+    }
+
     /// Recent commands of some outlets, newest first.
     pub async fn list_commands(
         &self,

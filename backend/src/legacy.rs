@@ -1,0 +1,131 @@
+//! Support for CCUs running the old HTTP firmware: they poll for commands and report relay
+//! states only in their readings.
+
+use crate::app::Backend;
+use crate::domain::{
+    CommandKind, CommandRecord, CommandStatus, DeviceId, Socket, Source, Transport,
+};
+use crate::registry::{CcuEntry, OutletEntry};
+use crate::{Result, clock};
+
+impl Backend {
+    /// The outlet with this device id on a CCU that uses the HTTP transport (the first one by
+    /// CCU id if several share the id).
+    pub fn http_outlet(&self, device_id: DeviceId) -> Option<(CcuEntry, OutletEntry)> {
+        let mut found: Vec<(CcuEntry, OutletEntry)> = self
+            .inner
+            .registry
+            .outlets()
+            .into_iter()
+            .filter(|o| o.device_id == device_id)
+            .filter_map(|o| {
+                let c = self.inner.registry.ccu(&o.ccu_id)?;
+                (c.transport == Transport::Http).then_some((c, o))
+            })
+            .collect();
+        found.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+        found.into_iter().next()
+    }
+
+    /// Every outlet of HTTP CCUs, newest first (what `/api/devices/` lists).
+    pub fn http_outlets(&self) -> Vec<OutletEntry> {
+        let mut v: Vec<OutletEntry> = self
+            .inner
+            .registry
+            .outlets()
+            .into_iter()
+            .filter(|o| {
+                self.inner
+                    .registry
+                    .ccu(&o.ccu_id)
+                    .is_some_and(|c| c.transport == Transport::Http)
+            })
+            .collect();
+        v.sort_by(|a, b| b.id.cmp(&a.id));
+        v
+    }
+
+    /// Hands the queued commands of an outlet to a legacy poll, oldest first, marking them
+    /// sent (the old firmware sends no acks; a later reading confirms relay states).
+    pub async fn take_polled_commands(&self, outlet_id: i32) -> Result<Vec<CommandRecord>> {
+        let queued = self
+            .inner
+            .store
+            .commands_of_outlet(outlet_id, CommandStatus::Queued)
+            .await?;
+        let now = clock::now_ms();
+        let mut out = Vec::new();
+        for mut c in queued {
+            if c.expires_at <= now {
+                self.finish(
+                    &mut c,
+                    CommandStatus::Expired,
+                    Some("expired before the CCU polled".into()),
+                    Source::Server,
+                )
+                .await?;
+                continue;
+            }
+            if self.inner.store.claim_command(&c.id, now).await? {
+                c.status = CommandStatus::Sent;
+                c.sent_at = Some(now);
+                self.legacy_command_event(&c).await?;
+                out.push(c);
+            }
+        }
+        self.inner
+            .metrics
+            .commands_sent
+            .fetch_add(out.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(out)
+    }
+
+    async fn legacy_command_event(&self, c: &CommandRecord) -> Result<()> {
+        // Reuse the common event path through a no-op finish-like record update.
+        self.inner.live.send(crate::live::LiveEvent::Command {
+            user_id: self
+                .inner
+                .registry
+                .ccu(&c.ccu_id)
+                .map(|x| x.owner_id)
+                .unwrap_or_default(),
+            command: c.clone(),
+        });
+        Ok(())
+    }
+
+    /// A legacy CCU made a request: it is online.
+    pub async fn legacy_seen(&self, ccu_id: &str) -> Result<()> {
+        self.ccu_seen(ccu_id, clock::now_ms()).await
+    }
+
+    /// A legacy reading reported a relay state: record it and complete the matching commands.
+    pub async fn confirm_relay(&self, outlet_id: i32, socket: Socket, on: bool) -> Result<()> {
+        self.set_relay(outlet_id, socket, on, Source::Device)
+            .await?;
+        let want = if on {
+            CommandKind::RelayOn
+        } else {
+            CommandKind::RelayOff
+        };
+        for status in [CommandStatus::Sent, CommandStatus::TimedOut] {
+            for mut c in self
+                .inner
+                .store
+                .commands_of_outlet(outlet_id, status)
+                .await?
+            {
+                if c.command == want && c.socket == Some(socket) {
+                    self.finish(
+                        &mut c,
+                        CommandStatus::Ok,
+                        Some("confirmed by a reading".into()),
+                        Source::Device,
+                    )
+                    .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}

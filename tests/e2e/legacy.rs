@@ -1,0 +1,397 @@
+//! The old CCU firmware's HTTP cycle, replayed with its exact request bodies.
+
+use backend::commands::{Actor, NewCommand};
+use backend::domain::{AlertKind, CommandKind, CommandStatus, Socket, Source, Transport};
+use system_tests::{TestApp, http_raw, spawn_app, spawn_app_with, wait_for};
+
+async fn http_ccu(app: &TestApp) -> backend::domain::UserRecord {
+    let user = app.add_user("alice").await;
+    app.backend()
+        .create_ccu(user.id, "02", None, Transport::Http, Source::Cli)
+        .await
+        .unwrap();
+    for (dev, name) in [("FE", "Desk Outlet"), ("03", "Lamp"), ("1f", "Heater")] {
+        app.add_outlet("02", dev, name).await;
+    }
+    user
+}
+
+/// The firmware's parse of `/api/commands/<id>/` (CloudClient): plain string searches.
+fn firmware_parse(body: &str) -> Option<Vec<(String, String, i64)>> {
+    if !(body.contains("\"success\": true") || body.contains("\"success\":true")) {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut rest = body;
+    while let Some(start) = rest.find("{\"command\":") {
+        let obj_end = rest[start..].find('}')? + start;
+        let obj = &rest[start..=obj_end];
+        let field = |key: &str| {
+            let i = obj.find(key)? + key.len();
+            let j = obj[i..].find('"')? + i;
+            Some(obj[i..j].to_string())
+        };
+        let command = field("\"command\": \"")?;
+        let socket = field("\"socket\": \"").unwrap_or_default();
+        let vi = obj.find("\"value\":")? + "\"value\":".len();
+        let raw = obj[vi..].split([',', '}']).next()?.trim();
+        let value = if raw == "null" { 0 } else { raw.parse().ok()? };
+        out.push((command, socket, value));
+        rest = &rest[obj_end + 1..];
+    }
+    Some(out)
+}
+
+#[tokio::test]
+async fn the_old_firmware_cycle_works_byte_for_byte() {
+    let app = spawn_app().await;
+    let user = http_ccu(&app).await;
+    let a = app.http_addr;
+
+    // 0: device sync.
+    assert_eq!(
+        http_raw(a, "GET", "/api/devices/", None, &[]).await,
+        (
+            200,
+            r#"{"success": true, "devices": ["1F", "03", "FE"]}"#.to_string()
+        )
+    );
+    // 1: breaker.
+    assert_eq!(
+        http_raw(
+            a,
+            "POST",
+            "/api/breaker-data/",
+            Some(r#"{"ccu_id":"02","current_ma":4312}"#),
+            &[]
+        )
+        .await,
+        (
+            200,
+            r#"{"success": true, "message": "Breaker data received (logged to DB)"}"#.to_string()
+        )
+    );
+    assert_eq!(
+        http_raw(
+            a,
+            "POST",
+            "/api/breaker-data/",
+            Some(r#"{"ccu_id":"02","current_ma":4400}"#),
+            &[]
+        )
+        .await,
+        (
+            200,
+            r#"{"success": true, "message": "Breaker data received (WebSocket only)"}"#.to_string()
+        )
+    );
+    // 2: focus (set by the dashboard).
+    assert_eq!(
+        http_raw(a, "GET", "/api/focus/", None, &[]).await.1,
+        r#"{"success": true, "device_id": null}"#
+    );
+    assert_eq!(
+        http_raw(a, "POST", "/api/focus/fe/", None, &[]).await.1,
+        r#"{"success": true, "device_id": "FE"}"#
+    );
+    assert_eq!(
+        http_raw(a, "GET", "/api/focus/", None, &[]).await.1,
+        r#"{"success": true, "device_id": "FE"}"#
+    );
+    // 3: the focused device's reading, then its commands.
+    let reading = r#"{"device_id":"FE","current_a":1250,"current_b":80,"relay_a":false,"relay_b":false,"is_overload":false}"#;
+    assert_eq!(
+        http_raw(a, "POST", "/api/data/", Some(reading), &[]).await,
+        (200, r#"{"success": true, "message": "Data received (logged to DB)", "relay_a": false, "relay_b": false}"#.to_string())
+    );
+    let fe = app.store().find_outlet("02", "FE").await.unwrap().unwrap();
+    let send = |command, socket, value| {
+        app.backend().send_command(
+            Actor::User(user.id),
+            NewCommand {
+                outlet_id: fe.id,
+                command,
+                socket,
+                value,
+            },
+        )
+    };
+    let c1 = send(CommandKind::RelayOff, Some(Socket::B), None)
+        .await
+        .unwrap();
+    let c2 = send(CommandKind::RelayOn, Some(Socket::A), None)
+        .await
+        .unwrap();
+    let c3 = send(CommandKind::SetThreshold, None, Some(5000))
+        .await
+        .unwrap();
+    assert_eq!(
+        c2.status,
+        CommandStatus::Queued,
+        "HTTP CCUs get commands at their poll"
+    );
+    let (status, body) = http_raw(a, "GET", "/api/commands/FE/", None, &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body,
+        r#"{"success": true, "commands": [{"command": "relay_off", "socket": "b", "value": null}, {"command": "relay_on", "socket": "a", "value": null}, {"command": "set_threshold", "socket": "", "value": 5000}]}"#
+    );
+    assert_eq!(
+        firmware_parse(&body).unwrap(),
+        vec![
+            ("relay_off".to_string(), "b".to_string(), 0),
+            ("relay_on".to_string(), "a".to_string(), 0),
+            ("set_threshold".to_string(), String::new(), 5000)
+        ]
+    );
+    assert_eq!(
+        http_raw(a, "GET", "/api/commands/FE/", None, &[]).await.1,
+        r#"{"success": true, "commands": []}"#
+    );
+    for c in [&c1, &c2, &c3] {
+        let now = app.backend().get_command(user.id, &c.id).await.unwrap();
+        assert_eq!(
+            now.status,
+            CommandStatus::Sent,
+            "handed out is sent, not done"
+        );
+    }
+    // The next reading shows relay A on (the PIC acknowledged it): the command is confirmed.
+    let reading = r#"{"device_id":"FE","current_a":1300,"current_b":0,"relay_a":true,"relay_b":false,"is_overload":false}"#;
+    let (status, body) = http_raw(a, "POST", "/api/data/", Some(reading), &[]).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (
+            200,
+            r#"{"success": true, "message": "Data received (WebSocket only)", "relay_a": true, "relay_b": false}"#
+        )
+    );
+    assert_eq!(
+        app.backend()
+            .get_command(user.id, &c2.id)
+            .await
+            .unwrap()
+            .status,
+        CommandStatus::Ok
+    );
+    assert_eq!(
+        http_raw(a, "GET", "/api/outlet-status/FE/", None, &[])
+            .await
+            .1,
+        r#"{"success": true, "device_id": "FE", "name": "Desk Outlet", "relay_a": true, "relay_b": false, "threshold": 0}"#
+    );
+    assert_eq!(
+        http_raw(a, "DELETE", "/api/focus/clear/", None, &[])
+            .await
+            .1,
+        r#"{"success": true, "device_id": null}"#
+    );
+    assert!(
+        app.backend().state().ccu("02").unwrap().online,
+        "legacy traffic means online"
+    );
+    assert!(
+        app.backend()
+            .metrics()
+            .ingested_total(backend::metrics::Transport::Http)
+            >= 2
+    );
+}
+
+#[tokio::test]
+async fn legacy_errors_keep_the_old_bodies() {
+    let app = spawn_app().await;
+    http_ccu(&app).await;
+    let a = app.http_addr;
+    let cases: &[(&str, &str, Option<&str>, u16, &str)] = &[
+        (
+            "POST",
+            "/api/data/",
+            Some(r#"{"device_id":"FE"}"#),
+            400,
+            r#"{"success": false, "message": "Missing required fields. Required: ['device_id', 'current_a', 'current_b']"}"#,
+        ),
+        (
+            "POST",
+            "/api/data/",
+            Some("not json"),
+            400,
+            r#"{"success": false, "message": "Invalid JSON format"}"#,
+        ),
+        (
+            "POST",
+            "/api/data/",
+            Some(r#"{"device_id":"AB","current_a":1,"current_b":2}"#),
+            404,
+            r#"{"success": false, "message": "Outlet with device_id AB not found"}"#,
+        ),
+        (
+            "POST",
+            "/api/breaker-data/",
+            Some(r#"{"ccu_id":"02"}"#),
+            400,
+            r#"{"success": false, "message": "Missing required fields. Required: ['ccu_id', 'current_ma']"}"#,
+        ),
+        (
+            "GET",
+            "/api/commands/AB/",
+            None,
+            404,
+            r#"{"success": false, "message": "Outlet with device_id AB not found"}"#,
+        ),
+        (
+            "POST",
+            "/api/focus/AB/",
+            None,
+            404,
+            r#"{"success": false, "message": "Outlet AB not found"}"#,
+        ),
+    ];
+    for (method, path, body, status, want) in cases {
+        let got = http_raw(a, method, path, *body, &[]).await;
+        assert_eq!(got, (*status, want.to_string()), "{method} {path} {body:?}");
+    }
+    let (status, body) = http_raw(
+        a,
+        "POST",
+        "/api/data/",
+        Some(r#"{"device_id":"FE","current_a":"abc","current_b":0}"#),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body,
+        r#"{"success": false, "message": "invalid literal for int() with base 10: 'abc'"}"#
+    );
+    assert_eq!(http_raw(a, "GET", "/api/data/", None, &[]).await.0, 405);
+}
+
+#[tokio::test]
+async fn legacy_readings_use_the_same_pipeline_and_only_http_ccus_are_served() {
+    let app = spawn_app().await;
+    let user = http_ccu(&app).await;
+    // An MQTT CCU's outlets are not listed and cannot be fed over HTTP.
+    app.add_ccu(&user, "09").await;
+    app.add_outlet("09", "AA", "MQTT outlet").await;
+    let a = app.http_addr;
+    assert_eq!(
+        http_raw(a, "GET", "/api/devices/", None, &[]).await.1,
+        r#"{"success": true, "devices": ["1F", "03", "FE"]}"#
+    );
+    assert_eq!(
+        http_raw(
+            a,
+            "POST",
+            "/api/data/",
+            Some(r#"{"device_id":"AA","current_a":1,"current_b":2}"#),
+            &[]
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(
+        http_raw(
+            a,
+            "POST",
+            "/api/breaker-data/",
+            Some(r#"{"ccu_id":"09","current_ma":1}"#),
+            &[]
+        )
+        .await
+        .0,
+        404
+    );
+    // An overload over HTTP raises the same alert as over MQTT.
+    let (s, _) = http_raw(
+        a,
+        "POST",
+        "/api/data/",
+        Some(r#"{"device_id":"03","current_a":65535,"current_b":200}"#),
+        &[],
+    )
+    .await;
+    assert_eq!(s, 200);
+    let b = app.backend().clone();
+    wait_for("overload alert", || {
+        let b = b.clone();
+        async move {
+            b.list_alerts(user.id, true, 10)
+                .await
+                .ok()?
+                .into_iter()
+                .find(|a| a.kind == AlertKind::Overload)
+        }
+    })
+    .await;
+    // "2" is the old zero-fill case.
+    assert_eq!(
+        http_raw(
+            a,
+            "POST",
+            "/api/breaker-data/",
+            Some(r#"{"ccu_id":2,"current_ma":300}"#),
+            &[]
+        )
+        .await
+        .0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn legacy_routes_are_limited_to_allowed_networks() {
+    let app = spawn_app_with(|s| {
+        s.legacy.allowed_networks = vec!["10.1.2.3/32".into()];
+    })
+    .await;
+    http_ccu(&app).await;
+    let a = app.http_addr;
+    let (s, body) = http_raw(a, "GET", "/api/devices/", None, &[]).await;
+    assert_eq!(
+        (s, body.as_str()),
+        (403, r#"{"success": false, "message": "Forbidden"}"#)
+    );
+    // X-Forwarded-For is not believed from an untrusted peer.
+    assert_eq!(
+        http_raw(
+            a,
+            "GET",
+            "/api/devices/",
+            None,
+            &[("X-Forwarded-For", "10.1.2.3")]
+        )
+        .await
+        .0,
+        403
+    );
+
+    let app = spawn_app_with(|s| {
+        s.legacy.allowed_networks = vec!["10.1.2.3/32".into()];
+        s.legacy.trusted_proxies = vec!["127.0.0.1/32".into()];
+    })
+    .await;
+    http_ccu(&app).await;
+    assert_eq!(
+        http_raw(
+            app.http_addr,
+            "GET",
+            "/api/devices/",
+            None,
+            &[("X-Forwarded-For", "10.1.2.3")]
+        )
+        .await
+        .0,
+        200
+    );
+
+    let app = spawn_app_with(|s| s.legacy.enabled = false).await;
+    http_ccu(&app).await;
+    assert_eq!(
+        http_raw(app.http_addr, "GET", "/api/devices/", None, &[])
+            .await
+            .0,
+        404
+    );
+}

@@ -1,0 +1,100 @@
+//! The legacy shim: every `/api/` route the old CCU firmware (and its dashboard's focus
+//! buttons) calls, with the old status codes and byte-compatible bodies (Python JSON
+//! separators and key order). Readings go through the same ingest, alert and history
+//! pipeline as MQTT readings; commands wait for the CCU's poll.
+//!
+//! Fixed holes: only CCUs registered with the `http` transport are served, callers must be
+//! in `legacy.allowed_networks`, and `X-Forwarded-For` counts only from `legacy.trusted_proxies`.
+
+mod handlers;
+mod pyjson;
+
+pub use pyjson::to_string as python_json;
+
+use backend::Backend;
+use ipnet::IpNet;
+use poem::http::StatusCode;
+use poem::web::RemoteAddr;
+use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, get, post};
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+
+/// State of the shim: which outlet each CCU should focus on, and which address each CCU
+/// posted from (the old firmware's `GET /api/focus/` does not say who asks).
+#[derive(Debug, Default)]
+pub struct LegacyState {
+    /// Focused device per CCU id.
+    pub focus: Mutex<HashMap<String, String>>,
+    /// CCU id by the address it last posted from.
+    pub ccu_by_ip: Mutex<HashMap<IpAddr, String>>,
+    allowed: Vec<IpNet>,
+    proxies: Vec<IpNet>,
+}
+
+/// The shim's routes (mounted at the root; they all start with `/api/`).
+pub fn routes(backend: &Backend) -> impl Endpoint + use<> {
+    let s = &backend.settings().legacy;
+    let state = Arc::new(LegacyState {
+        allowed: s.allowed(),
+        proxies: s.proxies(),
+        ..Default::default()
+    });
+    let guard_state = state.clone();
+    Route::new()
+        .at("/data/", post(handlers::data))
+        .at("/breaker-data/", post(handlers::breaker_data))
+        .at("/devices/", get(handlers::devices))
+        .at("/commands/:device_id/", get(handlers::commands))
+        .at("/focus/", get(handlers::focus))
+        .at("/focus/clear/", post(handlers::focus_clear).delete(handlers::focus_clear))
+        .at("/focus/:device_id/", post(handlers::focus_set))
+        .at("/outlet-status/:device_id/", get(handlers::outlet_status))
+        .data(state)
+        .around(move |ep, req| {
+            let state = guard_state.clone();
+            async move {
+                let ip = client_ip(&state, &req);
+                if !ip.is_some_and(|ip| state.allowed.iter().any(|n| n.contains(&ip))) {
+                    tracing::warn!(?ip, path = %req.uri().path(), "legacy request from a network not in legacy.allowed_networks");
+                    return Ok(json(StatusCode::FORBIDDEN, &handlers::Failure::new("Forbidden")));
+                }
+                let mut req = req;
+                req.extensions_mut().insert(ClientIp(ip));
+                ep.call(req).await.map(IntoResponse::into_response)
+            }
+        })
+}
+
+/// The caller's address as the shim believes it.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub Option<IpAddr>);
+
+fn client_ip(state: &LegacyState, req: &Request) -> Option<IpAddr> {
+    let peer = match req.remote_addr() {
+        RemoteAddr(poem::Addr::SocketAddr(a)) => Some(a.ip()),
+        _ => None,
+    }?;
+    let peer = match peer {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(peer),
+        v4 => v4,
+    };
+    if state.proxies.iter().any(|n| n.contains(&peer)) {
+        let forwarded = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse().ok());
+        return forwarded.or(Some(peer));
+    }
+    Some(peer)
+}
+
+/// A response with a Python-formatted JSON body.
+pub fn json<T: serde::Serialize>(status: StatusCode, body: &T) -> Response {
+    Response::builder()
+        .status(status)
+        .content_type("application/json")
+        .body(pyjson::to_string(body))
+}
