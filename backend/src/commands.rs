@@ -380,7 +380,13 @@ impl Backend {
     ) -> Result<()> {
         c.status = status;
         c.detail = detail;
-        c.completed_at = Some(clock::now_ms());
+        let now = clock::now_ms();
+        c.completed_at = Some(now);
+        if status == CommandStatus::Ok {
+            self.inner
+                .metrics
+                .command_latency(u64::try_from(now - c.created_at).unwrap_or(0));
+        }
         self.inner.store.update_command(c).await?;
         self.command_event(c, source).await
     }

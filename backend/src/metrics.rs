@@ -114,6 +114,29 @@ pub struct Metrics {
     pub auth_failures: AtomicU64,
     /// Successful MQTT logins.
     pub auth_successes: AtomicU64,
+    /// Open WebSocket connections.
+    pub ws_clients: std::sync::atomic::AtomicI64,
+    /// WebSocket messages skipped because a client was too slow.
+    pub ws_skipped: AtomicU64,
+    /// Command latency (created → acknowledged ok), counts per bucket of [`LATENCY_BUCKETS_MS`].
+    pub command_latency: [AtomicU64; LATENCY_BUCKETS_MS.len() + 1],
+    /// Sum of command latencies (ms).
+    pub command_latency_sum_ms: AtomicU64,
+}
+
+/// Upper bounds (ms) of the command latency histogram buckets.
+pub const LATENCY_BUCKETS_MS: [u64; 10] = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 10000];
+
+impl Metrics {
+    /// Records one command latency.
+    pub fn command_latency(&self, ms: u64) {
+        let idx = LATENCY_BUCKETS_MS
+            .iter()
+            .position(|b| ms <= *b)
+            .unwrap_or(LATENCY_BUCKETS_MS.len());
+        self.command_latency[idx].fetch_add(1, Relaxed);
+        self.command_latency_sum_ms.fetch_add(ms, Relaxed);
+    }
 }
 
 /// A copy of the counters.

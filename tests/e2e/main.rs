@@ -10,3 +10,4 @@ mod ingest;
 mod legacy;
 mod presence;
 mod security;
+mod websocket;

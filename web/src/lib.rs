@@ -5,12 +5,14 @@
 //! - [`auth`]: session cookie + CSRF, API tokens, login rate limiting.
 //! - [`error`]: the one JSON error shape.
 //! - [`legacy`]: the old firmware's `/api/` routes, byte-compatible.
+//! - [`ws`]: WebSocket streams (`/ws`, `/ws/sensor/<id>/`, `/ws/breaker/<id>/`).
 //! - this file: health, readiness, Prometheus metrics, route assembly, [`HttpServer`].
 
 pub mod api;
 pub mod auth;
 pub mod error;
 pub mod legacy;
+pub mod ws;
 
 use backend::Backend;
 use poem::listener::{Acceptor, Listener, TcpListener};
@@ -85,10 +87,15 @@ pub fn app(backend: Backend) -> impl poem::Endpoint {
         .nest("/api/v1/openapi.json", spec)
         .nest("/api/v1", api)
         .nest("/docs", docs)
+        .at("/ws", get(ws::live))
+        .at("/ws/sensor/:device_id/", get(ws::sensor))
+        .at("/ws/breaker/:ccu_id/", get(ws::breaker))
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
         .at("/metrics", get(metrics))
         .at("/", get(index))
+        .with(poem::middleware::CookieJarManager::new())
+        .with(poem::middleware::CatchPanic::new())
         .catch_all_error(error::to_json)
         .data(backend)
 }
@@ -182,6 +189,56 @@ fn metrics(backend: Data<&Backend>) -> poem::Response {
             ("{result=\"refused\"}", m.auth_failures),
         ],
     );
+    let _ = writeln!(
+        out,
+        "# HELP smart_outlet_websocket_clients Open WebSocket connections.\n# TYPE smart_outlet_websocket_clients gauge"
+    );
+    let _ = writeln!(
+        out,
+        "smart_outlet_websocket_clients {}",
+        backend
+            .metrics()
+            .ws_clients
+            .load(std::sync::atomic::Ordering::Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "# HELP smart_outlet_websocket_skipped_total Messages skipped for slow WebSocket clients.\n# TYPE smart_outlet_websocket_skipped_total counter"
+    );
+    let _ = writeln!(
+        out,
+        "smart_outlet_websocket_skipped_total {}",
+        backend
+            .metrics()
+            .ws_skipped
+            .load(std::sync::atomic::Ordering::Relaxed)
+    );
+    let m = backend.metrics();
+    let _ = writeln!(
+        out,
+        "# HELP smart_outlet_command_latency_ms Time from a command's creation to its positive ack.\n# TYPE smart_outlet_command_latency_ms histogram"
+    );
+    let mut cumulative = 0;
+    for (i, bound) in backend::metrics::LATENCY_BUCKETS_MS.iter().enumerate() {
+        cumulative += m.command_latency[i].load(std::sync::atomic::Ordering::Relaxed);
+        let _ = writeln!(
+            out,
+            "smart_outlet_command_latency_ms_bucket{{le=\"{bound}\"}} {cumulative}"
+        );
+    }
+    cumulative += m.command_latency[backend::metrics::LATENCY_BUCKETS_MS.len()]
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let _ = writeln!(
+        out,
+        "smart_outlet_command_latency_ms_bucket{{le=\"+Inf\"}} {cumulative}"
+    );
+    let _ = writeln!(
+        out,
+        "smart_outlet_command_latency_ms_sum {}",
+        m.command_latency_sum_ms
+            .load(std::sync::atomic::Ordering::Relaxed)
+    );
+    let _ = writeln!(out, "smart_outlet_command_latency_ms_count {cumulative}");
     poem::Response::builder()
         .content_type("text/plain; version=0.0.4")
         .body(out)
