@@ -288,7 +288,10 @@ impl Backend {
             Some(self.inner.store.config_fingerprint().await?);
         drop(_serial);
         for id in changed {
-            self.publish_devices(&id).await?;
+            // The broker may be away; every (re)connection republishes all lists anyway.
+            if let Err(e) = self.publish_devices(&id).await {
+                tracing::warn!(ccu = %id, cause = %e, "device list not published now");
+            }
         }
         Ok(())
     }

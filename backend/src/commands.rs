@@ -79,8 +79,12 @@ impl Backend {
         self.command_event(&c, actor.source()).await?;
         let ccu = self.inner.registry.ccu(&c.ccu_id);
         let online = self.inner.state.ccu(&c.ccu_id).is_some_and(|s| s.online);
-        if ccu.is_some_and(|c| c.transport == Transport::Mqtt) && online {
-            self.publish_command(&mut c).await?;
+        if ccu.is_some_and(|c| c.transport == Transport::Mqtt)
+            && online
+            && let Err(e) = self.publish_command(&mut c).await
+        {
+            // Still queued: the next reconnect flush sends it, unless it expires first.
+            tracing::warn!(command = %c.id, cause = %e, "command not published now");
         }
         Ok(c)
     }

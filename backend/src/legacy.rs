@@ -41,7 +41,7 @@ impl Backend {
                     .is_some_and(|c| c.transport == Transport::Http)
             })
             .collect();
-        v.sort_by(|a, b| b.id.cmp(&a.id));
+        v.sort_by_key(|o| std::cmp::Reverse(o.id));
         v
     }
 

@@ -210,3 +210,50 @@ async fn the_old_sensor_and_breaker_streams_keep_their_shapes() {
         r#"{"type": "initial_data", "data": null}"#
     );
 }
+
+#[tokio::test]
+async fn a_client_that_never_reads_slows_neither_ingest_nor_other_clients() {
+    let app = system_tests::spawn_app().await;
+    let (cookie, _) = login(&app, "alice").await;
+    let user = app.store().find_user("alice").await.unwrap().unwrap().0;
+    let secret = app.add_ccu(&user, "02").await;
+    app.add_outlet("02", "FE", "Desk").await;
+    let dev = app.device("02", &secret).await;
+    // Connected, then never read again.
+    let _stalled = connect(&app, "/ws", Some(&cookie)).await.unwrap();
+    let mut reader = connect(&app, "/ws", Some(&cookie)).await.unwrap();
+    next_json(&mut reader, |v| v["type"] == "hello").await;
+    let n = 20_000;
+    let payload = json!({"device_id":"FE","current_a":1000,"current_b":0}).to_string();
+    for _ in 0..n - 1 {
+        dev.client
+            .publish(
+                "ccu/02/sensor",
+                rumqttc::QoS::AtMostOnce,
+                false,
+                payload.clone(),
+            )
+            .await
+            .unwrap();
+    }
+    dev.send(
+        "sensor",
+        json!({"device_id":"FE","current_a":4321,"current_b":0}),
+    )
+    .await;
+    // The reading client sees the last reading (skipping is allowed, stalling is not).
+    next_json(&mut reader, |v| {
+        v["type"] == "reading" && v["current_a"] == 4321
+    })
+    .await;
+    let b = app.backend().clone();
+    system_tests::wait_until("every reading ingested", || {
+        let b = b.clone();
+        async move {
+            b.metrics()
+                .ingested_total(backend::metrics::Transport::Mqtt)
+                == n
+        }
+    })
+    .await;
+}

@@ -29,12 +29,14 @@ pub struct TokenQuery {
     token: Option<String>,
 }
 
-fn reject(status: StatusCode, message: &str) -> Response {
+fn reject(status: StatusCode, message: &str) -> Box<Response> {
     let body = serde_json::json!({"code": if status == StatusCode::FORBIDDEN { "forbidden" } else { "unauthorized" }, "message": message});
-    Response::builder()
-        .status(status)
-        .content_type("application/json")
-        .body(body.to_string())
+    Box::new(
+        Response::builder()
+            .status(status)
+            .content_type("application/json")
+            .body(body.to_string()),
+    )
 }
 
 /// The user behind a WebSocket handshake, after the same-origin check.
@@ -42,7 +44,7 @@ async fn authenticate(
     backend: &Backend,
     req: &Request,
     token: Option<&str>,
-) -> Result<i32, Response> {
+) -> Result<i32, Box<Response>> {
     if let Some(origin) = req.headers().get("origin").and_then(|v| v.to_str().ok()) {
         let host = req
             .headers()
@@ -144,7 +146,7 @@ pub async fn live(
 ) -> Response {
     let user = match authenticate(&backend, req, q.token.as_deref()).await {
         Ok(u) => u,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let hello = serde_json::json!({"type": "hello", "user_id": user}).to_string();
     let render: Render = Box::new(move |ev| {
@@ -198,7 +200,7 @@ pub async fn sensor(
 ) -> Response {
     let user = match authenticate(&backend, req, q.token.as_deref()).await {
         Ok(u) => u,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let outlet = match backend::domain::DeviceId::parse(&device) {
         Some(d) => backend
@@ -267,7 +269,7 @@ pub async fn breaker(
 ) -> Response {
     let user = match authenticate(&backend, req, q.token.as_deref()).await {
         Ok(u) => u,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let mut id = ccu.to_uppercase();
     if id.len() < 2 {

@@ -128,42 +128,34 @@ fn truthy(v: Option<&Value>) -> bool {
     }
 }
 
-async fn parse(body: Body) -> Result<serde_json::Map<String, Value>, Response> {
+/// The body as a JSON object with `keys` present, or the old app's 400 message.
+async fn parse(body: Body, keys: &[&str]) -> Result<serde_json::Map<String, Value>, String> {
     let bytes = body
         .into_vec()
         .await
-        .map_err(|_| fail(StatusCode::BAD_REQUEST, "Invalid JSON format"))?;
-    match serde_json::from_slice::<Value>(&bytes) {
-        Ok(Value::Object(m)) => Ok(m),
-        _ => Err(fail(StatusCode::BAD_REQUEST, "Invalid JSON format")),
-    }
-}
-
-fn require(m: &serde_json::Map<String, Value>, keys: &[&str]) -> Result<(), Response> {
+        .map_err(|_| "Invalid JSON format".to_string())?;
+    let m = match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(m)) => m,
+        _ => return Err("Invalid JSON format".to_string()),
+    };
     if keys.iter().all(|k| m.contains_key(*k)) {
-        return Ok(());
+        return Ok(m);
     }
     let list = keys
         .iter()
         .map(|k| format!("'{k}'"))
         .collect::<Vec<_>>()
         .join(", ");
-    Err(fail(
-        StatusCode::BAD_REQUEST,
-        format!("Missing required fields. Required: [{list}]"),
-    ))
+    Err(format!("Missing required fields. Required: [{list}]"))
 }
 
 /// `POST /api/data/`: one outlet reading from the old firmware.
 #[handler]
 pub async fn data(backend: Data<&Backend>, body: Body) -> Response {
-    let m = match parse(body).await {
+    let m = match parse(body, &["device_id", "current_a", "current_b"]).await {
         Ok(m) => m,
-        Err(r) => return r,
+        Err(e) => return fail(StatusCode::BAD_REQUEST, e),
     };
-    if let Err(r) = require(&m, &["device_id", "current_a", "current_b"]) {
-        return r;
-    }
     let raw_id = py_str(&m["device_id"]);
     let Some((ccu, outlet)) = DeviceId::parse(&raw_id).and_then(|d| backend.http_outlet(d)) else {
         return fail(
@@ -243,13 +235,10 @@ pub async fn breaker_data(
     ip: Data<&ClientIp>,
     body: Body,
 ) -> Response {
-    let m = match parse(body).await {
+    let m = match parse(body, &["ccu_id", "current_ma"]).await {
         Ok(m) => m,
-        Err(r) => return r,
+        Err(e) => return fail(StatusCode::BAD_REQUEST, e),
     };
-    if let Err(r) = require(&m, &["ccu_id", "current_ma"]) {
-        return r;
-    }
     let mut ccu_id = py_str(&m["ccu_id"]).to_uppercase();
     if ccu_id.len() < 2 {
         ccu_id = format!("{ccu_id:0>2}");
