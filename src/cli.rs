@@ -86,8 +86,9 @@ pub enum CcuCommand {
         /// Display name.
         #[arg(long)]
         name: Option<String>,
-        /// `mqtt` (default) or `http` for CCUs running the old firmware.
-        #[arg(long, default_value = "mqtt")]
+        /// `auto` (default: settled by the CCU's first MQTT session or legacy HTTP request),
+        /// `mqtt`, or `http` for CCUs running the old firmware.
+        #[arg(long, default_value = "auto")]
         transport: String,
         /// Print the credentials as JSON.
         #[arg(long)]
@@ -197,7 +198,7 @@ async fn ccu_command(settings: &Settings, c: CcuCommand) -> anyhow::Result<()> {
             json,
         } => {
             let transport =
-                Transport::parse(&transport).context("--transport must be mqtt or http")?;
+                Transport::parse(&transport).context("--transport must be auto, mqtt or http")?;
             let Some((user, _)) = store.find_user(&owner).await? else {
                 bail!("no user named {owner}; create it with `smart-outlet user add {owner}`");
             };

@@ -20,7 +20,7 @@ impl Backend {
             .filter(|o| o.device_id == device_id)
             .filter_map(|o| {
                 let c = self.inner.registry.ccu(&o.ccu_id)?;
-                (c.transport == Transport::Http).then_some((c, o))
+                c.transport.serves_http().then_some((c, o))
             })
             .collect();
         found.sort_by(|a, b| a.0.id.cmp(&b.0.id));
@@ -38,7 +38,7 @@ impl Backend {
                 self.inner
                     .registry
                     .ccu(&o.ccu_id)
-                    .is_some_and(|c| c.transport == Transport::Http)
+                    .is_some_and(|c| c.transport.serves_http())
             })
             .collect();
         v.sort_by_key(|o| std::cmp::Reverse(o.id));
@@ -96,7 +96,30 @@ impl Backend {
 
     /// A legacy CCU made a request: it is online.
     pub async fn legacy_seen(&self, ccu_id: &str) -> Result<()> {
+        self.claim_transport(ccu_id, Transport::Http).await?;
         self.ccu_seen(ccu_id, clock::now_ms()).await
+    }
+
+    /// Settles an `auto` CCU's transport on first contact.
+    pub(crate) async fn claim_transport(&self, ccu_id: &str, transport: Transport) -> Result<()> {
+        if self
+            .inner
+            .registry
+            .ccu(ccu_id)
+            .is_some_and(|c| c.transport == Transport::Auto)
+        {
+            tracing::info!(
+                ccu = ccu_id,
+                transport = transport.as_str(),
+                "CCU transport detected"
+            );
+            self.inner
+                .store
+                .set_ccu_transport(ccu_id, transport)
+                .await?;
+            self.config_changed().await?;
+        }
+        Ok(())
     }
 
     /// A legacy reading reported a relay state: record it and complete the matching commands.

@@ -395,3 +395,65 @@ async fn legacy_routes_are_limited_to_allowed_networks() {
         404
     );
 }
+
+#[tokio::test]
+async fn a_ccu_registered_without_a_transport_is_settled_by_its_first_contact() {
+    let app = spawn_app().await;
+    let user = app.add_user("alice").await;
+    for id in ["02", "03"] {
+        app.backend()
+            .create_ccu(user.id, id, None, Transport::Auto, Source::Web)
+            .await
+            .unwrap();
+    }
+    app.add_outlet("02", "FE", "Old firmware outlet").await;
+    app.add_outlet("03", "FD", "New firmware outlet").await;
+    let a = app.http_addr;
+    // Not settled yet: both may be old firmware, so the shim lists both.
+    assert_eq!(
+        http_raw(a, "GET", "/api/devices/", None, &[]).await.1,
+        r#"{"success": true, "devices": ["FD", "FE"]}"#
+    );
+    // CCU 03 connects over MQTT: it is an MQTT CCU from now on.
+    let (_, secret) = (
+        0,
+        app.backend().rotate_ccu_secret(None, "03").await.unwrap(),
+    );
+    let _dev = app.device("03", &secret).await;
+    let b = app.backend().clone();
+    wait_for("03 settled on mqtt", || {
+        let b = b.clone();
+        async move { (b.registry().ccu("03")?.transport == Transport::Mqtt).then_some(()) }
+    })
+    .await;
+    // CCU 02 speaks the old HTTP cycle.
+    let (s, _) = http_raw(
+        a,
+        "POST",
+        "/api/data/",
+        Some(r#"{"device_id":"FE","current_a":500,"current_b":0}"#),
+        &[],
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        app.backend().registry().ccu("02").unwrap().transport,
+        Transport::Http
+    );
+    assert_eq!(
+        http_raw(a, "GET", "/api/devices/", None, &[]).await.1,
+        r#"{"success": true, "devices": ["FE"]}"#
+    );
+    assert_eq!(
+        http_raw(
+            a,
+            "POST",
+            "/api/data/",
+            Some(r#"{"device_id":"FD","current_a":1,"current_b":0}"#),
+            &[]
+        )
+        .await
+        .0,
+        404
+    );
+}

@@ -6,6 +6,9 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Transport {
+    /// Not known yet: becomes `mqtt` on the CCU's first MQTT session, `http` on its first
+    /// legacy request (the default for new CCUs).
+    Auto,
     /// MQTT (commands are pushed).
     Mqtt,
     /// The legacy HTTP cycle (commands wait for its poll).
@@ -16,6 +19,7 @@ impl Transport {
     /// The stored name.
     pub fn as_str(self) -> &'static str {
         match self {
+            Transport::Auto => "auto",
             Transport::Mqtt => "mqtt",
             Transport::Http => "http",
         }
@@ -24,10 +28,16 @@ impl Transport {
     /// Parses the stored name.
     pub fn parse(s: &str) -> Option<Transport> {
         match s {
+            "auto" => Some(Transport::Auto),
             "mqtt" => Some(Transport::Mqtt),
             "http" => Some(Transport::Http),
             _ => None,
         }
+    }
+
+    /// True when the legacy HTTP shim may serve this CCU.
+    pub fn serves_http(self) -> bool {
+        matches!(self, Transport::Http | Transport::Auto)
     }
 }
 

@@ -91,6 +91,11 @@ impl Backend {
         let text = std::str::from_utf8(payload)
             .map_err(|e| Rejection::new(RejectReason::NotUtf8, e.to_string()))?;
         let now = clock::now_ms();
+        if ccu.transport == crate::domain::Transport::Auto {
+            self.claim_transport(&ccu.id, crate::domain::Transport::Mqtt)
+                .await
+                .map_err(Rejection::internal)?;
+        }
         if t.kind != TopicKind::Status {
             self.ccu_seen(&ccu.id, now)
                 .await

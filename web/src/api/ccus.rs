@@ -59,7 +59,7 @@ impl CcusApi {
         auth: Auth,
         body: Json<NewCcu>,
     ) -> ApiResult<Created> {
-        let transport = body.transport.unwrap_or(Transport::Mqtt).into();
+        let transport = body.transport.unwrap_or(Transport::Auto).into();
         let (ccu, secret) = backend
             .create_ccu(
                 auth.user_id(),

@@ -48,6 +48,8 @@ pub struct Session {
 #[derive(Debug, Clone, Copy, Enum, PartialEq, Eq)]
 #[oai(rename_all = "lowercase")]
 pub enum Transport {
+    /// Settled by the CCU's first MQTT session or legacy HTTP request.
+    Auto,
     /// MQTT (commands pushed at once).
     Mqtt,
     /// Legacy HTTP firmware (commands wait for its 2 s poll).
@@ -57,6 +59,7 @@ pub enum Transport {
 impl From<Transport> for d::Transport {
     fn from(t: Transport) -> d::Transport {
         match t {
+            Transport::Auto => d::Transport::Auto,
             Transport::Mqtt => d::Transport::Mqtt,
             Transport::Http => d::Transport::Http,
         }
@@ -66,6 +69,7 @@ impl From<Transport> for d::Transport {
 impl From<d::Transport> for Transport {
     fn from(t: d::Transport) -> Transport {
         match t {
+            d::Transport::Auto => Transport::Auto,
             d::Transport::Mqtt => Transport::Mqtt,
             d::Transport::Http => Transport::Http,
         }
@@ -126,7 +130,7 @@ pub struct NewCcu {
     pub name: Option<String>,
     /// Where it is.
     pub location: Option<String>,
-    /// Default `mqtt`.
+    /// Default `auto`.
     pub transport: Option<Transport>,
 }
 

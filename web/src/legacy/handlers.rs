@@ -250,7 +250,7 @@ pub async fn breaker_data(
     let Some(ccu) = backend
         .registry()
         .ccu(&ccu_id)
-        .filter(|c| c.transport == Transport::Http)
+        .filter(|c| c.transport.serves_http())
     else {
         return fail(StatusCode::NOT_FOUND, format!("CCU {ccu_id} not found"));
     };
@@ -347,7 +347,7 @@ fn http_ccus(backend: &Backend) -> Vec<String> {
         .registry()
         .ccus()
         .into_iter()
-        .filter(|c| c.transport == Transport::Http)
+        .filter(|c| c.transport.serves_http())
         .map(|c| c.id)
         .collect();
     v.sort();
