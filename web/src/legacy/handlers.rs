@@ -2,7 +2,7 @@
 
 use super::{ClientIp, LegacyState, json};
 use backend::Backend;
-use backend::domain::{DeviceId, Socket, Transport};
+use backend::domain::{DeviceId, Socket};
 use backend::metrics::Transport as Via;
 use ccu_core::protocol::{BreakerReading, SensorReading};
 use poem::http::StatusCode;
