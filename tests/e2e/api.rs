@@ -463,6 +463,37 @@ async fn history_is_downsampled_and_exported() {
     let csv = r.text().await.unwrap();
     assert_eq!(csv.lines().count(), 121);
     assert!(csv.starts_with("timestamp_ms,"));
+
+    let breaker: Vec<Value> = (0..60)
+        .map(|i| json!({"current_ma": 5000 + i * 100, "ts": t0 + i * 60_000}))
+        .collect();
+    dev.send("breaker", json!(breaker)).await;
+    wait_for("60 breaker readings", || {
+        let s = store.clone();
+        async move { (s.count_breaker_readings("02").await.unwrap() == 60).then_some(()) }
+    })
+    .await;
+    let (s, h) = alice
+        .get(&format!(
+            "/ccus/02/breaker-history?from={t0}&to={}&buckets=6",
+            t0 + 3_600_000
+        ))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{h}");
+    let buckets = h["buckets"].as_array().unwrap();
+    assert_eq!(buckets.len(), 6);
+    assert_eq!(buckets[0]["current_ma"]["min"], 5000);
+    assert_eq!(buckets[5]["current_ma"]["max"], 10900);
+    let r = alice
+        .http
+        .get(format!(
+            "{}/ccus/02/breaker-history.csv?from={t0}",
+            alice.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.text().await.unwrap().lines().count(), 61);
 }
 
 #[tokio::test]

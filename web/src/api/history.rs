@@ -106,6 +106,34 @@ impl HistoryApi {
             .filename(format!("outlet-{}-history.csv", outlet.device_id)))
     }
 
+    /// A CCU's stored breaker readings in `[from, to)` as CSV (at most 1 000 000 rows).
+    #[oai(path = "/ccus/:id/breaker-history.csv", method = "get")]
+    async fn breaker_csv(
+        &self,
+        backend: Data<&Backend>,
+        auth: Auth,
+        id: Path<String>,
+        from: Query<Option<i64>>,
+        to: Query<Option<i64>>,
+    ) -> ApiResult<Attachment<Vec<u8>>> {
+        let ccu = backend.get_ccu(auth.user_id(), &id.0).await?;
+        let (from, to, _) = range(from.0, to.0, None)?;
+        let rows = backend
+            .store()
+            .breaker_readings(&ccu.id, from, to, 1_000_000)
+            .await?;
+        let mut csv = String::from("timestamp_ms,timestamp,current_ma\n");
+        for r in rows {
+            let iso = chrono::DateTime::from_timestamp_millis(r.ts)
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+                .unwrap_or_default();
+            csv.push_str(&format!("{},{iso},{}\n", r.ts, r.current_ma));
+        }
+        Ok(Attachment::new(csv.into_bytes())
+            .attachment_type(AttachmentType::Attachment)
+            .filename(format!("ccu-{}-breaker-history.csv", ccu.id)))
+    }
+
     /// A CCU's main-breaker load in `[from, to)` as at most `buckets` buckets.
     #[oai(path = "/ccus/:id/breaker-history", method = "get")]
     async fn breaker(
