@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod auth;
+mod dashboard;
 pub mod error;
 pub mod legacy;
 pub mod ws;
@@ -93,7 +94,9 @@ pub fn app(backend: Backend) -> impl poem::Endpoint {
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
         .at("/metrics", get(metrics))
-        .at("/", get(index))
+        .at("/status", get(index))
+        .at("/", get(dashboard::index))
+        .at("/assets/:file", get(dashboard::asset))
         .with(poem::middleware::CookieJarManager::new())
         .with(poem::middleware::CatchPanic::new())
         .catch_all_error(error::to_json)
