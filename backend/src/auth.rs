@@ -11,6 +11,9 @@ use broker::{Authenticator, BoxFuture};
 use sha2::{Digest, Sha256};
 use std::sync::atomic::Ordering::Relaxed;
 
+/// Time a CCU gets after CONNACK to subscribe before queued commands are sent to it.
+pub const LOGIN_SETTLE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// The hook object handed to the broker.
 pub struct MqttAuth {
     backend: Backend,
@@ -36,6 +39,19 @@ impl Authenticator for MqttAuth {
             match result {
                 Ok(()) => {
                     backend.inner.metrics.auth_successes.fetch_add(1, Relaxed);
+                    if username != backend.inner.backend_login.0 {
+                        // A CCU that never publishes its status is still connected: once it
+                        // has had time to subscribe, count it as seen (online), which sends
+                        // its device list and queued commands.
+                        let b = backend.clone();
+                        let login_at = crate::clock::now_ms();
+                        tokio::spawn(async move {
+                            tokio::time::sleep(LOGIN_SETTLE).await;
+                            if let Err(e) = b.login_seen(&username, login_at).await {
+                                tracing::warn!(ccu = %username, cause = %e, "presence after login failed");
+                            }
+                        });
+                    }
                     true
                 }
                 Err(reason) => {
@@ -59,6 +75,22 @@ fn digest(s: &str) -> [u8; 32] {
 }
 
 impl Backend {
+    /// A CCU logged in over MQTT (see [`LOGIN_SETTLE`]).
+    async fn login_seen(&self, ccu_id: &str, login_at: i64) -> crate::Result<()> {
+        let gone = self
+            .inner
+            .state
+            .ccu(ccu_id)
+            .is_some_and(|s| !s.online && s.offline_at.is_some_and(|t| t >= login_at));
+        if gone {
+            // Its will or `online:false` came after this login: it left again.
+            return Ok(());
+        }
+        self.claim_transport(ccu_id, crate::domain::Transport::Mqtt)
+            .await?;
+        self.ccu_seen(ccu_id, crate::clock::now_ms()).await
+    }
+
     /// Checks one MQTT login; the error says why (for the log only).
     pub async fn check_login(
         &self,

@@ -47,6 +47,9 @@ impl Backend {
         let changed = self.inner.state.with_ccu(ccu_id, |s| {
             let changed = s.online != online;
             s.online = online;
+            if !online {
+                s.offline_at = Some(now);
+            }
             s.last_seen = Some(now);
             if firmware.is_some() {
                 s.firmware = firmware.clone();

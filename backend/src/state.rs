@@ -43,6 +43,8 @@ pub struct CcuState {
     pub breaker_at: Option<i64>,
     /// Time of the last breaker reading written to history.
     pub last_history_ts: Option<i64>,
+    /// When it last went offline (unix ms).
+    pub offline_at: Option<i64>,
 }
 
 /// Both tables behind short-lived locks (never held across an await).
@@ -64,6 +66,7 @@ impl StateTable {
                 breaker_ma: r.breaker_ma,
                 breaker_at: r.breaker_at,
                 last_history_ts: None,
+                offline_at: None,
             });
         }
         drop(c);

@@ -234,3 +234,38 @@ async fn commands_are_validated_and_owned() {
         Err(backend::Error::NotFound(_))
     ));
 }
+
+#[tokio::test]
+async fn a_ccu_that_only_subscribes_still_gets_its_queued_commands() {
+    let app = spawn_app().await;
+    let (user, secret, outlet) = app.seed().await;
+    let c = app
+        .backend()
+        .send_command(Actor::User(user.id), relay(outlet.id, true, Socket::A))
+        .await
+        .unwrap();
+    // A bare client: no status, no will, it only subscribes.
+    let mut o =
+        rumqttc::MqttOptions::new("02", app.mqtt_addr.ip().to_string(), app.mqtt_addr.port());
+    o.set_credentials("02", &secret)
+        .set_keep_alive(Duration::from_secs(5));
+    let (client, mut ev) = rumqttc::AsyncClient::new(o, 10);
+    system_tests::device::connack(&mut ev).await.unwrap();
+    client
+        .subscribe("ccu/02/cmd", rumqttc::QoS::AtLeastOnce)
+        .await
+        .unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(15), async {
+        loop {
+            if let rumqttc::Event::Incoming(rumqttc::Packet::Publish(p)) = ev.poll().await.unwrap()
+            {
+                if p.topic == "ccu/02/cmd" {
+                    return serde_json::from_slice::<serde_json::Value>(&p.payload).unwrap();
+                }
+            }
+        }
+    })
+    .await
+    .expect("queued command delivered");
+    assert_eq!(got["id"], c.id.as_str());
+}
