@@ -258,10 +258,9 @@ async fn a_ccu_that_only_subscribes_still_gets_its_queued_commands() {
     let got = tokio::time::timeout(Duration::from_secs(15), async {
         loop {
             if let rumqttc::Event::Incoming(rumqttc::Packet::Publish(p)) = ev.poll().await.unwrap()
+                && p.topic == "ccu/02/cmd"
             {
-                if p.topic == "ccu/02/cmd" {
-                    return serde_json::from_slice::<serde_json::Value>(&p.payload).unwrap();
-                }
+                return serde_json::from_slice::<serde_json::Value>(&p.payload).unwrap();
             }
         }
     })
