@@ -199,3 +199,42 @@ fn tick_says_when_to_poll_next() {
     );
     rig.ccu.hal().radio.done();
 }
+
+#[test]
+fn tick_never_points_into_the_past() {
+    // A read outlasting the poll interval, and a CCU with no outlets: in both cases a due
+    // read cannot start, so it must not be what the next tick waits for (the port would spin).
+    let mut settings = settings();
+    settings.poll_interval_ms = 100;
+    settings.breaker_interval_ms = 10_000;
+    let radio = vec![expect(Frame::read_current(0xFE, 0x02))];
+    let mut rig = rig(settings.clone(), radio, &[0xFE], true);
+    assert_eq!(rig.ccu.poll().next_due_ms, 100);
+    rig.clock.advance(100);
+    assert_eq!(
+        rig.ccu.poll().next_due_ms,
+        450,
+        "the read window ends first"
+    );
+    rig.clock.advance(150);
+    let tick = rig.ccu.poll();
+    assert_eq!(
+        (tick.now_ms, tick.next_due_ms),
+        (250, 450),
+        "the read due at 200 waits"
+    );
+
+    let mut empty = rig_without_outlets(settings);
+    assert_eq!(empty.ccu.poll().next_due_ms, 10_000);
+    empty.clock.advance(500);
+    let tick = empty.ccu.poll();
+    assert_eq!(
+        (tick.now_ms, tick.next_due_ms),
+        (500, 10_000),
+        "nothing to read"
+    );
+}
+
+fn rig_without_outlets(settings: ccu_core::ccu::CcuSettings) -> common::rig::Rig {
+    rig(settings, vec![], &[], true)
+}

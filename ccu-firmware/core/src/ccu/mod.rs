@@ -219,8 +219,13 @@ where
         if self.inflight.is_none() && !self.commands.is_empty() {
             return now;
         }
-        let deadline = self.inflight.as_ref().map(|i| i.exchange.deadline_ms());
-        [deadline, self.next_read_ms, self.next_breaker_ms]
+        // A background read cannot start while an exchange is on the air, so while one is,
+        // only its deadline counts (a read that fell due meanwhile starts when it ends).
+        let (deadline, read) = match &self.inflight {
+            Some(i) => (Some(i.exchange.deadline_ms()), None),
+            None => (None, self.next_read_ms.filter(|_| !self.table.is_empty())),
+        };
+        [deadline, read, self.next_breaker_ms]
             .into_iter()
             .flatten()
             .min()
