@@ -1,5 +1,6 @@
 //! The command line: `serve` (default), `config`, `migrate`, `user add`, `ccu add|list|rotate-secret`, `outlet add|list`.
 
+use crate::demo;
 use crate::startup::{Application, mask_url};
 use crate::telemetry;
 use anyhow::{Context, bail};
@@ -47,7 +48,7 @@ pub struct Overrides {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server: embedded broker, backend and HTTP (the default).
-    Serve,
+    Serve(ServeArgs),
     /// Print the effective settings (secrets masked).
     Config,
     /// Apply database migrations and exit.
@@ -61,6 +62,16 @@ pub enum Command {
     /// Manage outlets.
     #[command(subcommand)]
     Outlet(OutletCommand),
+}
+
+/// `serve …`
+#[derive(Debug, Args, Default)]
+pub struct ServeArgs {
+    /// Also create a demo account (demo / demo-outlets) with a simulated CCU and four
+    /// outlets, live at once. Uses its own SQLite database (<data_dir>/demo) unless
+    /// database.url is set.
+    #[arg(long)]
+    pub demo: bool,
 }
 
 /// `user …`
@@ -148,16 +159,8 @@ pub fn load_settings(cli: &Cli) -> anyhow::Result<Settings> {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = load_settings(&cli)?;
     telemetry::init(&settings.log.filter);
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => {
-            let app = Application::build(settings).await?;
-            println!(
-                "smart-outlet: dashboard http://{}  MQTT {}",
-                display_addr(app.http_addr()),
-                app.mqtt_addr()
-            );
-            app.run_until_stopped().await
-        }
+    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+        Command::Serve(args) => serve(settings, args).await,
         Command::Config => {
             print!("{}", settings.to_masked_toml());
             Ok(())
@@ -178,6 +181,35 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ccu(c) => ccu_command(&settings, c).await,
         Command::Outlet(c) => outlet_command(&settings, c).await,
     }
+}
+
+async fn serve(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
+    if args.demo && settings.database.url.expose().is_empty() {
+        settings.data_dir = settings.data_dir.join("demo");
+    }
+    let app = Application::build(settings).await?;
+    println!(
+        "smart-outlet: dashboard http://{}  MQTT {}",
+        display_addr(app.http_addr()),
+        app.mqtt_addr()
+    );
+    let demo = if args.demo {
+        let demo = demo::start(app.backend(), app.mqtt_addr()).await?;
+        println!(
+            "demo: log in as {} / {} (simulated CCU {} with four outlets)",
+            demo::DEMO_USER,
+            demo::DEMO_PASSWORD,
+            demo::DEMO_CCU
+        );
+        Some(demo)
+    } else {
+        None
+    };
+    let result = app.run_until_stopped().await;
+    if let Some(d) = demo {
+        d.stop().await;
+    }
+    result
 }
 
 async fn open_store(settings: &Settings) -> anyhow::Result<Store> {

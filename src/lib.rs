@@ -2,10 +2,12 @@
 //!
 //! # Layout
 //! - [`cli`]: the clap commands (`serve`, `config`, `migrate`, `user`, `ccu`, `outlet`).
+//! - [`demo`]: `serve --demo`, a demo account with a simulated CCU.
 //! - [`startup`]: [`startup::Application`] builds and runs the whole server; tests use it
 //!   in-process on ephemeral ports.
 //! - [`telemetry`]: tracing subscriber set-up.
 
 pub mod cli;
+pub mod demo;
 pub mod startup;
 pub mod telemetry;

@@ -1,0 +1,63 @@
+//! `serve --demo`: the demo account can log in and its simulated CCU is live at once.
+
+use backend::admin;
+use smart_outlet::demo;
+use system_tests::{spawn_app, wait_until};
+
+#[tokio::test]
+async fn the_demo_account_sees_a_live_simulated_ccu_with_confirmed_relays() {
+    let app = spawn_app().await;
+    let d = demo::start(app.backend(), app.mqtt_addr).await.unwrap();
+    let user = admin::verify_user(app.store(), demo::DEMO_USER, demo::DEMO_PASSWORD)
+        .await
+        .expect("the demo login works");
+    let outlets = app
+        .backend()
+        .list_outlets(user.id, Some(demo::DEMO_CCU))
+        .await
+        .unwrap();
+    assert_eq!(outlets.len(), 4);
+    let b = app.backend().clone();
+    let ids: Vec<i32> = outlets.iter().map(|o| o.id).collect();
+    wait_until(
+        "every demo socket confirmed on with current flowing",
+        || {
+            let b = b.clone();
+            let ids = ids.clone();
+            async move {
+                b.state()
+                    .ccu(demo::DEMO_CCU)
+                    .is_some_and(|c| c.online && c.breaker_ma.is_some())
+                    && ids.iter().all(|id| {
+                        b.state().outlet(*id).is_some_and(|s| {
+                            s.relay_a == Some(true)
+                                && s.relay_b == Some(true)
+                                && s.current_a.unwrap_or(0) > 0
+                        })
+                    })
+            }
+        },
+    )
+    .await;
+    d.stop().await;
+    wait_until("the demo CCU said goodbye", || {
+        let b = b.clone();
+        async move { b.state().ccu(demo::DEMO_CCU).is_some_and(|c| !c.online) }
+    })
+    .await;
+
+    // A second start (a restart of `serve --demo`) reuses the account and outlets.
+    let again = demo::start(app.backend(), app.mqtt_addr).await.unwrap();
+    let outlets = app
+        .backend()
+        .list_outlets(user.id, Some(demo::DEMO_CCU))
+        .await
+        .unwrap();
+    assert_eq!(outlets.len(), 4);
+    wait_until("the demo CCU is back online with its new secret", || {
+        let b = b.clone();
+        async move { b.state().ccu(demo::DEMO_CCU).is_some_and(|c| c.online) }
+    })
+    .await;
+    again.stop().await;
+}
