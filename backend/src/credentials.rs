@@ -26,22 +26,76 @@ pub fn hash(secret: &str) -> Result<String, Error> {
 /// Checks a password against a PHC string; a malformed hash never matches.
 pub fn verify(secret: &str, phc: &str) -> bool {
     match PasswordHash::new(phc) {
-        Ok(parsed) => Argon2::default()
-            .verify_password(secret.as_bytes(), &parsed)
-            .is_ok(),
+        Ok(parsed) => verify_pooled(secret, &parsed).unwrap_or_else(|| {
+            Argon2::default()
+                .verify_password(secret.as_bytes(), &parsed)
+                .is_ok()
+        }),
         Err(_) => false,
     }
 }
 
-/// As [`verify`], on the blocking pool (argon2 takes tens of milliseconds on purpose).
+/// Argon2 working memory (~19 MiB each with the default parameters), kept for reuse: freeing
+/// and re-allocating it per login leaves the allocator holding hundreds of MiB after a
+/// reconnect storm. At most one buffer per concurrent verification (see `argon2_slots`).
+static BLOCKS: std::sync::Mutex<Vec<Vec<argon2::Block>>> = std::sync::Mutex::new(Vec::new());
+
+/// Verifies an argon2 PHC hash with pooled working memory; `None` if the hash is not one
+/// this path handles (then the allocating path decides).
+fn verify_pooled(secret: &str, parsed: &PasswordHash<'_>) -> Option<bool> {
+    let algorithm = argon2::Algorithm::try_from(parsed.algorithm).ok()?;
+    let version = argon2::Version::try_from(parsed.version.unwrap_or(0x13)).ok()?;
+    let params = argon2::Params::try_from(parsed).ok()?;
+    let expected = parsed.hash?;
+    let mut salt_buf = [0u8; 64];
+    let salt = parsed.salt?.decode_b64(&mut salt_buf).ok()?;
+    let mut blocks = BLOCKS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .pop()
+        .unwrap_or_default();
+    if blocks.len() < params.block_count() {
+        blocks.resize(params.block_count(), argon2::Block::default());
+    }
+    let mut out = vec![0u8; expected.len()];
+    let ok = Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(secret.as_bytes(), salt, &mut out, &mut blocks[..])
+        .is_ok()
+        && argon2::password_hash::Output::new(&out).is_ok_and(|o| o == expected);
+    BLOCKS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(blocks);
+    Some(ok)
+}
+
+/// Argon2 runs at most this many at once (one per core): each takes ~19 MiB and tens of
+/// milliseconds on purpose, so a reconnect storm of thousands of CCUs must queue, not
+/// multiply memory and starve the runtime.
+fn argon2_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let n = std::thread::available_parallelism().map_or(2, |n| n.get());
+        tokio::sync::Semaphore::new(n)
+    })
+}
+
+/// As [`verify`], on the blocking pool, at most one per core at a time.
 pub async fn verify_async(secret: String, phc: String) -> bool {
+    let Ok(_slot) = argon2_slots().acquire().await else {
+        return false;
+    };
     tokio::task::spawn_blocking(move || verify(&secret, &phc))
         .await
         .unwrap_or(false)
 }
 
-/// As [`hash`], on the blocking pool.
+/// As [`hash`], on the blocking pool, at most one per core at a time.
 pub async fn hash_async(secret: String) -> Result<String, Error> {
+    let _slot = argon2_slots()
+        .acquire()
+        .await
+        .map_err(|e| Error::Hash(e.to_string()))?;
     tokio::task::spawn_blocking(move || hash(&secret))
         .await
         .map_err(|e| Error::Hash(e.to_string()))?
@@ -50,6 +104,22 @@ pub async fn hash_async(secret: String) -> Result<String, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pooled_verification_agrees_with_the_reference() {
+        let s = generate_secret();
+        let h = hash(&s).unwrap();
+        let parsed = PasswordHash::new(&h).unwrap();
+        assert_eq!(verify_pooled(&s, &parsed), Some(true));
+        assert_eq!(verify_pooled("wrong", &parsed), Some(false));
+        assert!(
+            Argon2::default()
+                .verify_password(s.as_bytes(), &parsed)
+                .is_ok()
+        );
+        // Twice, so the second run reuses pooled memory.
+        assert_eq!(verify_pooled(&s, &parsed), Some(true));
+    }
 
     #[test]
     fn hash_and_verify() {

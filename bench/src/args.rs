@@ -1,0 +1,56 @@
+//! Command-line arguments of `bench`.
+
+use clap::{Parser, ValueEnum};
+use std::path::PathBuf;
+
+/// Benchmarks of the smart-outlet server: ingest, command latency, live view, connections,
+/// embedded vs external broker, legacy HTTP shim.
+#[derive(Debug, Parser)]
+#[command(name = "bench")]
+pub struct Args {
+    /// `quick` (small counts, under two minutes; what CI runs) or `full` (the published numbers).
+    #[arg(long, value_enum, default_value = "quick")]
+    pub profile: Profile,
+    /// Run only these scenarios (comma-separated): ingest, commands, live, connections,
+    /// broker, legacy.
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Where to write the JSON results.
+    #[arg(long, default_value = "target/bench/results.json")]
+    pub out: PathBuf,
+    /// A PostgreSQL server URL whose user may create databases (for the PostgreSQL ingest
+    /// run); a throw-away database is created and dropped.
+    #[arg(long, env = "BENCH_POSTGRES_URL")]
+    pub postgres_url: Option<String>,
+    /// The mosquitto binary for the external-broker scenario.
+    #[arg(long, default_value = "mosquitto")]
+    pub mosquitto: String,
+    /// Internal: run the server from this settings file (the harness's child process).
+    #[arg(long, hide = true)]
+    pub serve: Option<PathBuf>,
+}
+
+/// How big a run is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// Small counts, bounded to about two minutes.
+    Quick,
+    /// The counts of the published numbers.
+    Full,
+}
+
+impl Args {
+    /// Whether a scenario was selected.
+    pub fn wants(&self, name: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|o| o == name)
+    }
+
+    /// The PostgreSQL URL: `--postgres-url`, else `TEST_DATABASE_URL` (set by `.ci/run`).
+    pub fn postgres(&self) -> Option<String> {
+        self.postgres_url
+            .clone()
+            .or_else(|| std::env::var("TEST_DATABASE_URL").ok())
+            .filter(|u| !u.is_empty())
+    }
+}

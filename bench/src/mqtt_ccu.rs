@@ -1,0 +1,92 @@
+//! A minimal CCU over MQTT (rumqttc) for load: its credentials, QoS 1, and a task that polls
+//! the connection and hands incoming publishes to the caller.
+
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+/// A connected CCU.
+pub struct MqttCcu {
+    /// Its client (publish with it).
+    pub client: AsyncClient,
+    /// `(topic, payload, received at)` of incoming publishes (if subscribed).
+    pub incoming: mpsc::UnboundedReceiver<(String, Vec<u8>, Instant)>,
+    /// Its id.
+    pub id: String,
+}
+
+/// Options for CCU `id`: username = client id = `id`.
+pub fn options(addr: SocketAddr, id: &str, secret: &str, inflight: u16) -> MqttOptions {
+    let mut o = MqttOptions::new(id, addr.ip().to_string(), addr.port());
+    o.set_credentials(id, secret)
+        .set_keep_alive(Duration::from_secs(60))
+        .set_inflight(inflight)
+        .set_clean_session(true);
+    o
+}
+
+impl MqttCcu {
+    /// Connects, waits for CONNACK (and the subscription to `cmd`, when `subscribe`).
+    pub async fn connect(
+        addr: SocketAddr,
+        id: &str,
+        secret: &str,
+        subscribe: bool,
+    ) -> anyhow::Result<MqttCcu> {
+        let (client, mut eventloop) = AsyncClient::new(options(addr, id, secret, 100), 1_000);
+        loop {
+            match eventloop.poll().await? {
+                Event::Incoming(Packet::ConnAck(_)) => break,
+                Event::Incoming(_) | Event::Outgoing(_) => {}
+            }
+        }
+        if subscribe {
+            client
+                .subscribe(format!("ccu/{id}/cmd"), QoS::AtLeastOnce)
+                .await?;
+            loop {
+                if let Event::Incoming(Packet::SubAck(_)) = eventloop.poll().await? {
+                    break;
+                }
+            }
+        }
+        let (tx, incoming) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            loop {
+                match eventloop.poll().await {
+                    Ok(Event::Incoming(Packet::Publish(p))) => {
+                        let _ = tx.send((p.topic, p.payload.to_vec(), Instant::now()));
+                    }
+                    Ok(_) => {}
+                    Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+                }
+            }
+        });
+        Ok(MqttCcu {
+            client,
+            incoming,
+            id: id.to_string(),
+        })
+    }
+
+    /// Publishes on `ccu/<id>/<kind>` at QoS 1 (waits while the request queue is full).
+    pub async fn publish(&self, kind: &str, payload: Vec<u8>) -> anyhow::Result<()> {
+        self.client
+            .publish(
+                format!("ccu/{}/{kind}", self.id),
+                QoS::AtLeastOnce,
+                false,
+                payload,
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+/// A sensor reading payload.
+pub fn reading(device: &str, a: i64, b: i64) -> Vec<u8> {
+    format!(r#"{{"device_id":"{device}","current_a":{a},"current_b":{b},"relay_a":true,"relay_b":true,"is_overload":false}}"#)
+        .into_bytes()
+}

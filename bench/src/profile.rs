@@ -1,0 +1,65 @@
+//! The counts and durations of each profile.
+
+use crate::args::Profile;
+use std::time::Duration;
+
+/// Sizes of one run.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Sizes {
+    /// Ingest: publishing CCUs.
+    pub ingest_ccus: usize,
+    /// Ingest: outlets per CCU.
+    pub ingest_outlets: usize,
+    /// Ingest: how long the CCUs publish.
+    pub ingest_duration: Duration,
+    /// Command latency: commands over MQTT.
+    pub commands: usize,
+    /// Command latency: commands over the legacy HTTP cycle.
+    pub legacy_commands: usize,
+    /// Live view: WebSocket clients.
+    pub ws_clients: usize,
+    /// Live view: background readings per second.
+    pub background_rate: u64,
+    /// Live view: probe readings measured.
+    pub probes: usize,
+    /// Connections: CCUs connected at once.
+    pub connections: usize,
+    /// Legacy shim: concurrent old-firmware CCUs.
+    pub legacy_workers: usize,
+    /// Legacy shim: how long they cycle.
+    pub legacy_duration: Duration,
+}
+
+impl Sizes {
+    /// The sizes of a profile.
+    pub fn of(profile: Profile) -> Sizes {
+        match profile {
+            Profile::Quick => Sizes {
+                ingest_ccus: 4,
+                ingest_outlets: 8,
+                ingest_duration: Duration::from_secs(4),
+                commands: 100,
+                legacy_commands: 5,
+                ws_clients: 20,
+                background_rate: 2_000,
+                probes: 50,
+                connections: 300,
+                legacy_workers: 8,
+                legacy_duration: Duration::from_secs(3),
+            },
+            Profile::Full => Sizes {
+                ingest_ccus: 8,
+                ingest_outlets: 8,
+                ingest_duration: Duration::from_secs(20),
+                commands: 1_000,
+                legacy_commands: 60,
+                ws_clients: 100,
+                background_rate: 10_000,
+                probes: 500,
+                connections: 10_000,
+                legacy_workers: 64,
+                legacy_duration: Duration::from_secs(15),
+            },
+        }
+    }
+}

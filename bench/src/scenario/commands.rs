@@ -1,0 +1,216 @@
+//! Scenario 2: relay commands through the REST API to a connected CCU: API → CCU delivery and
+//! API → acknowledged state on a WebSocket, over MQTT and over the legacy 2 s HTTP cycle.
+
+use super::{Outcome, progress};
+use crate::api::Api;
+use crate::legacy_ccu::LegacyCcu;
+use crate::mqtt_ccu::MqttCcu;
+use crate::probe;
+use crate::profile::Sizes;
+use crate::seed::{Seeder, fresh_database};
+use crate::server::{Server, ServerOpts};
+use crate::stats::Percentiles;
+use backend::domain::Transport;
+use ccu_sim::{BrokerAddr, DeviceId, SimCcu, SimCcuConfig};
+use rumqttc::QoS;
+use serde_json::{Value, json};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, timeout};
+
+/// Commands through the simulated CCU (real core, simulated RF), at most.
+const SIM_COMMANDS: usize = 200;
+
+/// Runs the three paths.
+pub async fn run(sizes: &Sizes) -> anyhow::Result<Outcome> {
+    let dir = tempfile::tempdir()?;
+    let (url, _) = fresh_database(dir.path(), None).await?;
+    let seeder = Seeder::open(&url).await?;
+    let user = seeder.user("commands").await?;
+    let fast = seeder.ccus(user, "C", 1, 1, Transport::Mqtt, 0xFE).await?;
+    let sim = seeder.ccus(user, "S", 1, 1, Transport::Mqtt, 0xFE).await?;
+    let legacy = seeder.ccus(user, "L", 1, 1, Transport::Http, 0xA0).await?;
+    seeder.close().await;
+    let opts = ServerOpts {
+        database_url: url,
+        external_broker: None,
+        history_interval_s: 60,
+    };
+    let server = Server::start(dir.path(), &opts).await?;
+    let result = measure(sizes, &server, &fast[0], &sim[0], &legacy[0]).await;
+    server.stop().await;
+    result
+}
+
+async fn measure(
+    sizes: &Sizes,
+    server: &Server,
+    fast: &crate::seed::SeedCcu,
+    sim: &crate::seed::SeedCcu,
+    legacy: &crate::seed::SeedCcu,
+) -> anyhow::Result<Outcome> {
+    let api = Api::login(server, "commands").await?;
+    let mut ws = probe::connect(server.http, &api.token).await?;
+
+    // MQTT: a CCU that acks at once, so the numbers are the server's and the broker's.
+    let mut ccu = MqttCcu::connect(server.mqtt, &fast.id, &fast.secret, true).await?;
+    let (delivered_tx, mut delivered) = mpsc::unbounded_channel();
+    let client = ccu.client.clone();
+    let ack_topic = format!("ccu/{}/ack", fast.id);
+    tokio::spawn(async move {
+        while let Some((_, payload, at)) = ccu.incoming.recv().await {
+            let v: Value = serde_json::from_slice(&payload).unwrap_or_default();
+            let id = v["id"].as_str().unwrap_or_default().to_string();
+            let ack = json!({"id": id, "status": "ok"}).to_string();
+            let _ = client
+                .publish(&ack_topic, QoS::AtLeastOnce, false, ack)
+                .await;
+            let _ = delivered_tx.send((id, at));
+        }
+    });
+    wait_online(server, &api, &fast.id).await?;
+    let outlet = fast.outlets[0].0;
+    let (mut deliver, mut acked) = (Vec::new(), Vec::new());
+    for i in 0..sizes.commands {
+        let t0 = Instant::now();
+        let id = api.relay(outlet, i % 2 == 0, "a").await?;
+        let (got, at) = timeout(Duration::from_secs(10), delivered.recv())
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("CCU gone"))?;
+        anyhow::ensure!(got == id, "delivered {got}, expected {id}");
+        deliver.push(at - t0);
+        acked.push(wait_ok(&mut ws, &id).await? - t0);
+    }
+    let mqtt_deliver = Percentiles::of(&deliver);
+    let mqtt_acked = Percentiles::of(&acked);
+    progress(&format!("  MQTT delivery {}", mqtt_deliver.show()));
+
+    // The simulated CCU: the real core with simulated RF (two 8.3 ms frames per command).
+    let config = SimCcuConfig::new(&sim.id, &sim.secret, BrokerAddr::from(server.mqtt))
+        .with_device_ids([DeviceId(0xFE)])
+        .fast();
+    let sim_ccu = SimCcu::start(config)?;
+    timeout(
+        Duration::from_secs(20),
+        sim_ccu.wait_until(|s| s.connected && s.outlets == 1),
+    )
+    .await??;
+    wait_online(server, &api, &sim.id).await?;
+    let mut sim_acked = Vec::new();
+    for i in 0..sizes.commands.min(SIM_COMMANDS) {
+        let t0 = Instant::now();
+        let id = api.relay(sim.outlets[0].0, i % 2 == 0, "b").await?;
+        sim_acked.push(wait_ok(&mut ws, &id).await? - t0);
+    }
+    let _ = sim_ccu.stop().await;
+    let sim_acked = Percentiles::of(&sim_acked);
+
+    // The old firmware's cycle: commands wait for the next poll (every 2 s).
+    let (legacy_deliver, legacy_acked) = legacy_path(sizes, server, &api, &mut ws, legacy).await?;
+    let ratio = |a: f64, b: f64| if b > 0.0 { (a / b).round() } else { 0.0 };
+    let p50_ratio = ratio(legacy_deliver.p50, mqtt_deliver.p50);
+    let p99_ratio = ratio(legacy_deliver.p99, mqtt_deliver.p99);
+    let rows = vec![
+        ("MQTT: API -> CCU".into(), mqtt_deliver.show()),
+        ("MQTT: API -> acked on WebSocket".into(), mqtt_acked.show()),
+        ("ccu-sim (RF): API -> acked on WS".into(), sim_acked.show()),
+        ("legacy 2 s poll: API -> CCU".into(), legacy_deliver.show()),
+        ("legacy: API -> confirmed on WS".into(), legacy_acked.show()),
+        (
+            "legacy / MQTT delivery".into(),
+            format!("{p50_ratio}x at p50, {p99_ratio}x at p99"),
+        ),
+    ];
+    Ok(Outcome {
+        rows,
+        numbers: json!({
+            "mqtt_delivery_ms": mqtt_deliver, "mqtt_acked_ms": mqtt_acked,
+            "sim_acked_ms": sim_acked,
+            "legacy_delivery_ms": legacy_deliver, "legacy_acked_ms": legacy_acked,
+            "legacy_over_mqtt_p50": p50_ratio, "legacy_over_mqtt_p99": p99_ratio,
+        }),
+    })
+}
+
+async fn legacy_path(
+    sizes: &Sizes,
+    server: &Server,
+    api: &Api,
+    ws: &mut mpsc::UnboundedReceiver<(Value, Instant)>,
+    legacy: &crate::seed::SeedCcu,
+) -> anyhow::Result<(Percentiles, Percentiles)> {
+    let base = format!("http://{}", server.http);
+    let (device, outlet) = (legacy.outlets[0].1.clone(), legacy.outlets[0].0);
+    let mut ccu = LegacyCcu::new(&base, &legacy.id, &device)?;
+    let (tx, mut fetched) = mpsc::unbounded_channel();
+    let cycling = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(2_000));
+        loop {
+            tick.tick().await;
+            match ccu.cycle().await {
+                Ok(cmds) if !cmds.is_empty() => {
+                    let _ = tx.send(Instant::now());
+                }
+                Ok(_) => {}
+                Err(e) => progress(&format!("  legacy cycle failed: {e:#}")),
+            }
+        }
+    });
+    let (mut deliver, mut acked) = (Vec::new(), Vec::new());
+    for i in 0..sizes.legacy_commands {
+        // Start at a varying phase of the 2 s cycle.
+        tokio::time::sleep(Duration::from_millis(137 * (i as u64 % 15))).await;
+        let t0 = Instant::now();
+        let id = api.relay(outlet, i % 2 == 0, "a").await?;
+        let at = timeout(Duration::from_secs(10), fetched.recv())
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("legacy CCU stopped"))?;
+        deliver.push(at - t0);
+        acked.push(wait_ok(ws, &id).await? - t0);
+    }
+    cycling.abort();
+    Ok((Percentiles::of(&deliver), Percentiles::of(&acked)))
+}
+
+/// Waits for the command's `ok` on the WebSocket; returns when it arrived.
+async fn wait_ok(
+    ws: &mut mpsc::UnboundedReceiver<(Value, Instant)>,
+    id: &str,
+) -> anyhow::Result<Instant> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (v, at) = tokio::time::timeout_at(deadline, ws.recv())
+            .await
+            .map_err(|_| anyhow::anyhow!("no ok for command {id} on the WebSocket"))?
+            .ok_or_else(|| anyhow::anyhow!("WebSocket closed"))?;
+        if v["type"] == "command" && v["command"]["id"] == id {
+            match v["command"]["status"].as_str() {
+                Some("ok") => return Ok(at),
+                Some("failed" | "timed_out" | "expired") => {
+                    anyhow::bail!("command {id}: {}", v["command"]["status"])
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Waits until the API shows the CCU online (commands are then published at once).
+async fn wait_online(server: &Server, api: &Api, ccu: &str) -> anyhow::Result<()> {
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let v: Value = client
+            .get(server.url(&format!("/api/v1/ccus/{ccu}")))
+            .bearer_auth(&api.token)
+            .send()
+            .await?
+            .json()
+            .await?;
+        if v["online"] == true {
+            return Ok(());
+        }
+        anyhow::ensure!(Instant::now() < deadline, "CCU {ccu} never came online");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

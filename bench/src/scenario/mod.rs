@@ -1,0 +1,142 @@
+//! The scenarios, run one after the other, each against its own fresh server and database.
+
+mod broker_cmp;
+mod commands;
+mod connections;
+mod ingest;
+mod legacy;
+mod live;
+
+use crate::args::Args;
+use crate::profile::Sizes;
+use crate::report::{Report, Section, machine};
+use serde_json::Value;
+use std::future::Future;
+use std::time::Instant;
+
+/// What a scenario hands back: table rows and numbers.
+pub struct Outcome {
+    /// `(label, value)` for the table.
+    pub rows: Vec<(String, String)>,
+    /// The same, for the JSON file.
+    pub numbers: Value,
+}
+
+/// Runs the selected scenarios, prints the table, writes the JSON; fails if any failed.
+pub async fn run_all(args: &Args) -> anyhow::Result<()> {
+    let sizes = Sizes::of(args.profile);
+    let mut report = Report {
+        profile: args.profile,
+        machine: machine(),
+        sections: Vec::new(),
+    };
+    let pg = args.postgres();
+    let started = Instant::now();
+    if args.wants("ingest") {
+        run(&mut report, "ingest (SQLite)", ingest::run(&sizes, None)).await;
+        match &pg {
+            Some(url) => {
+                run(
+                    &mut report,
+                    "ingest (PostgreSQL)",
+                    ingest::run(&sizes, Some(url)),
+                )
+                .await
+            }
+            None => skipped(
+                &mut report,
+                "ingest (PostgreSQL)",
+                "no --postgres-url / TEST_DATABASE_URL",
+            ),
+        }
+    }
+    if args.wants("commands") {
+        run(&mut report, "command latency", commands::run(&sizes)).await;
+    }
+    if args.wants("live") {
+        run(&mut report, "live view latency", live::run(&sizes)).await;
+    }
+    if args.wants("connections") {
+        run(&mut report, "connections", connections::run(&sizes)).await;
+    }
+    if args.wants("broker") {
+        run(
+            &mut report,
+            "embedded vs Mosquitto",
+            broker_cmp::run(&sizes, &args.mosquitto),
+        )
+        .await;
+    }
+    if args.wants("legacy") {
+        run(&mut report, "legacy shim", legacy::run(&sizes)).await;
+    }
+    report.print();
+    report.write(&args.out)?;
+    println!();
+    println!(
+        "total {:.0} s; JSON written to {}",
+        started.elapsed().as_secs_f64(),
+        args.out.display()
+    );
+    let failed: Vec<&str> = report
+        .sections
+        .iter()
+        .filter(|s| s.error.is_some())
+        .map(|s| s.scenario.as_str())
+        .collect();
+    anyhow::ensure!(failed.is_empty(), "scenarios failed: {}", failed.join(", "));
+    Ok(())
+}
+
+async fn run(report: &mut Report, name: &str, f: impl Future<Output = anyhow::Result<Outcome>>) {
+    progress(&format!("{name}: starting"));
+    let t = Instant::now();
+    let section = match f.await {
+        Ok(o) => Section {
+            scenario: name.to_string(),
+            rows: o.rows,
+            numbers: o.numbers,
+            error: None,
+        },
+        Err(e) => Section {
+            scenario: name.to_string(),
+            rows: Vec::new(),
+            numbers: Value::Null,
+            error: Some(format!("{e:#}")),
+        },
+    };
+    progress(&format!(
+        "{name}: done in {:.1} s",
+        t.elapsed().as_secs_f64()
+    ));
+    report.sections.push(section);
+}
+
+fn skipped(report: &mut Report, name: &str, why: &str) {
+    progress(&format!("{name}: skipped ({why})"));
+    report.sections.push(Section {
+        scenario: name.to_string(),
+        rows: vec![("skipped".into(), why.into())],
+        numbers: Value::Null,
+        error: None,
+    });
+}
+
+/// A progress line on stderr.
+pub fn progress(line: &str) {
+    eprintln!("[bench] {line}");
+}
+
+/// `n / seconds`, rounded.
+pub fn rate(n: u64, secs: f64) -> f64 {
+    if secs <= 0.0 {
+        0.0
+    } else {
+        (n as f64 / secs).round()
+    }
+}
+
+/// Bytes as MiB with one decimal.
+pub fn mib(bytes: u64) -> f64 {
+    (bytes as f64 / 1024.0 / 1024.0 * 10.0).round() / 10.0
+}

@@ -1,0 +1,217 @@
+//! The server under test as a child process (this binary with `--serve`), so that its CPU
+//! time and memory are measured apart from the load generators.
+
+use anyhow::{Context, bail};
+use serde_json::Value;
+use smart_outlet::startup::Application;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// What the child server is started with.
+#[derive(Debug, Clone)]
+pub struct ServerOpts {
+    /// `database.url`.
+    pub database_url: String,
+    /// `Some((host, port))`: `mqtt.mode = "external"` on that broker.
+    pub external_broker: Option<(String, u16)>,
+    /// `history.interval`, seconds (0 = keep every reading).
+    pub history_interval_s: u64,
+}
+
+/// A running child server.
+pub struct Server {
+    child: Child,
+    /// Its HTTP address.
+    pub http: SocketAddr,
+    /// Where devices connect (the embedded broker, or the external one).
+    pub mqtt: SocketAddr,
+    /// A plain HTTP client for it.
+    pub client: reqwest::Client,
+    pid: u32,
+}
+
+impl Server {
+    /// Writes the settings into `dir`, starts the child and waits until it listens.
+    pub async fn start(dir: &Path, opts: &ServerOpts) -> anyhow::Result<Server> {
+        let http = broker::free_local_addr()?;
+        let mqtt = broker::free_local_addr()?;
+        let (mode, ext_host, ext_port) = match &opts.external_broker {
+            Some((h, p)) => ("external", h.clone(), *p),
+            None => ("embedded", "127.0.0.1".to_string(), 1883),
+        };
+        let toml = format!(
+            r#"data_dir = "{data}"
+[http]
+addr = "{http}"
+[mqtt]
+mode = "{mode}"
+addr = "{mqtt}"
+max_connections = 30000
+[mqtt.external]
+host = "{ext_host}"
+port = {ext_port}
+password = "bench"
+[database]
+url = "{db}"
+[history]
+interval = "{hist}s"
+[presence]
+stale_after = "600s"
+[commands]
+ack_timeout = "30s"
+[log]
+filter = "warn,rumqttd=off,sea_orm_migration=warn,sqlx=warn"
+"#,
+            data = dir.display(),
+            db = opts.database_url,
+            hist = opts.history_interval_s,
+        );
+        let path = dir.join("bench-server.toml");
+        std::fs::write(&path, toml)?;
+        let mut child = Command::new(std::env::current_exe()?)
+            .arg("--serve")
+            .arg(&path)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting the server process")?;
+        let pid = child.id().context("server pid")?;
+        let stdout = child.stdout.take().context("server stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let ready = tokio::time::timeout(Duration::from_secs(120), async {
+            while let Some(line) = lines.next_line().await? {
+                if let Some(rest) = line.strip_prefix("READY ") {
+                    return Ok::<String, anyhow::Error>(rest.to_string());
+                }
+            }
+            bail!("the server exited before it was ready")
+        })
+        .await
+        .context("the server did not start within 120 s")??;
+        let mut parts = ready.split_whitespace();
+        let http: SocketAddr = parts.next().context("http addr")?.parse()?;
+        let mqtt: SocketAddr = parts.next().context("mqtt addr")?.parse()?;
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()?;
+        Ok(Server {
+            child,
+            http,
+            mqtt,
+            client,
+            pid,
+        })
+    }
+
+    /// `http://addr`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.http)
+    }
+
+    /// CPU seconds (user + system) the server has used.
+    pub fn cpu_seconds(&self) -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).unwrap_or_default();
+        // Fields after the command name (which may contain spaces) start at ") ".
+        let after = stat.rsplit_once(") ").map(|(_, r)| r).unwrap_or("");
+        let f: Vec<&str> = after.split_whitespace().collect();
+        let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        // utime and stime are fields 14 and 15 of /proc/pid/stat (11 and 12 here).
+        (ticks(11) + ticks(12)) / clock_ticks()
+    }
+
+    /// Resident memory now and at its peak (bytes).
+    pub fn memory(&self) -> (u64, u64) {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.pid)).unwrap_or_default();
+        let kb = |key: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(key))
+                .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+                .unwrap_or(0)
+                * 1024
+        };
+        (kb("VmRSS:"), kb("VmHWM:"))
+    }
+
+    /// The server's counters (`/status`).
+    pub async fn metrics(&self) -> anyhow::Result<Value> {
+        let v: Value = self
+            .client
+            .get(self.url("/status"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        Ok(v["metrics"].clone())
+    }
+
+    /// Accepted readings (MQTT + HTTP), history rows written, and rejects so far.
+    pub async fn counters(&self) -> anyhow::Result<Counters> {
+        let m = self.metrics().await?;
+        let n = |k: &str| m[k].as_u64().unwrap_or(0);
+        let rejects = m["rejects"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|r| r[1].as_u64()).sum())
+            .unwrap_or(0);
+        Ok(Counters {
+            accepted: n("ingested_mqtt") + n("ingested_http"),
+            stored: n("history_rows"),
+            rejects,
+            auth_ok: n("auth_successes"),
+        })
+    }
+
+    /// Stops the server (SIGTERM, then kill after 10 s).
+    pub async fn stop(mut self) {
+        let _ = std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(self.pid.to_string())
+            .status();
+        if tokio::time::timeout(Duration::from_secs(10), self.child.wait())
+            .await
+            .is_err()
+        {
+            let _ = self.child.kill().await;
+        }
+    }
+}
+
+/// Counters read from the server.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Counters {
+    /// Readings accepted by ingest.
+    pub accepted: u64,
+    /// History rows written.
+    pub stored: u64,
+    /// Messages rejected.
+    pub rejects: u64,
+    /// Successful MQTT logins.
+    pub auth_ok: u64,
+}
+
+fn clock_ticks() -> f64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// The child: runs the server from `config` and prints `READY <http> <mqtt>` once listening.
+pub async fn serve_child(config: &Path) -> anyhow::Result<()> {
+    let settings = settings::Settings::load(Some(config))?;
+    settings.validate()?;
+    smart_outlet::telemetry::init(&settings.log.filter);
+    let app = Application::build(settings).await?;
+    println!("READY {} {}", app.http_addr(), app.mqtt_addr());
+    app.run_until_stopped().await
+}
