@@ -25,6 +25,10 @@ pub struct Args {
     /// The mosquitto binary for the external-broker scenario.
     #[arg(long, default_value = "mosquitto")]
     pub mosquitto: String,
+    /// Fail when a scenario is skipped (no PostgreSQL, no mosquitto) or produced no numbers:
+    /// what CI runs.
+    #[arg(long)]
+    pub strict: bool,
     /// Internal: run the server from this settings file (the harness's child process).
     #[arg(long, hide = true)]
     pub serve: Option<PathBuf>,

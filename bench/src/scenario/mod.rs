@@ -47,6 +47,7 @@ pub async fn run_all(args: &Args) -> anyhow::Result<()> {
                 &mut report,
                 "ingest (PostgreSQL)",
                 "no --postgres-url / TEST_DATABASE_URL",
+                args.strict,
             ),
         }
     }
@@ -94,9 +95,10 @@ async fn run(report: &mut Report, name: &str, f: impl Future<Output = anyhow::Re
     let section = match f.await {
         Ok(o) => Section {
             scenario: name.to_string(),
+            error: (o.rows.is_empty() || o.numbers.is_null())
+                .then(|| "the scenario produced no numbers".to_string()),
             rows: o.rows,
             numbers: o.numbers,
-            error: None,
         },
         Err(e) => Section {
             scenario: name.to_string(),
@@ -112,13 +114,13 @@ async fn run(report: &mut Report, name: &str, f: impl Future<Output = anyhow::Re
     report.sections.push(section);
 }
 
-fn skipped(report: &mut Report, name: &str, why: &str) {
+fn skipped(report: &mut Report, name: &str, why: &str, strict: bool) {
     progress(&format!("{name}: skipped ({why})"));
     report.sections.push(Section {
         scenario: name.to_string(),
         rows: vec![("skipped".into(), why.into())],
         numbers: Value::Null,
-        error: None,
+        error: strict.then(|| format!("skipped in --strict mode: {why}")),
     });
 }
 

@@ -29,6 +29,17 @@ pub enum SimError {
     /// The MQTT client refused a request (its queue is full or its event loop is gone).
     #[error("MQTT client: {0}")]
     Mqtt(#[from] rumqttc::ClientError),
+    /// The legacy HTTP uplink's server address is not a plain `http://` URL, or its period is 0.
+    #[error("invalid legacy HTTP settings for {url:?}: {reason}")]
+    InvalidLegacyHttp {
+        /// The server URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The HTTP client could not be built.
+    #[error("HTTP client: {0}")]
+    Http(#[from] reqwest::Error),
     /// Reading an accounts file failed.
     #[error("cannot read {path}: {source}")]
     Io {

@@ -8,8 +8,8 @@
 //!   and the CCU's `Radio` on it.
 //! - [`adc`]: the breaker clamp's samples, a 60 Hz sine whose RMS is the PICs' total current.
 //! - [`clock`]: monotonic and unix time (tokio time, so paused-time tests work).
-//! - [`uplink`]: the transport to the server ([`uplink::MqttUplink`] over rumqttc), behind a
-//!   trait so another transport can be added.
+//! - [`uplink`]: the transport to the server, behind a trait: [`uplink::MqttUplink`] over
+//!   rumqttc, or [`uplink::HttpUplink`], the old firmware's HTTP polling (for comparisons).
 //! - [`ccu`]: the task driving the core, and [`SimCcu`], its handle with test controls.
 //! - [`installation`]: N CCUs × M outlets; [`accounts`]: their logins.
 //!
@@ -32,10 +32,10 @@ pub mod rf;
 pub mod uplink;
 
 pub use accounts::CcuAccount;
-pub use ccu::{CcuSnapshot, OutletSpec, SimCcu, SimCcuConfig, device_ids};
+pub use ccu::{CcuSnapshot, OutletSpec, SimCcu, SimCcuConfig, SimTransport, device_ids};
 pub use ccu_core::protocol::{DeviceId, Socket};
 pub use error::SimError;
 pub use installation::Installation;
 pub use pic::{LoadProfile, SimPic};
 pub use rf::RfSettings;
-pub use uplink::BrokerAddr;
+pub use uplink::{BrokerAddr, LegacyHttpConfig};

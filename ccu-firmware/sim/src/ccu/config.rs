@@ -1,9 +1,10 @@
-//! What a simulated CCU is started with: login, outlets (simulated PICs), cadences, radio.
+//! What a simulated CCU is started with: transport and login, outlets (simulated PICs),
+//! cadences, radio.
 
 use crate::SimError;
 use crate::pic::{DEFAULT_THRESHOLD_MA, LoadProfile, SimPic};
 use crate::rf::RfSettings;
-use crate::uplink::{BrokerAddr, MqttConfig};
+use crate::uplink::{BrokerAddr, LegacyHttpConfig, MqttConfig};
 use ccu_core::ccu::CcuSettings;
 use ccu_core::exec::ExecSettings;
 use ccu_core::protocol::{DeviceId, Socket};
@@ -59,11 +60,24 @@ pub fn device_ids(n: usize) -> Vec<DeviceId> {
     (0..n.min(252)).map(|i| DeviceId(0xFE - i as u8)).collect()
 }
 
+/// How a simulated CCU talks to the server.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum SimTransport {
+    /// MQTT to the server's broker ([`SimCcuConfig::broker`], with the CCU's secret).
+    #[default]
+    Mqtt,
+    /// The old firmware's HTTP polling of the server's `/api/` routes (register the CCU with
+    /// the `http` transport; broker and secret are unused).
+    LegacyHttp(LegacyHttpConfig),
+}
+
 /// A simulated CCU's configuration.
 #[derive(Debug, Clone)]
 pub struct SimCcuConfig {
     /// Registered CCU id (`02`).
     pub ccu_id: String,
+    /// How it talks to the server.
+    pub transport: SimTransport,
     /// Its MQTT secret.
     pub password: String,
     /// The server's broker.
@@ -98,6 +112,7 @@ impl SimCcuConfig {
     ) -> SimCcuConfig {
         SimCcuConfig {
             ccu_id: ccu_id.into(),
+            transport: SimTransport::Mqtt,
             password: password.into(),
             broker,
             outlets: Vec::new(),
@@ -110,6 +125,19 @@ impl SimCcuConfig {
             keep_alive: Duration::from_secs(5),
             reconnect_delay: Duration::from_secs(1),
         }
+    }
+
+    /// A CCU on the old firmware's HTTP polling of `http.base_url`, otherwise as
+    /// [`SimCcuConfig::new`].
+    pub fn legacy_http(ccu_id: impl Into<String>, http: LegacyHttpConfig) -> SimCcuConfig {
+        SimCcuConfig::new(ccu_id, "", BrokerAddr::new("unused", 0))
+            .with_transport(SimTransport::LegacyHttp(http))
+    }
+
+    /// Switches the transport.
+    pub fn with_transport(mut self, transport: SimTransport) -> SimCcuConfig {
+        self.transport = transport;
+        self
     }
 
     /// Adds factory-fresh outlets with these ids.

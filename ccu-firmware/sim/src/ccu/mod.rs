@@ -1,5 +1,6 @@
 //! A simulated CCU: the real `ccu_core::ccu::Ccu` on simulated radio, clock and breaker ADC,
-//! talking MQTT to a real server, driven by a tokio task; [`SimCcu`] is its handle.
+//! talking MQTT (or the old firmware's HTTP polling) to a real server, driven by a tokio task;
+//! [`SimCcu`] is its handle.
 //!
 //! The handle controls the simulated world directly (loads, overloads, relay states are read
 //! from the PICs on the air) and the CCU through its task (network cut and restore, stop).
@@ -9,7 +10,7 @@ pub mod control;
 pub mod runner;
 pub mod snapshot;
 
-pub use config::{OutletSpec, SimCcuConfig, device_ids};
+pub use config::{OutletSpec, SimCcuConfig, SimTransport, device_ids};
 pub use runner::{SIM_BUFFER_LEN, SimCore};
 pub use snapshot::CcuSnapshot;
 
@@ -19,7 +20,7 @@ use crate::clock::SimClock;
 use crate::pic::{LoadProfile, SimPic};
 use crate::rf::SimRadio;
 use crate::rf::medium::{RfMedium, SharedMedium, lock};
-use crate::uplink::{MqttUplink, Uplink, UplinkEvents};
+use crate::uplink::{HttpUplink, LegacyHandle, MqttUplink, Uplink, UplinkEvents};
 use ccu_core::ccu::Ccu;
 use ccu_core::hal::Hal;
 use ccu_core::protocol::{DeviceId, MAX_OUTLETS_PER_CCU, Socket};
@@ -35,16 +36,29 @@ pub struct SimCcu {
     medium: SharedMedium,
     control: mpsc::UnboundedSender<Control>,
     snapshot: watch::Receiver<CcuSnapshot>,
+    legacy: Option<LegacyHandle>,
 }
 
 impl SimCcu {
-    /// Boots the PICs and the CCU and starts connecting over MQTT (needs a tokio runtime).
+    /// Boots the PICs and the CCU and starts connecting over the configured transport:
+    /// MQTT, or the old firmware's HTTP cycle (needs a tokio runtime).
     pub fn start(config: SimCcuConfig) -> Result<SimCcu, SimError> {
-        let (uplink, events) = MqttUplink::new(config.mqtt());
-        SimCcu::start_with(config, uplink, events)
+        match &config.transport {
+            SimTransport::Mqtt => {
+                let (uplink, events) = MqttUplink::new(config.mqtt());
+                SimCcu::start_with(config, uplink, events)
+            }
+            SimTransport::LegacyHttp(http) => {
+                let (uplink, events) = HttpUplink::new(&config.ccu_id, http.clone())?;
+                let legacy = uplink.handle();
+                let mut ccu = SimCcu::start_with(config, uplink, events)?;
+                ccu.legacy = Some(legacy);
+                Ok(ccu)
+            }
+        }
     }
 
-    /// As [`SimCcu::start`] over another transport.
+    /// As [`SimCcu::start`] over another transport (`config.transport` is not used).
     pub fn start_with<U: Uplink>(
         config: SimCcuConfig,
         uplink: U,
@@ -86,12 +100,19 @@ impl SimCcu {
             medium,
             control,
             snapshot,
+            legacy: None,
         })
     }
 
     /// The CCU id.
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// The legacy HTTP uplink's state and counters, for a CCU started on
+    /// [`SimTransport::LegacyHttp`].
+    pub fn legacy(&self) -> Option<&LegacyHandle> {
+        self.legacy.as_ref()
     }
 
     /// The simulated outlets' ids, in the order configured.
@@ -168,8 +189,9 @@ impl SimCcu {
         lock(&self.medium).total_current_ma(self.clock.now_us())
     }
 
-    /// Drops the MQTT connection abruptly (the server sees the last will); the core buffers
-    /// its readings with timestamps until [`SimCcu::restore_network`].
+    /// Drops the connection abruptly (over MQTT the server sees the last will; the legacy
+    /// HTTP cycle just stops); the core buffers its readings with timestamps until
+    /// [`SimCcu::restore_network`].
     pub async fn cut_network(&self) -> Result<(), SimError> {
         self.request(Control::CutNetwork).await
     }
@@ -179,8 +201,8 @@ impl SimCcu {
         self.request(Control::RestoreNetwork).await
     }
 
-    /// Publishes `{"online":false}`, disconnects and ends the task. Stopping a stopped CCU
-    /// is fine.
+    /// Publishes `{"online":false}` and disconnects (the legacy HTTP cycle just stops), and
+    /// ends the task. Stopping a stopped CCU is fine.
     pub async fn stop(&self) -> Result<(), SimError> {
         match self.request(Control::Stop).await {
             Err(SimError::Stopped(_)) | Ok(()) => Ok(()),

@@ -1,14 +1,16 @@
-//! The CCU's connection to the server, behind a trait so that a second transport can be added.
+//! The CCU's connection to the server, behind a trait: MQTT, or the old firmware's HTTP polling.
 //!
 //! The core only needs `ccu_core::hal::MqttSession` (connected? publish). A simulated CCU also
 //! needs to start, cut and close the connection, and to receive the server's messages: that
-//! is [`Uplink`]. [`MqttUplink`] is the MQTT implementation over rumqttc. Another transport
-//! (for example the legacy HTTP polling) would implement the same trait, mapping
-//! `publish("ccu/<id>/sensor", …)` to its own requests and feeding what it fetches into
-//! [`UplinkEvents::messages`] as `ccu/<id>/cmd` / `ccu/<id>/devices` messages.
+//! is [`Uplink`]. [`MqttUplink`] is the MQTT implementation over rumqttc; [`HttpUplink`] is the
+//! old firmware's HTTP polling, which maps `publish("ccu/<id>/sensor", …)` to its own requests
+//! and feeds what it fetches into [`UplinkEvents::messages`] as `ccu/<id>/cmd` /
+//! `ccu/<id>/devices` messages.
 
+pub mod http;
 pub mod mqtt;
 
+pub use http::{HttpUplink, LegacyHandle, LegacyHttpConfig, LegacyStats};
 pub use mqtt::{BrokerAddr, MqttConfig, MqttUplink};
 
 use ccu_core::hal::MqttSession;

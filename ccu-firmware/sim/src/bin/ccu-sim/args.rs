@@ -2,14 +2,21 @@
 
 use anyhow::{Context, bail};
 use ccu_sim::accounts::load_accounts;
-use ccu_sim::{CcuAccount, LoadProfile, RfSettings, SimCcuConfig};
+use ccu_sim::{
+    BrokerAddr, CcuAccount, LegacyHttpConfig, LoadProfile, RfSettings, SimCcuConfig, SimTransport,
+    device_ids, installation,
+};
 use clap::Parser;
 use std::path::PathBuf;
+use std::time::Duration;
 
-/// Runs N simulated CCUs with M simulated PIC outlets each against a server's MQTT broker.
+/// Runs N simulated CCUs with M simulated PIC outlets each against a server's MQTT broker, or
+/// (with --legacy-http) against its old-firmware HTTP routes.
 ///
-/// Register the CCUs first (`smart-outlet ccu add`) and their outlets with the ids
-/// FE, FD, FC, … (as many as --outlets).
+/// Register the CCUs first (`smart-outlet ccu add`, with `--transport http` for
+/// --legacy-http) and their outlets with the ids FE, FD, FC, … (as many as --outlets). With
+/// --legacy-http each further CCU continues the ids (the old protocol's device list is
+/// global, so ids must differ across CCUs).
 #[derive(Debug, Parser)]
 #[command(name = "ccu-sim", version)]
 pub struct Args {
@@ -19,9 +26,19 @@ pub struct Args {
     /// Broker port.
     #[arg(long, default_value_t = 1883, env = "CCU_SIM_PORT")]
     pub port: u16,
-    /// A CCU login, `ID:SECRET`; repeat for more CCUs.
+    /// A CCU login, `ID:SECRET` (just `ID` with --legacy-http); repeat for more CCUs.
     #[arg(long = "ccu", value_name = "ID:SECRET")]
     pub ccus: Vec<String>,
+    /// Run the old firmware's HTTP cycle against this server (`http://host:port`) instead of
+    /// MQTT.
+    #[arg(long, value_name = "URL", env = "CCU_SIM_LEGACY_HTTP")]
+    pub legacy_http: Option<String>,
+    /// With --legacy-http: a cycle every this many ms (the firmware's 2000).
+    #[arg(long, default_value_t = 2000)]
+    pub legacy_period_ms: u64,
+    /// With --legacy-http: one background outlet every this many ms (the firmware's 30000).
+    #[arg(long, default_value_t = 30_000)]
+    pub legacy_background_ms: u64,
     /// A JSON file of logins: `[{"ccu_id":"02","password":"..."}]`.
     #[arg(long, value_name = "FILE", env = "CCU_SIM_ACCOUNTS")]
     pub accounts: Option<PathBuf>,
@@ -60,7 +77,10 @@ impl Args {
         let mut accounts = self
             .ccus
             .iter()
-            .map(|a| CcuAccount::parse(a))
+            .map(|a| match (&self.legacy_http, a.contains(':')) {
+                (Some(_), false) if !a.is_empty() => Ok(CcuAccount::new(a, "")),
+                _ => CcuAccount::parse(a),
+            })
             .collect::<Result<Vec<_>, _>>()?;
         if let Some(path) = &self.accounts {
             accounts.extend(load_accounts(path).context("--accounts")?);
@@ -69,6 +89,34 @@ impl Args {
             bail!("no CCU given: use --ccu ID:SECRET or --accounts FILE");
         }
         Ok(accounts)
+    }
+
+    /// One configuration per account, on the chosen transport.
+    pub fn plan(&self, accounts: &[CcuAccount]) -> Vec<SimCcuConfig> {
+        let broker = BrokerAddr::new(&self.host, self.port);
+        let mut configs = installation::plan(&broker, accounts, self.outlets);
+        if let Some(url) = &self.legacy_http {
+            let http = LegacyHttpConfig::new(url).with_cadence(
+                Duration::from_millis(self.legacy_period_ms),
+                Duration::from_millis(self.legacy_background_ms),
+            );
+            let ids = device_ids(self.outlets * configs.len());
+            for (config, ids) in configs.iter_mut().zip(ids.chunks(self.outlets.max(1))) {
+                config.transport = SimTransport::LegacyHttp(http.clone());
+                for (outlet, id) in config.outlets.iter_mut().zip(ids) {
+                    outlet.device_id = *id;
+                }
+            }
+        }
+        configs
+    }
+
+    /// Where the CCUs connect, for the start-up lines.
+    pub fn target(&self) -> String {
+        match &self.legacy_http {
+            Some(url) => format!("{url} (legacy HTTP)"),
+            None => format!("{}:{}", self.host, self.port),
+        }
     }
 
     /// Applies the cadences, radio and loads to the planned configurations.

@@ -4,7 +4,7 @@ mod args;
 mod progress;
 
 use args::Args;
-use ccu_sim::{BrokerAddr, Installation, installation};
+use ccu_sim::Installation;
 use clap::Parser;
 use progress::Progress;
 use std::time::Duration;
@@ -18,17 +18,15 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let accounts = args.accounts()?;
-    let broker = BrokerAddr::new(&args.host, args.port);
-    let mut configs = installation::plan(&broker, &accounts, args.outlets);
+    let mut configs = args.plan(&accounts);
     args.tune(&mut configs);
     for c in &configs {
         let ids: Vec<String> = c.outlets.iter().map(|o| o.device_id.to_string()).collect();
         println!(
-            "CCU {}: outlets {} -> {}:{}",
+            "CCU {}: outlets {} -> {}",
             c.ccu_id,
             ids.join(" "),
-            broker.host,
-            broker.port
+            args.target()
         );
     }
     let site = Installation::start(configs).await?;
