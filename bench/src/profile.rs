@@ -52,7 +52,7 @@ impl Sizes {
                 ingest_outlets: 8,
                 ingest_duration: Duration::from_secs(20),
                 commands: 1_000,
-                legacy_commands: 60,
+                legacy_commands: 30,
                 ws_clients: 100,
                 background_rate: 10_000,
                 probes: 500,
