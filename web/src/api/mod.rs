@@ -9,6 +9,7 @@ mod events;
 mod history;
 pub mod models;
 mod outlets;
+mod server;
 mod tokens;
 
 use poem_openapi::OpenApiService;
@@ -23,6 +24,7 @@ pub type Apis = (
     history::HistoryApi,
     alerts::AlertsApi,
     events::EventsApi,
+    server::ServerApi,
 );
 
 /// The OpenAPI service mounted at `/api/v1`.
@@ -37,6 +39,7 @@ pub fn service() -> OpenApiService<Apis, ()> {
             history::HistoryApi,
             alerts::AlertsApi,
             events::EventsApi,
+            server::ServerApi,
         ),
         "smart-outlet",
         env!("CARGO_PKG_VERSION"),

@@ -586,3 +586,18 @@ pub struct TokenCreated {
     /// The secret.
     pub secret: String,
 }
+
+/// This server, as a client sees it.
+#[derive(Debug, Object)]
+pub struct ServerInfo {
+    /// Server version.
+    pub version: String,
+    /// MQTT host CCUs connect to; null: the host this API is served from (embedded broker).
+    pub mqtt_host: Option<String>,
+    /// MQTT 3.1.1 port.
+    pub mqtt_port: u16,
+    /// MQTT 5 port, when enabled.
+    pub mqtt_v5_port: Option<u16>,
+    /// The legacy HTTP shim for old CCU firmware is on.
+    pub legacy_http: bool,
+}

@@ -1,0 +1,122 @@
+// CCU cards: name, id, online or offline with last seen, MQTT connection details, rotate the
+// secret (shown once), remove; and the "add a CCU" form.
+
+import { api } from "./api.js";
+import { emit, loadAll, state } from "./state.js";
+import { agoHtml, attempt, busy, confirmAction, el, esc, setAgo, setAttrs, setText, showSecret, toast } from "./ui.js";
+
+const mqttHost = () => state.server?.mqtt_host || location.hostname;
+const mqttPort = () => state.server?.mqtt_port ?? 1883;
+
+export function createCcuCard(c) {
+  const id = esc(c.id);
+  return el(`<article class="card ccu" data-ccu="${id}" aria-labelledby="ccu-${id}-name">
+    <header class="card-head">
+      <h3 id="ccu-${id}-name" data-f="name"></h3>
+      <span class="badge" data-f="online"></span>
+    </header>
+    <p class="meta small">id <code>${id}</code> · <span data-f="transport"></span><span data-f="firmware"></span> · last seen <span data-f="seen">${agoHtml(c.last_seen)}</span></p>
+    <details class="more">
+      <summary>MQTT connection</summary>
+      <dl class="kv small">
+        <dt>Host</dt><dd><code data-f="host"></code></dd>
+        <dt>Port</dt><dd><code data-f="port"></code></dd>
+        <dt>Username</dt><dd><code>${id}</code></dd>
+        <dt>Client id</dt><dd><code>${id}</code></dd>
+        <dt>Password</dt><dd>the secret shown when the CCU was added or its secret last rotated</dd>
+        <dt>Topics</dt><dd><code>ccu/${id}/…</code></dd>
+      </dl>
+    </details>
+    <div class="card-foot">
+      <button type="button" class="ghost" data-rotate="${id}">Rotate secret</button>
+      <button type="button" class="ghost danger-text" data-del-ccu="${id}">Remove</button>
+    </div>
+  </article>`);
+}
+
+export function updateCcuCard(node, c) {
+  setAttrs(node, { "data-online": String(c.online) });
+  setText(node.querySelector('[data-f="name"]'), c.name + (c.location ? ` · ${c.location}` : ""));
+  const online = node.querySelector('[data-f="online"]');
+  setText(online, c.online ? "online" : "offline");
+  online.className = `badge ${c.online ? "ok" : "bad"}`;
+  setText(node.querySelector('[data-f="transport"]'), c.transport === "http" ? "legacy HTTP" : c.transport === "mqtt" ? "MQTT" : "transport: auto");
+  setText(node.querySelector('[data-f="firmware"]'), c.firmware ? ` · firmware ${c.firmware}` : "");
+  setAgo(node.querySelector('[data-f="seen"] time'), c.last_seen);
+  setText(node.querySelector('[data-f="host"]'), mqttHost());
+  setText(node.querySelector('[data-f="port"]'), String(mqttPort()));
+}
+
+function credentialRows(m) {
+  return [
+    ["Host", mqttHost(), "host"],
+    ["Port", String(m.port), "port"],
+    ["Username", m.username, "username"],
+    ["Client id", m.client_id, "client_id"],
+    ["Password", m.password, "password"],
+  ];
+}
+
+async function rotate(id) {
+  const ok = await confirmAction(
+    "Rotate this CCU's secret?",
+    `CCU ${id} gets a new MQTT password; the old one stops working at once and the CCU must be updated.`,
+    "Rotate secret",
+  );
+  if (!ok) return;
+  await attempt(async () => {
+    const m = await api("POST", `/ccus/${encodeURIComponent(id)}/rotate-secret`);
+    await showSecret(`New secret of CCU ${id}`, "Shown only now: store it on the CCU.", credentialRows(m));
+  });
+}
+
+async function remove(id) {
+  const n = state.outlets.filter((o) => o.ccu_id === id).length;
+  const ok = await confirmAction("Remove this CCU?", `CCU ${id}, its ${n} outlet${n === 1 ? "" : "s"} and their history are deleted.`, "Remove CCU");
+  if (!ok) return;
+  await attempt(async () => {
+    await api("DELETE", `/ccus/${encodeURIComponent(id)}`);
+    await loadAll();
+    toast(`CCU ${id} removed`, "ok");
+  });
+}
+
+/** Handles the CCU cards' buttons and the add form inside `root`. */
+export function wireCcus(root) {
+  root.addEventListener("click", (e) => {
+    const t = e.target.closest("[data-rotate], [data-del-ccu]");
+    if (!t) return;
+    if (t.dataset.rotate) rotate(t.dataset.rotate);
+    else remove(t.dataset.delCcu);
+  });
+  root.addEventListener("submit", (e) => {
+    const f = e.target.closest("#add-ccu");
+    if (!f) return;
+    e.preventDefault();
+    const v = Object.fromEntries(new FormData(f));
+    const msg = f.querySelector(".form-msg");
+    busy(f, async () => {
+      try {
+        const r = await api("POST", "/ccus", { id: v.id.trim(), name: v.name.trim() || null, location: v.location.trim() || null, transport: v.transport });
+        setText(msg, "");
+        f.reset();
+        state.ccus.push(r.ccu);
+        emit("ccus", r.ccu.id);
+        await showSecret(`CCU ${r.ccu.id} added`, "Its MQTT password is shown only now: store it on the CCU.", credentialRows(r.mqtt));
+      } catch (err) {
+        setText(msg, err.message);
+      }
+    });
+  });
+}
+
+/** The "add a CCU" form. */
+export const addCcuForm = () => `<form id="add-ccu" class="card add-form" aria-labelledby="add-ccu-title">
+  <h3 id="add-ccu-title">Add a CCU</h3>
+  <label>CCU id <input name="id" required maxlength="32" placeholder="e.g. 02" autocomplete="off"></label>
+  <label>Name <input name="name" maxlength="100" placeholder="My CCU"></label>
+  <label>Location <input name="location" maxlength="100" placeholder="e.g. Garage"></label>
+  <label>Transport <select name="transport"><option value="auto">auto (first contact decides)</option><option value="mqtt">MQTT</option><option value="http">legacy HTTP</option></select></label>
+  <button type="submit">Add CCU</button>
+  <p class="form-msg error-text" role="alert"></p>
+</form>`;

@@ -1,0 +1,81 @@
+// Settings: API tokens (create, shown once; list; revoke) and the account (who, since when,
+// session expiry, log out), with the server's version and MQTT broker.
+
+import { api } from "./api.js";
+import { state } from "./state.js";
+import { $, agoHtml, attempt, busy, confirmAction, dateTime, esc, setText, showSecret, toast } from "./ui.js";
+
+const TEMPLATE = () => `
+<h1 class="page-title">Settings</h1>
+<div class="two-col">
+  <section class="card section" aria-labelledby="account-title">
+    <h2 id="account-title">Account</h2>
+    <dl class="kv">
+      <dt>Username</dt><dd data-f="username">${esc(state.user?.username)}</dd>
+      <dt>Member since</dt><dd>${esc(dateTime(state.user?.created_at))}</dd>
+      <dt>This session ends</dt><dd>${esc(dateTime(state.expiresAt))}</dd>
+      <dt>Theme</dt><dd>Light or dark, following your system setting</dd>
+      <dt>Server</dt><dd>smart-outlet ${esc(state.server?.version || "")}</dd>
+      <dt>MQTT broker</dt><dd><code>${esc(state.server?.mqtt_host || location.hostname)}:${esc(state.server?.mqtt_port ?? "")}</code>${
+        state.server?.mqtt_v5_port ? ` (MQTT 5 on ${esc(state.server.mqtt_v5_port)})` : ""
+      }</dd>
+    </dl>
+    <button type="button" class="ghost" data-logout>Log out</button>
+  </section>
+  <section class="card section" aria-labelledby="tokens-title">
+    <h2 id="tokens-title">API tokens</h2>
+    <p class="muted small">For scripts and integrations: send <code>Authorization: Bearer so_…</code>. See the <a href="/docs">API documentation</a>.</p>
+    <form id="add-token" class="inline-form">
+      <label>Token name <input name="name" required maxlength="100" placeholder="e.g. home-assistant"></label>
+      <button type="submit">Create token</button>
+    </form>
+    <div class="table-wrap"><table class="table" id="tokens"><thead><tr><th>Name</th><th>Prefix</th><th>Created</th><th>Last used</th><th><span class="visually-hidden">Actions</span></th></tr></thead><tbody></tbody></table></div>
+  </section>
+</div>`;
+
+/** Shows the settings in `root`; `onLogout` logs out. */
+export function mount(root, { onLogout }) {
+  root.innerHTML = TEMPLATE();
+
+  async function loadTokens() {
+    const tokens = await api("GET", "/tokens");
+    $("#tokens tbody", root).innerHTML =
+      tokens
+        .map(
+          (t) => `<tr data-token="${t.id}" data-revoked="${!!t.revoked_at}"><td>${esc(t.name)}</td><td><code>${esc(t.prefix)}…</code></td>
+          <td>${esc(dateTime(t.created_at))}</td><td>${t.revoked_at ? `revoked ${esc(dateTime(t.revoked_at))}` : agoHtml(t.last_used_at)}</td>
+          <td>${t.revoked_at ? "" : `<button type="button" class="ghost danger-text" data-revoke="${t.id}" aria-label="Revoke ${esc(t.name)}">Revoke</button>`}</td></tr>`,
+        )
+        .join("") || '<tr><td colspan="5" class="muted">No tokens yet.</td></tr>';
+  }
+
+  $("#add-token", root).addEventListener("submit", (e) => {
+    e.preventDefault();
+    const f = e.target;
+    busy(f, () =>
+      attempt(async () => {
+        const t = await api("POST", "/tokens", { name: f.elements.name.value.trim() });
+        f.reset();
+        await loadTokens();
+        await showSecret(`Token “${t.token.name}” created`, "Shown only now: copy it into your integration.", [["Token", t.secret, "token"]]);
+      }),
+    );
+  });
+  root.addEventListener("click", async (e) => {
+    const r = e.target.closest("[data-revoke]");
+    if (r) {
+      const ok = await confirmAction("Revoke this token?", "Anything using it loses access at once.", "Revoke");
+      if (ok) {
+        await attempt(async () => {
+          await api("DELETE", `/tokens/${r.dataset.revoke}`);
+          await loadTokens();
+          toast("Token revoked", "ok");
+        });
+      }
+    } else if (e.target.closest("[data-logout]")) onLogout();
+  });
+
+  attempt(loadTokens);
+  setText($('[data-f="username"]', root), state.user?.username || "");
+  return () => {};
+}
