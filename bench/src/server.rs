@@ -34,6 +34,17 @@ pub struct Server {
     pid: u32,
 }
 
+impl ServerOpts {
+    /// The embedded broker on `database_url`, history every 60 s (the default).
+    pub fn embedded(database_url: String) -> ServerOpts {
+        ServerOpts {
+            database_url,
+            external_broker: None,
+            history_interval_s: 60,
+        }
+    }
+}
+
 impl Server {
     /// Writes the settings into `dir`, starts the child and waits until it listens.
     pub async fn start(dir: &Path, opts: &ServerOpts) -> anyhow::Result<Server> {
@@ -154,18 +165,7 @@ filter = "warn,rumqttd=off,sea_orm_migration=warn,sqlx=warn"
 
     /// Accepted readings (MQTT + HTTP), history rows written, and rejects so far.
     pub async fn counters(&self) -> anyhow::Result<Counters> {
-        let m = self.metrics().await?;
-        let n = |k: &str| m[k].as_u64().unwrap_or(0);
-        let rejects = m["rejects"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|r| r[1].as_u64()).sum())
-            .unwrap_or(0);
-        Ok(Counters {
-            accepted: n("ingested_mqtt") + n("ingested_http"),
-            stored: n("history_rows"),
-            rejects,
-            auth_ok: n("auth_successes"),
-        })
+        Ok(Counters::from_metrics(&self.metrics().await?))
     }
 
     /// Stops the server (SIGTERM, then kill after 10 s).
@@ -194,6 +194,23 @@ pub struct Counters {
     pub rejects: u64,
     /// Successful MQTT logins.
     pub auth_ok: u64,
+}
+
+impl Counters {
+    /// From the `metrics` object of `/status`.
+    pub fn from_metrics(m: &Value) -> Counters {
+        let n = |k: &str| m[k].as_u64().unwrap_or(0);
+        let rejects = m["rejects"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|r| r[1].as_u64()).sum())
+            .unwrap_or(0);
+        Counters {
+            accepted: n("ingested_mqtt") + n("ingested_http"),
+            stored: n("history_rows"),
+            rejects,
+            auth_ok: n("auth_successes"),
+        }
+    }
 }
 
 fn clock_ticks() -> f64 {

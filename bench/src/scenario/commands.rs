@@ -31,12 +31,7 @@ pub async fn run(sizes: &Sizes) -> anyhow::Result<Outcome> {
     let sim = seeder.ccus(user, "S", 1, 1, Transport::Mqtt, 0xFE).await?;
     let legacy = seeder.ccus(user, "L", 1, 1, Transport::Http, 0xA0).await?;
     seeder.close().await;
-    let opts = ServerOpts {
-        database_url: url,
-        external_broker: None,
-        history_interval_s: 60,
-    };
-    let server = Server::start(dir.path(), &opts).await?;
+    let server = Server::start(dir.path(), &ServerOpts::embedded(url)).await?;
     let result = measure(sizes, &server, &fast[0], &sim[0], &legacy[0]).await;
     server.stop().await;
     result

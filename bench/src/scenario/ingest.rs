@@ -173,13 +173,8 @@ async fn drive(
                 if let Ok(r) = http.get(&url).send().await
                     && let Ok(v) = r.json::<serde_json::Value>().await
                 {
-                    let m = &v["metrics"];
-                    let rejects: u64 = m["rejects"]
-                        .as_array()
-                        .map(|a| a.iter().filter_map(|r| r[1].as_u64()).sum())
-                        .unwrap_or(0);
-                    let n = m["ingested_mqtt"].as_u64().unwrap_or(0) + rejects;
-                    taken.store(n.saturating_sub(base), Relaxed);
+                    let c = Counters::from_metrics(&v["metrics"]);
+                    taken.store((c.accepted + c.rejects).saturating_sub(base), Relaxed);
                 }
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }

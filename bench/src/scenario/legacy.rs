@@ -27,12 +27,7 @@ pub async fn run(sizes: &Sizes) -> anyhow::Result<Outcome> {
         );
     }
     seeder.close().await;
-    let opts = ServerOpts {
-        database_url: url,
-        external_broker: None,
-        history_interval_s: 60,
-    };
-    let server = Server::start(dir.path(), &opts).await?;
+    let server = Server::start(dir.path(), &ServerOpts::embedded(url)).await?;
     let result = measure(sizes, &server, &ccus).await;
     server.stop().await;
     result

@@ -35,12 +35,7 @@ pub async fn run(sizes: &Sizes) -> anyhow::Result<Outcome> {
         .ccus(city, "B", BACKGROUND_CCUS, 8, Transport::Mqtt, 0xFE)
         .await?;
     seeder.close().await;
-    let opts = ServerOpts {
-        database_url: url,
-        external_broker: None,
-        history_interval_s: 60,
-    };
-    let server = Server::start(dir.path(), &opts).await?;
+    let server = Server::start(dir.path(), &ServerOpts::embedded(url)).await?;
     let result = measure(sizes, &server, &probe_ccu[0], &background).await;
     server.stop().await;
     result
