@@ -59,7 +59,12 @@ impl Bus {
             .set_max_packet_size(s.max_packet_size + 1024, s.max_packet_size + 1024)
             .set_inflight(1000)
             .set_request_channel_capacity(4096);
-        let (client, eventloop) = AsyncClient::new(opts, 4096);
+        let (client, mut eventloop) = AsyncClient::new(opts, 4096);
+        // A command is one small PUBLISH: without TCP_NODELAY, Nagle holds it behind the
+        // peer's delayed ACK of our previous segment (~40 ms on Linux).
+        let mut net = eventloop.network_options();
+        net.set_tcp_nodelay(true);
+        eventloop.set_network_options(net);
         (Bus { client }, eventloop)
     }
 

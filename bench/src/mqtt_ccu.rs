@@ -36,6 +36,9 @@ impl MqttCcu {
         subscribe: bool,
     ) -> anyhow::Result<MqttCcu> {
         let (client, mut eventloop) = AsyncClient::new(options(addr, id, secret, 100), 1_000);
+        let mut net = eventloop.network_options();
+        net.set_tcp_nodelay(true);
+        eventloop.set_network_options(net);
         loop {
             match eventloop.poll().await? {
                 Event::Incoming(Packet::ConnAck(_)) => break,

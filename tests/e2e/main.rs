@@ -9,6 +9,7 @@ mod demo;
 mod foreign_client;
 mod ingest;
 mod legacy;
+mod nodelay;
 mod presence;
 mod security;
 mod sim_legacy;

@@ -50,6 +50,9 @@ impl Device {
     /// As [`Device::connect`] with custom options.
     pub async fn connect_with(opts: MqttOptions, id: &str) -> anyhow::Result<Device> {
         let (client, mut eventloop) = AsyncClient::new(opts, 100);
+        let mut net = eventloop.network_options();
+        net.set_tcp_nodelay(true);
+        eventloop.set_network_options(net);
         tokio::time::timeout(Duration::from_secs(10), connack(&mut eventloop)).await??;
         client
             .subscribe(format!("ccu/{id}/cmd"), QoS::AtLeastOnce)

@@ -5,6 +5,7 @@
 //! PostgreSQL database each; `TEST_LOG=1` to see logs.
 
 pub mod device;
+pub mod sockets;
 mod wait;
 
 pub use device::Device;

@@ -5,9 +5,11 @@
 //! - [`auth`]: session cookie + CSRF, API tokens, login rate limiting.
 //! - [`error`]: the one JSON error shape.
 //! - [`legacy`]: the old firmware's `/api/` routes, byte-compatible.
+//! - [`acceptor`]: the TCP listener (Nagle off).
 //! - [`ws`]: WebSocket streams (`/ws`, `/ws/sensor/<id>/`, `/ws/breaker/<id>/`).
 //! - this file: health, readiness, Prometheus metrics, route assembly, [`HttpServer`].
 
+mod acceptor;
 pub mod api;
 pub mod auth;
 mod dashboard;
@@ -15,8 +17,9 @@ pub mod error;
 pub mod legacy;
 pub mod ws;
 
+use acceptor::NoDelayAcceptor;
 use backend::Backend;
-use poem::listener::{Acceptor, Listener, TcpListener};
+use poem::listener::Acceptor;
 use poem::web::{Data, Json};
 use poem::{EndpointExt, Route, Server, get, handler};
 use std::net::SocketAddr;
@@ -32,7 +35,7 @@ pub struct HttpServer {
 impl HttpServer {
     /// Binds `addr` (port 0 picks a free port) and serves in a background task.
     pub async fn bind(addr: SocketAddr, backend: Backend) -> std::io::Result<HttpServer> {
-        let acceptor = TcpListener::bind(addr).into_acceptor().await?;
+        let acceptor = NoDelayAcceptor::bind(addr).await?;
         let local = acceptor
             .local_addr()
             .first()

@@ -144,7 +144,12 @@ impl Uplink for MqttUplink {
         if self.task.is_some() {
             return;
         }
-        let (client, eventloop) = AsyncClient::new(self.options(), REQUEST_CAPACITY);
+        let (client, mut eventloop) = AsyncClient::new(self.options(), REQUEST_CAPACITY);
+        // Acks and readings are small packets; Nagle would hold them behind the broker's
+        // delayed ACK. The porting guide asks the same of the ESP32 (lwIP TCP_NODELAY).
+        let mut net = eventloop.network_options();
+        net.set_tcp_nodelay(true);
+        eventloop.set_network_options(net);
         let session = Session {
             ccu_id: self.config.ccu_id.clone(),
             client: client.clone(),
