@@ -5,11 +5,12 @@
 //! act on the change at once (registry reload, `ccu/<id>/devices` republished).
 
 use crate::app::Backend;
+use crate::credentials::{self, Kind};
 use crate::domain::{
     CcuId, CcuRecord, DeviceId, EventKind, OutletRecord, Source, Transport, UserRecord,
 };
 use crate::store::NewEvent;
-use crate::{Error, Result, Store, credentials};
+use crate::{Error, Result, Store};
 use ccu_core::protocol::{MAX_OUTLETS_PER_CCU, TopicKind};
 
 /// Shortest accepted password.
@@ -47,7 +48,7 @@ pub fn validate_password(password: &str) -> Result<()> {
 pub async fn add_user(store: &Store, username: &str, password: &str) -> Result<UserRecord> {
     validate_username(username)?;
     validate_password(password)?;
-    let hash = credentials::hash_async(password.to_string()).await?;
+    let hash = credentials::hash_async(password.to_string(), Kind::Password).await?;
     store.insert_user(username, &hash).await
 }
 
@@ -78,7 +79,7 @@ pub async fn add_ccu(
 ) -> Result<(CcuRecord, String)> {
     let id = CcuId::parse(id).map_err(Error::Invalid)?;
     let secret = credentials::generate_secret();
-    let hash = credentials::hash_async(secret.clone()).await?;
+    let hash = credentials::hash_async(secret.clone(), Kind::Secret).await?;
     let name = name.unwrap_or("My CCU");
     let ccu = store
         .insert_ccu(
@@ -96,7 +97,7 @@ pub async fn add_ccu(
 /// Replaces a CCU's secret; returns the new one (shown once).
 pub async fn rotate_ccu_secret(store: &Store, ccu_id: &str) -> Result<String> {
     let secret = credentials::generate_secret();
-    let hash = credentials::hash_async(secret.clone()).await?;
+    let hash = credentials::hash_async(secret.clone(), Kind::Secret).await?;
     store.set_ccu_secret(ccu_id, &hash).await?;
     Ok(secret)
 }

@@ -110,9 +110,14 @@ impl Backend {
         &self.inner.registry
     }
 
-    /// A new subscriber to the live event stream.
+    /// A new subscriber to the live event stream (every user's events).
     pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
         self.inner.live.subscribe()
+    }
+
+    /// A new subscriber to `user`'s live events only.
+    pub fn subscribe_user(&self, user: i32) -> broadcast::Receiver<LiveEvent> {
+        self.inner.live.subscribe_user(user)
     }
 
     /// Waits until every reading accepted so far is committed to the store.

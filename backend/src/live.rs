@@ -1,10 +1,15 @@
 //! The live event stream inside the process: readings, state changes, alerts, commands.
 //!
-//! A `tokio::sync::broadcast` channel: a slow subscriber lags and skips, it never slows
-//! ingest. Every event names the owning user so a subscriber can filter.
+//! `tokio::sync::broadcast` channels: a slow subscriber lags and skips, it never slows
+//! ingest. Every event names the owning user. Besides the stream of every event there is one
+//! channel per user with subscribers, so that a dashboard is woken only by its own user's
+//! events: with one shared channel, 100 dashboards of other users each woke for every one of
+//! 10 000 readings/s to throw it away (bench `live`).
 
 use crate::domain::{AlertRecord, CommandRecord};
 use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 use tokio::sync::broadcast;
 
 /// How many events a subscriber may fall behind before it skips.
@@ -109,25 +114,113 @@ impl LiveEvent {
 /// The sending side; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct LiveHub {
-    tx: broadcast::Sender<LiveEvent>,
+    all: broadcast::Sender<LiveEvent>,
+    users: Arc<RwLock<HashMap<i32, broadcast::Sender<LiveEvent>>>>,
 }
 
 impl Default for LiveHub {
     fn default() -> Self {
         LiveHub {
-            tx: broadcast::channel(CAPACITY).0,
+            all: broadcast::channel(CAPACITY).0,
+            users: Arc::default(),
         }
     }
 }
 
 impl LiveHub {
-    /// Sends to every subscriber (no subscriber is fine).
+    /// Sends to the subscribers of every event and to those of the event's user (no
+    /// subscriber is fine).
     pub fn send(&self, event: LiveEvent) {
-        let _ = self.tx.send(event);
+        let user = {
+            let users = self.users.read().unwrap_or_else(|e| e.into_inner());
+            users.get(&event.user_id()).cloned()
+        };
+        if let Some(tx) = user {
+            if self.all.receiver_count() == 0 {
+                let _ = tx.send(event);
+                return;
+            }
+            let _ = tx.send(event.clone());
+        }
+        let _ = self.all.send(event);
     }
 
-    /// A new subscriber, starting now.
+    /// A new subscriber to every event, starting now.
     pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
-        self.tx.subscribe()
+        self.all.subscribe()
+    }
+
+    /// A new subscriber to `user`'s events only, starting now.
+    pub fn subscribe_user(&self, user: i32) -> broadcast::Receiver<LiveEvent> {
+        let mut users = self.users.write().unwrap_or_else(|e| e.into_inner());
+        // channels whose last subscriber is gone are dropped here, not on the hot path
+        users.retain(|_, tx| tx.receiver_count() > 0);
+        users
+            .entry(user)
+            .or_insert_with(|| broadcast::channel(CAPACITY).0)
+            .subscribe()
+    }
+
+    /// Users with a channel of their own (for tests and metrics).
+    pub fn user_channels(&self) -> usize {
+        self.users.read().map(|u| u.len()).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn breaker(user_id: i32, current_ma: i64) -> LiveEvent {
+        LiveEvent::Breaker {
+            user_id,
+            ccu_id: "02".into(),
+            current_ma,
+            threshold_ma: 0,
+            ts: 0,
+        }
+    }
+
+    fn current(ev: LiveEvent) -> (i32, i64) {
+        match ev {
+            LiveEvent::Breaker {
+                user_id,
+                current_ma,
+                ..
+            } => (user_id, current_ma),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_user_subscriber_sees_only_its_user_and_all_sees_everything() {
+        let hub = LiveHub::default();
+        let mut one = hub.subscribe_user(1);
+        let mut two = hub.subscribe_user(2);
+        let mut all = hub.subscribe();
+        for (user, ma) in [(1, 10), (2, 20), (3, 30), (1, 11)] {
+            hub.send(breaker(user, ma));
+        }
+        assert_eq!(current(one.try_recv().unwrap()), (1, 10));
+        assert_eq!(current(one.try_recv().unwrap()), (1, 11));
+        assert!(one.try_recv().is_err());
+        assert_eq!(current(two.try_recv().unwrap()), (2, 20));
+        assert!(two.try_recv().is_err());
+        let seen: Vec<_> = std::iter::from_fn(|| all.try_recv().ok())
+            .map(current)
+            .collect();
+        assert_eq!(seen, vec![(1, 10), (2, 20), (3, 30), (1, 11)]);
+    }
+
+    #[test]
+    fn channels_of_gone_subscribers_are_dropped() {
+        let hub = LiveHub::default();
+        drop(hub.subscribe_user(1));
+        let _two = hub.subscribe_user(2);
+        assert_eq!(hub.user_channels(), 1);
+        // a user's later subscriber gets a fresh channel and what is sent from then on
+        let mut again = hub.subscribe_user(1);
+        hub.send(breaker(1, 5));
+        assert_eq!(current(again.try_recv().unwrap()), (1, 5));
     }
 }

@@ -29,6 +29,14 @@ pub struct Args {
     /// what CI runs.
     #[arg(long)]
     pub strict: bool,
+    /// Override the profile's number of CCUs in the connections scenario.
+    #[arg(long)]
+    pub connections: Option<usize>,
+    /// Profile each server with `perf record -e cpu-clock` (Debian's linux-perf) into this
+    /// folder, one `server-<pid>.perf.data` per server; read with
+    /// `perf report -i FILE --stdio --sort dso,symbol`.
+    #[arg(long)]
+    pub perf: Option<PathBuf>,
     /// Internal: run the server from this settings file (the harness's child process).
     #[arg(long, hide = true)]
     pub serve: Option<PathBuf>,

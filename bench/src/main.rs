@@ -24,6 +24,9 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    if let Some(dir) = &args.perf {
+        server::profile_into(dir)?;
+    }
     if let Some(config) = &args.serve {
         return runtime.block_on(server::serve_child(config));
     }

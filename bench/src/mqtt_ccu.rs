@@ -17,6 +17,9 @@ pub struct MqttCcu {
     pub id: String,
 }
 
+/// Failed reconnects in a row (200 ms apart) after which a client gives up.
+const MAX_RECONNECTS: u32 = 50;
+
 /// Options for CCU `id`: username = client id = `id`.
 pub fn options(addr: SocketAddr, id: &str, secret: &str, inflight: u16) -> MqttOptions {
     let mut o = MqttOptions::new(id, addr.ip().to_string(), addr.port());
@@ -56,14 +59,24 @@ impl MqttCcu {
             }
         }
         let (tx, incoming) = mpsc::unbounded_channel();
+        // Reconnects like a CCU while anyone holds this CCU, and ends once nobody does (or the
+        // server has been gone for 10 s): a scenario's clients must not keep knocking on a
+        // stopped server's port through the next scenarios.
         tokio::spawn(async move {
-            loop {
+            let mut failures = 0u32;
+            while !tx.is_closed() {
                 match eventloop.poll().await {
                     Ok(Event::Incoming(Packet::Publish(p))) => {
+                        failures = 0;
                         let _ = tx.send((p.topic, p.payload.to_vec(), Instant::now()));
                     }
-                    Ok(_) => {}
-                    Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+                    Ok(_) => failures = 0,
+                    Err(rumqttc::ConnectionError::RequestsDone) => break,
+                    Err(_) if failures >= MAX_RECONNECTS => break,
+                    Err(_) => {
+                        failures += 1;
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
                 }
             }
         });

@@ -85,7 +85,7 @@ impl Seeder {
         first_device: u8,
     ) -> anyhow::Result<Vec<SeedCcu>> {
         let secret = credentials::generate_secret();
-        let hash = credentials::hash(&secret)?;
+        let hash = credentials::hash(&secret, credentials::Kind::Secret)?;
         let mut out = Vec::with_capacity(n);
         for i in 0..n {
             let id = format!("{prefix}{i}");

@@ -5,8 +5,9 @@ use anyhow::{Context, bail};
 use serde_json::Value;
 use smart_outlet::startup::Application;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::OnceLock;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -32,6 +33,39 @@ pub struct Server {
     /// A plain HTTP client for it.
     pub client: reqwest::Client,
     pid: u32,
+    /// `perf record` attached to it (`--perf`).
+    perf: Option<Child>,
+}
+
+/// Where `--perf` puts its profiles.
+static PERF_DIR: OnceLock<PathBuf> = OnceLock::new();
+
+/// Profiles every server started from now on into `dir`.
+pub fn profile_into(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let _ = PERF_DIR.set(dir.canonicalize()?);
+    Ok(())
+}
+
+/// Attaches `perf record` to `pid` when `--perf` is set (software clock: works in VMs
+/// without hardware counters).
+fn attach_perf(pid: u32) -> anyhow::Result<Option<Child>> {
+    let Some(dir) = PERF_DIR.get() else {
+        return Ok(None);
+    };
+    let out = dir.join(format!("server-{pid}.perf.data"));
+    let child = Command::new("perf")
+        .args(["record", "-q", "-e", "cpu-clock", "-F", "499", "-p"])
+        .arg(pid.to_string())
+        .arg("-o")
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting perf (apt-get install linux-perf)")?;
+    eprintln!("[bench]   profiling server {pid} into {}", out.display());
+    Ok(Some(child))
 }
 
 impl ServerOpts {
@@ -111,12 +145,14 @@ filter = "warn,rumqttd=off,sea_orm_migration=warn,sqlx=warn"
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()?;
+        let perf = attach_perf(pid)?;
         Ok(Server {
             child,
             http,
             mqtt,
             client,
             pid,
+            perf,
         })
     }
 
@@ -170,6 +206,14 @@ filter = "warn,rumqttd=off,sea_orm_migration=warn,sqlx=warn"
 
     /// Stops the server (SIGTERM, then kill after 10 s).
     pub async fn stop(mut self) {
+        if let Some(mut perf) = self.perf.take() {
+            // SIGINT makes perf write its file and exit
+            let _ = std::process::Command::new("kill")
+                .arg("-INT")
+                .arg(perf.id().map(|p| p.to_string()).unwrap_or_default())
+                .status();
+            let _ = tokio::time::timeout(Duration::from_secs(30), perf.wait()).await;
+        }
         let _ = std::process::Command::new("kill")
             .arg("-TERM")
             .arg(self.pid.to_string())

@@ -24,7 +24,10 @@ pub struct Outcome {
 
 /// Runs the selected scenarios, prints the table, writes the JSON; fails if any failed.
 pub async fn run_all(args: &Args) -> anyhow::Result<()> {
-    let sizes = Sizes::of(args.profile);
+    let mut sizes = Sizes::of(args.profile);
+    if let Some(n) = args.connections {
+        sizes.connections = n;
+    }
     let mut report = Report {
         profile: args.profile,
         machine: machine(),

@@ -120,7 +120,8 @@ impl<P: Protocol> RemoteLink<P> {
             network,
             link_tx,
             link_rx,
-            notifications: VecDeque::with_capacity(100),
+            // smart-outlet patch: grow on demand
+            notifications: VecDeque::new(),
             will_delay_interval,
         })
     }
