@@ -56,6 +56,10 @@ struct Maps {
     outlets: HashMap<i32, OutletEntry>,
     by_key: HashMap<(String, u8), i32>,
     by_device: HashMap<u8, Vec<i32>>,
+    /// Outlet ids of each CCU, in device-id order. Per-CCU questions (asked on every CCU
+    /// connect) must not walk every outlet: with 10 000 CCUs that made a reconnect storm
+    /// quadratic (bench `connections`, perf).
+    by_ccu: HashMap<String, Vec<i32>>,
 }
 
 /// The cache. Reads take a short read lock and clone what they return.
@@ -119,22 +123,18 @@ impl Registry {
 
     /// Outlets of one CCU, by device id.
     pub fn outlets_of(&self, ccu_id: &str) -> Vec<OutletEntry> {
-        let mut v: Vec<_> = self
-            .read()
-            .outlets
-            .values()
-            .filter(|o| o.ccu_id == ccu_id)
-            .cloned()
-            .collect();
-        v.sort_by_key(|o| o.device_id);
-        v
+        let maps = self.read();
+        maps.by_ccu
+            .get(ccu_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| maps.outlets.get(id).cloned())
+            .collect()
     }
 
     /// The `ccu/<id>/devices` payload of one CCU.
     pub fn device_list(&self, ccu_id: &str) -> DeviceList {
-        device_lists(&self.read())
-            .remove(ccu_id)
-            .unwrap_or_default()
+        device_list(&self.read(), ccu_id)
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Maps> {
@@ -163,6 +163,7 @@ fn build(ccus: Vec<CcuRecord>, outlets: Vec<OutletRecord>) -> Maps {
         };
         maps.by_key.insert((o.ccu_id.clone(), device_id.0), o.id);
         maps.by_device.entry(device_id.0).or_default().push(o.id);
+        maps.by_ccu.entry(o.ccu_id.clone()).or_default().push(o.id);
         maps.outlets.insert(
             o.id,
             OutletEntry {
@@ -174,33 +175,123 @@ fn build(ccus: Vec<CcuRecord>, outlets: Vec<OutletRecord>) -> Maps {
             },
         );
     }
+    for ids in maps.by_ccu.values_mut() {
+        ids.sort_by_key(|id| maps.outlets.get(id).map(|o| o.device_id));
+    }
     maps
 }
 
+/// The device list of one CCU (empty for an unknown CCU).
+fn device_list(maps: &Maps, ccu_id: &str) -> DeviceList {
+    let mut list = DeviceList::default();
+    if !maps.ccus.contains_key(ccu_id) {
+        return list;
+    }
+    for o in maps
+        .by_ccu
+        .get(ccu_id)
+        .into_iter()
+        .flatten()
+        .filter_map(|id| maps.outlets.get(id))
+    {
+        // Bounded by MAX_OUTLETS_PER_CCU, which adding an outlet enforces.
+        let _ = list.devices.push(DeviceEntry {
+            device_id: o.device_id,
+            threshold_ma: u16::try_from(o.threshold_ma.max(0)).unwrap_or(u16::MAX),
+        });
+    }
+    list
+}
+
 fn device_lists(maps: &Maps) -> BTreeMap<String, DeviceList> {
-    let mut lists: BTreeMap<String, Vec<DeviceEntry>> = maps
-        .ccus
+    maps.ccus
         .keys()
-        .map(|id| (id.clone(), Vec::new()))
-        .collect();
-    for o in maps.outlets.values() {
-        if let Some(list) = lists.get_mut(&o.ccu_id) {
-            list.push(DeviceEntry {
-                device_id: o.device_id,
-                threshold_ma: u16::try_from(o.threshold_ma.max(0)).unwrap_or(u16::MAX),
-            });
+        .map(|id| (id.clone(), device_list(maps, id)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ccu(id: &str) -> CcuRecord {
+        CcuRecord {
+            id: id.into(),
+            owner_id: 1,
+            name: id.into(),
+            location: String::new(),
+            transport: Transport::Mqtt,
+            breaker_threshold_ma: 0,
+            online: false,
+            firmware: None,
+            last_seen: None,
+            breaker_ma: None,
+            breaker_at: None,
+            created_at: 0,
         }
     }
-    lists
-        .into_iter()
-        .map(|(id, mut v)| {
-            v.sort_by_key(|d| d.device_id);
-            let mut list = DeviceList::default();
-            for d in v {
-                // Bounded by MAX_OUTLETS_PER_CCU, which adding an outlet enforces.
-                let _ = list.devices.push(d);
-            }
-            (id, list)
-        })
-        .collect()
+
+    fn outlet(id: i32, ccu_id: &str, device_id: &str, threshold_ma: i64) -> OutletRecord {
+        OutletRecord {
+            id,
+            ccu_id: ccu_id.into(),
+            device_id: device_id.into(),
+            name: device_id.into(),
+            location: String::new(),
+            threshold_ma,
+            current_a: None,
+            current_b: None,
+            relay_a: None,
+            relay_b: None,
+            is_overload: false,
+            online: false,
+            last_seen: None,
+        }
+    }
+
+    fn registry() -> Registry {
+        let maps = build(
+            vec![ccu("02"), ccu("03"), ccu("04")],
+            vec![
+                outlet(1, "02", "FE", 100),
+                outlet(2, "03", "FE", 200),
+                outlet(3, "02", "A0", 300),
+                outlet(4, "02", "FD", 400),
+                outlet(5, "99", "10", 0),
+            ],
+        );
+        Registry {
+            maps: RwLock::new(maps),
+        }
+    }
+
+    #[test]
+    fn per_ccu_answers_hold_only_that_ccus_outlets_in_device_order() {
+        let r = registry();
+        let list: Vec<_> = r
+            .device_list("02")
+            .devices
+            .iter()
+            .map(|d| (d.device_id.0, d.threshold_ma))
+            .collect();
+        assert_eq!(list, vec![(0xA0, 300), (0xFD, 400), (0xFE, 100)]);
+        let ids: Vec<_> = r.outlets_of("02").iter().map(|o| o.id).collect();
+        assert_eq!(ids, vec![3, 4, 1]);
+        assert_eq!(r.device_list("03").devices.len(), 1);
+        // a CCU without outlets, an unknown CCU, and outlets of an unregistered CCU
+        assert!(r.device_list("04").devices.is_empty());
+        assert!(r.device_list("05").devices.is_empty());
+        assert!(r.device_list("99").devices.is_empty());
+        assert!(r.outlets_of("05").is_empty());
+    }
+
+    #[test]
+    fn every_registered_ccu_has_a_list() {
+        let lists = device_lists(&registry().read());
+        assert_eq!(
+            lists.keys().map(String::as_str).collect::<Vec<_>>(),
+            vec!["02", "03", "04"]
+        );
+        assert_eq!(lists["02"].devices.len(), 3);
+    }
 }

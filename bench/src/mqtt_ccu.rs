@@ -59,12 +59,13 @@ impl MqttCcu {
             }
         }
         let (tx, incoming) = mpsc::unbounded_channel();
-        // Reconnects like a CCU while anyone holds this CCU, and ends once nobody does (or the
-        // server has been gone for 10 s): a scenario's clients must not keep knocking on a
-        // stopped server's port through the next scenarios.
+        // Reconnects like a CCU while anyone holds this CCU's client, and ends once every
+        // request is sent and nobody can send more (or the server has been gone for 10 s): a
+        // scenario's clients must not keep knocking on a stopped server's port through the
+        // next scenarios.
         tokio::spawn(async move {
             let mut failures = 0u32;
-            while !tx.is_closed() {
+            loop {
                 match eventloop.poll().await {
                     Ok(Event::Incoming(Packet::Publish(p))) => {
                         failures = 0;

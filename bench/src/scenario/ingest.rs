@@ -187,22 +187,24 @@ async fn drive(
         let (published, taken) = (published.clone(), taken.clone());
         tasks.push(tokio::spawn(async move {
             let mut k: i64 = 0;
-            while Instant::now() < deadline {
+            'publishing: while Instant::now() < deadline {
                 while published.load(Relaxed) > taken.load(Relaxed) + window {
                     if Instant::now() >= deadline {
-                        return;
+                        break 'publishing;
                     }
                     tokio::time::sleep(Duration::from_millis(1)).await;
                 }
                 for d in &devices {
                     let payload = reading(d, 200 + k % 3000, 150 + (k * 7) % 2000);
                     if client.publish("sensor", payload).await.is_err() {
-                        return;
+                        break 'publishing;
                     }
                     published.fetch_add(1, Relaxed);
                     k += 1;
                 }
             }
+            // handed back: a client still has queued publishes to send
+            client
         }));
     }
     let mut last = before;
@@ -218,8 +220,9 @@ async fn drive(
         ));
         last = c;
     }
+    let mut clients = Vec::with_capacity(tasks.len());
     for t in tasks {
-        let _ = t.await;
+        clients.extend(t.await.ok());
     }
     monitor.abort();
     let published = published.load(Relaxed);
@@ -231,6 +234,7 @@ async fn drive(
         c.stored >= after_accept.accepted
     })
     .await?;
+    drop(clients);
     let cpu = server.cpu_seconds() - cpu0;
     let (_, peak) = server.memory();
     let accepted = after.accepted - before.accepted;
