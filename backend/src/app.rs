@@ -136,8 +136,14 @@ impl Backend {
         spawn_every(self.clone(), s.presence.refresh_interval, |b| async move {
             b.refresh_from_store().await
         });
+        spawn_every(self.clone(), CHECKPOINT_INTERVAL, |b| async move {
+            b.inner.store.checkpoint().await
+        });
     }
 }
+
+/// How often the SQLite WAL is checkpointed off the request path (see `Store::checkpoint`).
+const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(500);
 
 /// Runs `f` every `period` until the runtime ends; an error is logged, never fatal.
 fn spawn_every<F, Fut>(backend: Backend, period: Duration, f: F)

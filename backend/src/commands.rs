@@ -75,15 +75,24 @@ impl Backend {
             completed_at: None,
             expires_at: now + self.inner.settings.commands.expiry.as_millis() as i64,
         };
-        self.inner.store.insert_command(&c).await?;
-        self.command_event(&c, actor.source()).await?;
         let ccu = self.inner.registry.ccu(&c.ccu_id);
         let online = self.inner.state.ccu(&c.ccu_id).is_some_and(|s| s.online);
-        if ccu.is_some_and(|c| c.transport == Transport::Mqtt)
-            && online
-            && let Err(e) = self.publish_command(&mut c).await
-        {
-            // Still queued: the next reconnect flush sends it, unless it expires first.
+        let now_over_mqtt = ccu.is_some_and(|c| c.transport == Transport::Mqtt) && online;
+        if !now_over_mqtt {
+            // Waits for the CCU: its reconnect flush, or the legacy poll.
+            self.inner.store.insert_command(&c).await?;
+            self.command_event(&c, actor.source()).await?;
+            return Ok(c);
+        }
+        // Stored already claimed (`sent`), so no other instance's flush can take it and no
+        // separate claim write delays the publish.
+        let queued = c.clone();
+        c.status = CommandStatus::Sent;
+        c.sent_at = Some(now);
+        self.inner.store.insert_command(&c).await?;
+        self.command_event(&queued, actor.source()).await?;
+        if let Err(e) = self.deliver(&mut c, now).await {
+            // Back in the queue: the next reconnect flush sends it, unless it expires first.
             tracing::warn!(command = %c.id, cause = %e, "command not published now");
         }
         Ok(c)
@@ -179,6 +188,16 @@ impl Backend {
     /// in the store first, so a command is published once even when a reconnect flush and a
     /// new request race.
     pub(crate) async fn publish_command(&self, c: &mut CommandRecord) -> Result<()> {
+        let sent_at = clock::now_ms();
+        if !self.inner.store.claim_command(&c.id, sent_at).await? {
+            return Ok(());
+        }
+        self.deliver(c, sent_at).await
+    }
+
+    /// Publishes a command this instance has claimed (stored as `sent` at `sent_at`); on
+    /// failure gives it back to the queue.
+    async fn deliver(&self, c: &mut CommandRecord, sent_at: i64) -> Result<()> {
         let device_id = ccu_core::protocol::DeviceId::parse(&c.device_id)
             .ok_or_else(|| Error::invalid("bad device id"))?;
         let wire = Command {
@@ -192,10 +211,6 @@ impl Backend {
         let payload = serde_json::to_vec(&wire).map_err(|e| Error::Publish(e.to_string()))?;
         let topic = format!("ccu/{}/{}", c.ccu_id, TopicKind::Cmd.as_str());
         debug_assert!(Topic::parse(&topic).is_some());
-        let sent_at = clock::now_ms();
-        if !self.inner.store.claim_command(&c.id, sent_at).await? {
-            return Ok(());
-        }
         if let Err(e) = self.inner.bus.publish(topic, payload, false).await {
             // Give it back to the queue; the next reconnect flush retries it.
             c.status = CommandStatus::Queued;

@@ -21,7 +21,7 @@ impl Mosquitto {
             &conf,
             format!(
                 "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n\
-                 max_queued_messages 100000\nmax_inflight_messages 100\nlog_dest none\n"
+                 max_queued_messages 0\nmax_queued_bytes 0\nmax_inflight_messages 100\nlog_dest none\n"
             ),
         )?;
         let child = Command::new(binary)
