@@ -136,9 +136,11 @@ impl Backend {
         spawn_every(self.clone(), s.presence.refresh_interval, |b| async move {
             b.refresh_from_store().await
         });
-        spawn_every(self.clone(), CHECKPOINT_INTERVAL, |b| async move {
-            b.inner.store.checkpoint().await
-        });
+        if self.inner.store.backend() == sea_orm::DbBackend::Sqlite {
+            spawn_every(self.clone(), CHECKPOINT_INTERVAL, |b| async move {
+                b.inner.store.checkpoint().await
+            });
+        }
     }
 }
 

@@ -135,14 +135,19 @@ impl LiveHub {
             let users = self.users.read().unwrap_or_else(|e| e.into_inner());
             users.get(&event.user_id()).cloned()
         };
-        if let Some(tx) = user {
-            if self.all.receiver_count() == 0 {
+        // `all` has no subscriber in production (tests use it): no clone for it then
+        match user {
+            Some(tx) if self.all.receiver_count() == 0 => {
                 let _ = tx.send(event);
-                return;
             }
-            let _ = tx.send(event.clone());
+            Some(tx) => {
+                let _ = tx.send(event.clone());
+                let _ = self.all.send(event);
+            }
+            None => {
+                let _ = self.all.send(event);
+            }
         }
-        let _ = self.all.send(event);
     }
 
     /// A new subscriber to every event, starting now.
@@ -161,8 +166,9 @@ impl LiveHub {
             .subscribe()
     }
 
-    /// Users with a channel of their own (for tests and metrics).
-    pub fn user_channels(&self) -> usize {
+    /// Users with a channel of their own.
+    #[cfg(test)]
+    fn user_channels(&self) -> usize {
         self.users.read().map(|u| u.len()).unwrap_or_default()
     }
 }

@@ -1,4 +1,5 @@
-//! House-style checks: every file opens with a `//!` line and stays small.
+//! House-style checks for both firmware crates (`ccu-firmware/core` and this one): every
+//! file opens with a `//!` line and stays small.
 
 use std::path::{Path, PathBuf};
 
@@ -17,22 +18,28 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 #[test]
 fn files_have_a_doc_line_and_stay_small() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files = Vec::new();
-    rust_files(&root.join("src"), &mut files);
-    rust_files(&root.join("tests"), &mut files);
-    assert!(files.len() > 10);
-    for file in files {
-        let text = std::fs::read_to_string(&file).unwrap();
-        let name = file.strip_prefix(root).unwrap().display();
-        assert!(
-            text.starts_with("//!"),
-            "{name} must start with a `//!` line"
-        );
-        let n_lines = text.lines().count();
-        assert!(
-            n_lines <= MAX_LINES,
-            "{name} has {n_lines} lines (max {MAX_LINES})"
-        );
+    let firmware = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    // the no_std core next door too: one check for both firmware crates
+    for root in [firmware.join("sim"), firmware.join("core")] {
+        let mut files = Vec::new();
+        rust_files(&root.join("src"), &mut files);
+        rust_files(&root.join("tests"), &mut files);
+        assert!(files.len() > 10);
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let name = file.strip_prefix(&firmware).unwrap().display();
+            assert!(
+                text.starts_with("//!"),
+                "{name} must start with a `//!` line"
+            );
+            let n_lines = text.lines().count();
+            assert!(
+                n_lines <= MAX_LINES,
+                "{name} has {n_lines} lines (max {MAX_LINES})"
+            );
+        }
     }
 }
