@@ -75,13 +75,24 @@ impl Backend {
             completed_at: None,
             expires_at: now + self.inner.settings.commands.expiry.as_millis() as i64,
         };
-        let ccu = self.inner.registry.ccu(&c.ccu_id);
-        let online = self.inner.state.ccu(&c.ccu_id).is_some_and(|s| s.online);
-        let now_over_mqtt = ccu.is_some_and(|c| c.transport == Transport::Mqtt) && online;
-        if !now_over_mqtt {
+        let mqtt = self
+            .inner
+            .registry
+            .ccu(&c.ccu_id)
+            .is_some_and(|c| c.transport == Transport::Mqtt);
+        let online = |b: &Self| b.inner.state.ccu(&c.ccu_id).is_some_and(|s| s.online);
+        if !(mqtt && online(self)) {
             // Waits for the CCU: its reconnect flush, or the legacy poll.
             self.inner.store.insert_command(&c).await?;
             self.command_event(&c, actor.source()).await?;
+            // The CCU may have come online between the check and the insert, after its flush
+            // looked for queued commands: publish now (the claim keeps it to one publish).
+            if mqtt
+                && online(self)
+                && let Err(e) = self.publish_command(&mut c).await
+            {
+                tracing::warn!(command = %c.id, cause = %e, "command not published now");
+            }
             return Ok(c);
         }
         // Stored already claimed (`sent`), so no other instance's flush can take it and no
