@@ -10,6 +10,7 @@
 //! rumqttd has no topic ACL: what a client may publish or subscribe to is not checked here.
 //! See `ARCHITECTURE.md` ("Who may do what on the broker") for what is enforced where.
 
+pub mod acl;
 mod config;
 mod error;
 
