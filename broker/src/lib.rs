@@ -12,6 +12,7 @@
 
 pub mod acl;
 mod config;
+pub mod stats;
 mod error;
 
 pub use error::Error;
