@@ -44,15 +44,14 @@ impl Application {
         .context("starting the backend")?;
 
         let broker = if embedded {
-            let auth: Option<Arc<dyn broker::Authenticator>> = if settings.mqtt.allow_anonymous {
+            if settings.mqtt.allow_anonymous {
                 tracing::warn!(
-                    "mqtt.allow_anonymous = true: any client may connect (development only)"
+                    "mqtt.allow_anonymous = true: clients without credentials may connect with the [mqtt.anonymous] rules (development only)"
                 );
-                None
-            } else {
-                Some(Arc::new(backend::auth::MqttAuth::new(backend.clone())))
-            };
-            Some(broker::start(&settings.mqtt, auth).await?)
+            }
+            let auth: Arc<dyn broker::Authenticator> =
+                Arc::new(backend::auth::MqttAuth::new(backend.clone()));
+            Some(broker::start(&settings.mqtt, Some(auth), backend.metrics().broker.clone()).await?)
         } else {
             None
         };
@@ -101,7 +100,8 @@ impl Application {
         &self.backend
     }
 
-    /// Serves until Ctrl-C / SIGTERM.
+    /// Serves until Ctrl-C / SIGTERM, or until the embedded broker fails: then the error
+    /// ends the process non-zero so that systemd or an orchestrator restarts it.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let Application {
             backend,
@@ -109,7 +109,21 @@ impl Application {
             http,
             ..
         } = self;
-        shutdown_signal().await;
+        let health = backend.metrics().broker.clone();
+        let failed = async {
+            match &broker {
+                Some(_) => health.health.wait_failed().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = shutdown_signal() => {}
+            part = failed => {
+                http.shutdown().await;
+                backend.flush().await;
+                anyhow::bail!("the embedded MQTT broker failed ({part} stopped); exiting so that the service manager restarts smart-outlet");
+            }
+        }
         tracing::info!("shutting down");
         http.shutdown().await;
         if let Some(b) = broker {

@@ -191,6 +191,8 @@ impl Backend {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(&ccu.id);
+        // Live sessions logged in with the old secret end now.
+        self.inner.sessions.revoke(&ccu.id);
         self.config_event(
             ccu.owner_id,
             Source::Web,
@@ -288,11 +290,32 @@ impl Backend {
             .unwrap_or_else(|e| e.into_inner()) =
             Some(self.inner.store.config_fingerprint().await?);
         drop(_serial);
+        self.revoke_stale_sessions().await?;
         for id in changed {
             // The broker may be away; every (re)connection republishes all lists anyway.
             if let Err(e) = self.publish_devices(&id).await {
                 tracing::warn!(ccu = %id, cause = %e, "device list not published now");
             }
+        }
+        Ok(())
+    }
+
+    /// Closes the MQTT sessions of CCUs that were removed or whose secret changed (also
+    /// when another process, the CLI, made the change).
+    async fn revoke_stale_sessions(&self) -> Result<()> {
+        if self.inner.sessions.keys().is_empty() {
+            return Ok(());
+        }
+        let hashes = self.inner.store.ccu_secret_hashes().await?;
+        let backend_user = &self.inner.backend_login.0;
+        let n = self.inner.sessions.revoke_where(|ccu, tag| {
+            ccu != backend_user && hashes.get(ccu).is_none_or(|h| h != tag)
+        });
+        if n > 0 {
+            tracing::info!(
+                sessions = n,
+                "closed MQTT sessions of removed or re-keyed CCUs"
+            );
         }
         Ok(())
     }

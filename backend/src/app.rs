@@ -35,6 +35,8 @@ pub(crate) struct Inner {
     pub bus: Bus,
     pub alerts: tokio::sync::Mutex<HashMap<AlertKey, i32>>,
     pub auth_cache: Mutex<HashMap<String, (String, [u8; 32])>>,
+    /// Live MQTT sessions per CCU, closed when its secret changes or it is removed.
+    pub sessions: broker::sessions::Sessions,
     pub backend_login: (String, String),
     pub fingerprint: Mutex<Option<(u64, i64, u64, i64)>>,
     /// Serialises registry reloads so that a slow, stale one never overwrites a newer one.
@@ -59,6 +61,7 @@ impl Backend {
             settings.history.flush_interval,
             metrics.clone(),
         );
+        let sessions = broker::sessions::Sessions::new(metrics.broker.clone());
         let backend = Backend {
             inner: Arc::new(Inner {
                 settings,
@@ -71,6 +74,7 @@ impl Backend {
                 bus,
                 alerts: tokio::sync::Mutex::new(HashMap::new()),
                 auth_cache: Mutex::new(HashMap::new()),
+                sessions,
                 backend_login,
                 fingerprint: Mutex::new(None),
                 reload_lock: tokio::sync::Mutex::new(()),

@@ -3,11 +3,15 @@
 //! A CCU logs in with username = its id, password = its secret (argon2-verified once, then
 //! remembered as a SHA-256 digest until the stored hash changes), and client id = its id, so
 //! that no one can take over another CCU's session. The backend's own client has its own
-//! login, generated at start in embedded mode.
+//! login, generated at start in embedded mode. An admitted login is a
+//! [`broker::acl::Principal`] (its topic rights) and is registered in the backend's
+//! [`broker::sessions::Sessions`], so that rotating the secret or removing the CCU closes
+//! the connection at once.
 
 use crate::app::Backend;
 use crate::credentials;
-use broker::{Authenticator, BoxFuture};
+use broker::acl::Principal;
+use broker::{Admitted, Authenticator, BoxFuture};
 use sha2::{Digest, Sha256};
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -32,12 +36,15 @@ impl Authenticator for MqttAuth {
         client_id: String,
         username: String,
         password: String,
-    ) -> BoxFuture<bool> {
+    ) -> BoxFuture<Option<Admitted>> {
         let backend = self.backend.clone();
         Box::pin(async move {
+            // Registered before the secret is read: a rotation from now on closes it.
+            let (session, revoked) = backend.inner.sessions.watch(&username);
             let result = backend.check_login(&client_id, &username, &password).await;
             match result {
-                Ok(()) => {
+                Ok((principal, secret_hash)) => {
+                    backend.inner.sessions.tag(&username, session, secret_hash);
                     backend.inner.metrics.auth_successes.fetch_add(1, Relaxed);
                     if username != backend.inner.backend_login.0 {
                         // A CCU that never publishes its status is still connected: once it
@@ -52,7 +59,10 @@ impl Authenticator for MqttAuth {
                             }
                         });
                     }
-                    true
+                    Some(Admitted {
+                        principal,
+                        revoked: Some(revoked),
+                    })
                 }
                 Err(reason) => {
                     let n = backend.inner.metrics.auth_failures.fetch_add(1, Relaxed) + 1;
@@ -63,7 +73,7 @@ impl Authenticator for MqttAuth {
                         failures = n,
                         "MQTT login refused"
                     );
-                    false
+                    None
                 }
             }
         })
@@ -91,13 +101,15 @@ impl Backend {
         self.ccu_seen(ccu_id, crate::clock::now_ms()).await
     }
 
-    /// Checks one MQTT login; the error says why (for the log only).
+    /// Checks one MQTT login: who it is, and the secret hash it was checked against (so a
+    /// later change of that hash can close the session). The error says why (for the log
+    /// only).
     pub async fn check_login(
         &self,
         client_id: &str,
         username: &str,
         password: &str,
-    ) -> Result<(), &'static str> {
+    ) -> Result<(Principal, String), &'static str> {
         let (backend_user, backend_pass) = &self.inner.backend_login;
         if username == backend_user {
             if digest(password) != digest(backend_pass) {
@@ -106,7 +118,7 @@ impl Backend {
             if !client_id.starts_with(backend_user.as_str()) {
                 return Err("backend client id must start with its username");
             }
-            return Ok(());
+            return Ok((Principal::backend(username), String::new()));
         }
         if client_id != username {
             return Err("client id must equal the CCU id");
@@ -125,15 +137,15 @@ impl Backend {
             .get(username)
             .is_some_and(|(hash, known)| *hash == auth.secret_hash && *known == d);
         if cached {
-            return Ok(());
+            return Ok((Principal::ccu(auth.id), auth.secret_hash));
         }
         if credentials::verify_async(password.to_string(), auth.secret_hash.clone()).await {
             self.inner
                 .auth_cache
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .insert(username.to_string(), (auth.secret_hash, d));
-            Ok(())
+                .insert(username.to_string(), (auth.secret_hash.clone(), d));
+            Ok((Principal::ccu(auth.id), auth.secret_hash))
         } else {
             Err("wrong secret")
         }

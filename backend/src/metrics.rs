@@ -122,6 +122,8 @@ pub struct Metrics {
     pub command_latency: [AtomicU64; LATENCY_BUCKETS_MS.len() + 1],
     /// Sum of command latencies (ms).
     pub command_latency_sum_ms: AtomicU64,
+    /// The embedded broker's refusals and health (shared with the broker).
+    pub broker: std::sync::Arc<broker::stats::Stats>,
 }
 
 /// Upper bounds (ms) of the command latency histogram buckets.

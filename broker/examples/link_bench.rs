@@ -35,7 +35,9 @@ async fn client(addr: std::net::SocketAddr, id: &str) -> (AsyncClient, rumqttc::
 
 async fn run(consumer: Consumer, n: usize) -> (Duration, usize) {
     let s = settings();
-    let b = broker::start(&s, None).await.expect("broker");
+    let b = broker::start(&s, None, Default::default())
+        .await
+        .expect("broker");
     let (done_tx, mut done_rx) = tokio::sync::mpsc::channel::<usize>(1);
     match consumer {
         Consumer::LocalLink => {

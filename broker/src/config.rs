@@ -1,6 +1,10 @@
 //! Turning [`settings::MqttSettings`] into rumqttd's configuration structs.
 
-use crate::Authenticator;
+use crate::acl::{Acl, Action, Principal, Role, Rule};
+use crate::rights::ClientRights;
+use crate::stats::Stats;
+use crate::{Admitted, Authenticator};
+use rumqttd::authz::{Admission, LoginHandler, LoginRequest};
 use rumqttd::{ConnectionSettings, RouterConfig, ServerSettings};
 use settings::MqttSettings;
 use std::net::SocketAddr;
@@ -19,12 +23,45 @@ pub(crate) fn router(s: &MqttSettings) -> RouterConfig {
     }
 }
 
-/// One listener with its connection limits and the authentication hook.
+/// The topic table in force: the built-in rows, plus `[mqtt.anonymous]` when anonymous
+/// clients are allowed.
+pub(crate) fn acl(s: &MqttSettings) -> Acl {
+    let mut extra = Vec::new();
+    if s.allow_anonymous {
+        let a = &s.anonymous;
+        for f in &a.publish {
+            extra.push(Rule::allow(
+                Role::Anonymous,
+                Action::Publish,
+                f.clone(),
+                true,
+            ));
+        }
+        for f in &a.subscribe {
+            extra.push(Rule::allow(
+                Role::Anonymous,
+                Action::Subscribe,
+                f.clone(),
+                false,
+            ));
+        }
+        for f in &a.deny {
+            extra.push(Rule::deny(Role::Anonymous, f.clone()));
+        }
+    }
+    Acl::new(extra)
+}
+
+/// One listener with its connection limits and the login hook: credentials go to `auth`,
+/// a CONNECT without them is anonymous (only with `allow_anonymous`); either way the
+/// connection gets the rights of its principal.
 pub(crate) fn server(
     name: &str,
     listen: SocketAddr,
     s: &MqttSettings,
+    acl: &Acl,
     auth: Option<Arc<dyn Authenticator>>,
+    stats: &Arc<Stats>,
 ) -> ServerSettings {
     let mut connections = ConnectionSettings {
         connection_timeout_ms: u16::try_from(s.connection_timeout.as_millis()).unwrap_or(u16::MAX),
@@ -32,13 +69,39 @@ pub(crate) fn server(
         max_inflight_count: s.max_inflight,
         auth: None,
         external_auth: None,
+        login_handler: None,
         dynamic_filters: true,
     };
-    if let Some(auth) = auth {
-        connections.set_auth_handler(move |client_id, user, pass| {
-            auth.authenticate(client_id, user, pass)
-        });
-    }
+    let acl = acl.clone();
+    let stats = stats.clone();
+    let anonymous = s.allow_anonymous;
+    let max_refused = s.max_refused_publishes;
+    let handler: LoginHandler = Arc::new(move |req: LoginRequest| {
+        let (acl, stats, auth) = (acl.clone(), stats.clone(), auth.clone());
+        Box::pin(async move {
+            let admitted = match (req.login, auth) {
+                (Some((user, pass)), Some(auth)) => {
+                    auth.authenticate(req.client_id, user, pass).await?
+                }
+                (_, _) if anonymous => Admitted {
+                    principal: Principal::anonymous(req.client_id),
+                    revoked: None,
+                },
+                _ => return None,
+            };
+            let rights = ClientRights::new(
+                acl.for_principal(&admitted.principal),
+                admitted.principal,
+                stats,
+                max_refused,
+            );
+            Some(Admission {
+                authorizer: Some(Arc::new(rights)),
+                revoked: admitted.revoked,
+            })
+        })
+    });
+    connections.login_handler = Some(handler);
     ServerSettings {
         name: name.to_string(),
         listen,

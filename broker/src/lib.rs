@@ -2,27 +2,36 @@
 //!
 //! # Layout
 //! - [`start`] builds the router (its own OS thread) and the listeners (tokio tasks), after
-//!   checking that each port is free so a taken port fails start-up with a clear message.
-//! - [`Authenticator`]: the hook every CONNECT goes through; the backend implements it
-//!   against the CCU table. Without it (`mqtt.allow_anonymous`) anyone may connect.
+//!   checking that each port is free so a taken port fails start-up with a clear message,
+//!   and a supervisor that records in [`stats::Health`] if any of them stops.
+//! - [`Authenticator`]: the hook every CONNECT with credentials goes through; the backend
+//!   implements it against the CCU table and answers with a [`acl::Principal`].
+//! - [`acl`]: the topic rules as data; [`rights`](crate::rights) applies them to one
+//!   connection (the vendored rumqttd asks for every PUBLISH, SUBSCRIBE and will).
+//! - [`sessions`]: live sessions per login, so that revoking a login closes them.
+//! - [`stats`]: refusals and health, read by `/metrics`, `/healthz` and `/readyz`.
 //! - [`config`]: settings → `rumqttd` structs.
 //!
-//! rumqttd has no topic ACL: what a client may publish or subscribe to is not checked here.
-//! See `ARCHITECTURE.md` ("Who may do what on the broker") for what is enforced where.
+//! See `docs/mqtt.md` ("Who may do what") for the table and what is enforced where.
 
 pub mod acl;
 mod config;
-pub mod stats;
 mod error;
+mod rights;
+pub mod sessions;
+pub mod stats;
+mod supervise;
 
 pub use error::Error;
 
 use settings::MqttSettings;
+use stats::Stats;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use tokio::task::JoinHandle;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use tokio::task::{AbortHandle, JoinHandle};
 
 /// Result alias of this crate.
 pub type Result<T> = std::result::Result<T, Error>;
@@ -30,15 +39,24 @@ pub type Result<T> = std::result::Result<T, Error>;
 /// A boxed, sendable future.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
-/// Decides whether a CONNECT (client id, username, password) is admitted.
+/// A client admitted by the [`Authenticator`].
+pub struct Admitted {
+    /// Who it is: decides its topic rights.
+    pub principal: acl::Principal,
+    /// Completes when its credentials are revoked; the broker then closes the connection.
+    pub revoked: Option<BoxFuture<()>>,
+}
+
+/// Decides whether a CONNECT with credentials (client id, username, password) is admitted,
+/// and as whom.
 pub trait Authenticator: Send + Sync + 'static {
-    /// True admits the client; false drops the socket (rumqttd sends no CONNACK).
+    /// `Some` admits the client; `None` drops the socket (rumqttd sends no CONNACK).
     fn authenticate(
         &self,
         client_id: String,
         username: String,
         password: String,
-    ) -> BoxFuture<bool>;
+    ) -> BoxFuture<Option<Admitted>>;
 }
 
 /// An in-process client of the router: no TCP, QoS 0 only, no retained messages; the
@@ -49,14 +67,17 @@ pub type LocalLink = (
     rumqttd::Notification,
 );
 
-type LinkFactory = Box<dyn Fn(&str) -> Result<LocalLink> + Send + Sync>;
+type LinkFactory = Arc<dyn Fn(&str) -> Result<LocalLink> + Send + Sync>;
 
 /// A running embedded broker. Dropping it does not stop it; call [`Broker::shutdown`].
 pub struct Broker {
     addr: SocketAddr,
     v5_addr: Option<SocketAddr>,
-    listeners: Vec<JoinHandle<()>>,
+    listeners: Vec<AbortHandle>,
     link: LinkFactory,
+    stats: Arc<Stats>,
+    stopping: Arc<AtomicBool>,
+    _supervisor: JoinHandle<()>,
 }
 
 impl Broker {
@@ -70,6 +91,11 @@ impl Broker {
         self.v5_addr
     }
 
+    /// Its counters and health.
+    pub fn stats(&self) -> &Arc<Stats> {
+        &self.stats
+    }
+
     /// Opens an in-process link to the router (blocks until the router answers; call it
     /// from a blocking context). Used by the link benchmark; the backend uses MQTT over
     /// loopback instead (see ARCHITECTURE.md).
@@ -79,19 +105,23 @@ impl Broker {
 
     /// Stops accepting connections (open connections end with the runtime).
     pub fn shutdown(&self) {
+        self.stopping.store(true, Relaxed);
         for l in &self.listeners {
             l.abort();
         }
     }
 }
 
-/// Starts rumqttd: the router on its own thread, one tokio task per listener. Returns once
-/// every listener accepts connections.
+/// Starts rumqttd: the router on its own thread, one tokio task per listener, and their
+/// supervisor. Returns once every listener accepts connections.
 ///
-/// `auth` is `None` only with `mqtt.allow_anonymous = true`.
+/// Clients with credentials go to `auth`; clients without are admitted only with
+/// `mqtt.allow_anonymous` (as [`acl::Role::Anonymous`], with the `[mqtt.anonymous]` rules).
+/// Refusals and the broker's health are recorded in `stats`.
 pub async fn start(
     settings: &MqttSettings,
     auth: Option<Arc<dyn Authenticator>>,
+    stats: Arc<Stats>,
 ) -> Result<Broker> {
     check_free(settings.addr, "mqtt.addr")?;
     if let Some(v5) = settings.v5_addr {
@@ -100,39 +130,60 @@ pub async fn start(
     let router_tx = rumqttd::Router::new(0, config::router(settings)).spawn();
 
     let link_tx = router_tx.clone();
-    let link: LinkFactory = Box::new(move |id: &str| {
+    let link: LinkFactory = Arc::new(move |id: &str| {
         rumqttd::local::LinkBuilder::new(id, link_tx.clone())
             .clean_session(true)
             .build()
             .map_err(|e| Error::Link(e.to_string()))
     });
-    let mut listeners = Vec::new();
-    let v4 = config::server("v4", settings.addr, settings, auth.clone());
+    let acl = config::acl(settings);
+    let mut listeners: Vec<(&'static str, JoinHandle<()>)> = Vec::new();
+    let v4 = config::server("v4", settings.addr, settings, &acl, auth.clone(), &stats);
     let mut server = rumqttd::Server::new(v4, router_tx.clone(), rumqttd::protocol::v4::V4);
-    listeners.push(tokio::spawn(async move {
-        if let Err(e) = server.start(rumqttd::LinkType::Remote).await {
-            tracing::error!(cause = %e, "MQTT 3.1.1 listener stopped");
-        }
-    }));
-    if let Some(v5_addr) = settings.v5_addr {
-        let v5 = config::server("v5", v5_addr, settings, auth);
-        let mut server = rumqttd::Server::new(v5, router_tx, rumqttd::protocol::v5::V5);
-        listeners.push(tokio::spawn(async move {
+    listeners.push((
+        "mqtt listener",
+        tokio::spawn(async move {
             if let Err(e) = server.start(rumqttd::LinkType::Remote).await {
-                tracing::error!(cause = %e, "MQTT 5 listener stopped");
+                tracing::error!(cause = %e, "MQTT 3.1.1 listener stopped");
             }
-        }));
+        }),
+    ));
+    if let Some(v5_addr) = settings.v5_addr {
+        let v5 = config::server("v5", v5_addr, settings, &acl, auth, &stats);
+        let mut server = rumqttd::Server::new(v5, router_tx.clone(), rumqttd::protocol::v5::V5);
+        listeners.push((
+            "mqtt v5 listener",
+            tokio::spawn(async move {
+                if let Err(e) = server.start(rumqttd::LinkType::Remote).await {
+                    tracing::error!(cause = %e, "MQTT 5 listener stopped");
+                }
+            }),
+        ));
     }
     wait_listening(settings.addr, "mqtt.addr").await?;
     if let Some(v5) = settings.v5_addr {
         wait_listening(v5, "mqtt.v5_addr").await?;
     }
+    let stopping = Arc::new(AtomicBool::new(false));
+    let aborts = listeners.iter().map(|(_, l)| l.abort_handle()).collect();
+    let probe_link = link.clone();
+    let supervisor = supervise::spawn(
+        Box::new(move || router_tx.is_disconnected()),
+        listeners,
+        Arc::new(move || probe_link("smart-outlet-probe").is_ok()),
+        supervise::PROBE_EVERY,
+        stats.clone(),
+        stopping.clone(),
+    );
     tracing::info!(addr = %settings.addr, v5 = ?settings.v5_addr, "embedded MQTT broker started");
     Ok(Broker {
         addr: settings.addr,
         v5_addr: settings.v5_addr,
-        listeners,
+        listeners: aborts,
         link,
+        stats,
+        stopping,
+        _supervisor: supervisor,
     })
 }
 

@@ -113,8 +113,24 @@ pub struct MqttSettings {
     /// Keep-alive of the backend's client.
     #[serde(with = "humantime_serde")]
     pub keep_alive: Duration,
+    /// Refused publishes after which a client is disconnected.
+    pub max_refused_publishes: u32,
+    /// What clients without credentials may do (only with `allow_anonymous`).
+    pub anonymous: AnonymousAclSettings,
     /// External broker connection.
     pub external: ExternalBrokerSettings,
+}
+
+/// `[mqtt.anonymous]`: the topic rules of clients without credentials.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnonymousAclSettings {
+    /// Filters they may publish on (retained included).
+    pub publish: Vec<String>,
+    /// Filters they may subscribe within.
+    pub subscribe: Vec<String>,
+    /// Filters refused whatever allows them (publish and subscribe).
+    pub deny: Vec<String>,
 }
 
 /// `[mqtt.external]`
@@ -256,6 +272,24 @@ impl Settings {
                 "must be at least mqtt.max_payload_size",
             ));
         }
+        positive(
+            "mqtt.max_refused_publishes",
+            m.max_refused_publishes as usize,
+        )?;
+        for (key, filters) in [
+            ("mqtt.anonymous.publish", &m.anonymous.publish),
+            ("mqtt.anonymous.subscribe", &m.anonymous.subscribe),
+            ("mqtt.anonymous.deny", &m.anonymous.deny),
+        ] {
+            for f in filters {
+                if !valid_filter(f) {
+                    return Err(Error::invalid(
+                        key,
+                        format!("{f:?} is not an MQTT topic filter"),
+                    ));
+                }
+            }
+        }
         if m.mode == MqttMode::External && m.external.host.is_empty() {
             return Err(Error::invalid("mqtt.external.host", "must not be empty"));
         }
@@ -340,4 +374,19 @@ mod opt_addr {
         }
         s.parse().map(Some).map_err(serde::de::Error::custom)
     }
+}
+
+/// A syntactically valid MQTT topic filter (MQTT 3.1.1 § 4.7).
+fn valid_filter(filter: &str) -> bool {
+    let levels: Vec<&str> = filter.split('/').collect();
+    let last = levels.len() - 1;
+    !filter.is_empty()
+        && !filter.contains('\0')
+        && levels.iter().enumerate().all(|(i, l)| {
+            if l.contains('#') {
+                *l == "#" && i == last
+            } else {
+                !l.contains('+') || *l == "+"
+            }
+        })
 }

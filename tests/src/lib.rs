@@ -6,7 +6,7 @@
 
 pub mod device;
 pub mod sockets;
-mod wait;
+pub mod wait;
 
 pub use device::Device;
 pub use wait::{wait_for, wait_for_event, wait_until};

@@ -21,7 +21,7 @@ use acceptor::NoDelayAcceptor;
 use backend::Backend;
 use poem::listener::Acceptor;
 use poem::web::{Data, Json};
-use poem::{EndpointExt, Route, Server, get, handler};
+use poem::{EndpointExt, IntoResponse, Route, Server, get, handler};
 use std::net::SocketAddr;
 use tokio::sync::oneshot;
 
@@ -106,17 +106,33 @@ pub fn app(backend: Backend) -> impl poem::Endpoint {
         .data(backend)
 }
 
+/// Liveness: fails once the embedded broker's router or a listener has stopped.
 #[handler]
-fn healthz() -> &'static str {
-    "ok"
+fn healthz(backend: Data<&Backend>) -> poem::Response {
+    match backend.metrics().broker.health.failed() {
+        None => "ok".into_response(),
+        Some(part) => unavailable(format!("failed: embedded MQTT broker ({part} stopped)")),
+    }
 }
 
+/// Readiness: the broker runs and the database answers. Names the failing part only.
 #[handler]
-async fn readyz(backend: Data<&Backend>) -> poem::Result<&'static str> {
-    backend.store().config_fingerprint().await.map_err(|e| {
-        poem::Error::from_string(e.to_string(), poem::http::StatusCode::SERVICE_UNAVAILABLE)
-    })?;
-    Ok("ready")
+async fn readyz(backend: Data<&Backend>) -> poem::Response {
+    if let Some(part) = backend.metrics().broker.health.failed() {
+        return unavailable(format!("not ready: embedded MQTT broker ({part} stopped)"));
+    }
+    if let Err(e) = backend.store().config_fingerprint().await {
+        tracing::warn!(cause = %e, "readiness check: database unavailable");
+        return unavailable("not ready: database".to_string());
+    }
+    "ready".into_response()
+}
+
+fn unavailable(body: String) -> poem::Response {
+    poem::Response::builder()
+        .status(poem::http::StatusCode::SERVICE_UNAVAILABLE)
+        .content_type("text/plain; charset=utf-8")
+        .body(body)
 }
 
 #[handler]
@@ -194,6 +210,34 @@ fn metrics(backend: Data<&Backend>) -> poem::Response {
             ("{result=\"ok\"}", m.auth_successes),
             ("{result=\"refused\"}", m.auth_failures),
         ],
+    );
+    let b = &backend.metrics().broker;
+    let denials: Vec<(String, u64)> = broker::acl::Denial::ALL
+        .iter()
+        .map(|d| (format!("{{reason=\"{}\"}}", d.as_str()), b.denials(*d)))
+        .collect();
+    let denials: Vec<(&str, u64)> = denials.iter().map(|(l, v)| (l.as_str(), *v)).collect();
+    counter(
+        "smart_outlet_mqtt_acl_refused_total",
+        "MQTT requests refused by the embedded broker's topic ACL, by reason.",
+        &denials,
+    );
+    counter(
+        "smart_outlet_mqtt_acl_disconnects_total",
+        "Clients disconnected after repeated refused publishes.",
+        &[(
+            "",
+            b.acl_disconnects.load(std::sync::atomic::Ordering::Relaxed),
+        )],
+    );
+    counter(
+        "smart_outlet_mqtt_sessions_revoked_total",
+        "MQTT sessions closed because their CCU's secret was rotated or the CCU removed.",
+        &[(
+            "",
+            b.sessions_revoked
+                .load(std::sync::atomic::Ordering::Relaxed),
+        )],
     );
     let _ = writeln!(
         out,

@@ -72,6 +72,20 @@ impl Store {
             }))
     }
 
+    /// Every CCU's secret hash, by id (one query: checked against live sessions).
+    pub async fn ccu_secret_hashes(
+        &self,
+    ) -> Result<std::collections::HashMap<String, String>, Error> {
+        let rows: Vec<(String, String)> = ccu::Entity::find()
+            .select_only()
+            .column(ccu::Column::Id)
+            .column(ccu::Column::SecretHash)
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        Ok(rows.into_iter().collect())
+    }
+
     /// CCUs of one owner, or all of them.
     pub async fn list_ccus(&self, owner: Option<i32>) -> Result<Vec<CcuRecord>, Error> {
         let mut q = ccu::Entity::find().order_by_asc(ccu::Column::Id);

@@ -31,6 +31,7 @@ pub use server::{Broker, LinkType, Server};
 
 pub use self::router::shared_subs::Strategy;
 
+pub mod authz; // smart-outlet patch: authorization hook
 mod link;
 pub mod protocol;
 mod router;
@@ -154,6 +155,10 @@ pub struct ConnectionSettings {
     pub auth: Option<HashMap<String, String>>,
     #[serde(skip)]
     pub external_auth: Option<AuthHandler>,
+    /// smart-outlet patch: decides admission and per-connection rights; wins over `auth`
+    /// and `external_auth` when set.
+    #[serde(skip)]
+    pub login_handler: Option<authz::LoginHandler>,
     #[serde(default)]
     pub dynamic_filters: bool,
 }
@@ -180,6 +185,7 @@ impl fmt::Debug for ConnectionSettings {
             .field("max_inflight_count", &self.max_inflight_count)
             .field("auth", &self.auth)
             .field("external_auth", &self.external_auth.is_some())
+            .field("login_handler", &self.login_handler.is_some())
             .field("dynamic_filters", &self.dynamic_filters)
             .finish()
     }

@@ -49,6 +49,8 @@ pub struct LinkBuilder<'a> {
     dynamic_filters: bool,
     // default to 0, indicating to not use topic alias
     topic_alias_max: u16,
+    // smart-outlet patch: per-connection authorization
+    authorizer: Option<std::sync::Arc<dyn crate::authz::Authorizer>>,
 }
 
 impl<'a> LinkBuilder<'a> {
@@ -62,7 +64,17 @@ impl<'a> LinkBuilder<'a> {
             last_will_properties: None,
             dynamic_filters: false,
             topic_alias_max: 0,
+            authorizer: None,
         }
+    }
+
+    // smart-outlet patch: per-connection authorization
+    pub fn authorizer(
+        mut self,
+        authorizer: Option<std::sync::Arc<dyn crate::authz::Authorizer>>,
+    ) -> Self {
+        self.authorizer = authorizer;
+        self
     }
 
     pub fn tenant_id(mut self, tenant_id: Option<String>) -> Self {
@@ -111,6 +123,7 @@ impl<'a> LinkBuilder<'a> {
         connection
             .last_will(self.last_will, self.last_will_properties)
             .topic_alias_max(self.topic_alias_max);
+        connection.authorizer = self.authorizer.map(crate::router::AuthorizerRef);
         let incoming = Incoming::new(connection.client_id.to_owned());
         let (outgoing, link_rx) = Outgoing::new(connection.client_id.to_owned());
         let outgoing_data_buffer = outgoing.buffer();

@@ -47,6 +47,11 @@ pub enum Error {
     TrySend(#[from] TrySendError<(ConnectionId, Event)>),
     #[error("Link error = {0}")]
     Link(#[from] LinkError),
+    // smart-outlet patch: authorization
+    #[error("Will topic not authorized")]
+    WillNotAuthorized,
+    #[error("Credentials revoked")]
+    Revoked,
 }
 
 /// Orchestrates between Router and Network.
@@ -58,6 +63,8 @@ pub struct RemoteLink<P> {
     link_rx: LinkRx,
     notifications: VecDeque<Notification>,
     pub(crate) will_delay_interval: u32,
+    // smart-outlet patch: closes the link when the client's credentials are revoked
+    revoked: Option<crate::authz::Revoked>,
 }
 
 impl<P: Protocol> RemoteLink<P> {
@@ -68,7 +75,13 @@ impl<P: Protocol> RemoteLink<P> {
         connect_packet: Packet,
         dynamic_filters: bool,
         assigned_client_id: Option<String>,
+        admission: Option<crate::authz::Admission>,
     ) -> Result<RemoteLink<P>, Error> {
+        // smart-outlet patch: rights decided at login travel with the connection
+        let (authorizer, revoked) = match admission {
+            Some(a) => (a.authorizer, a.revoked),
+            None => (None, None),
+        };
         let Packet::Connect(connect, props, lastwill, lastwill_props, _) = connect_packet else {
             return Err(Error::NotConnectPacket(connect_packet));
         };
@@ -100,6 +113,7 @@ impl<P: Protocol> RemoteLink<P> {
             .last_will_properties(lastwill_props)
             .dynamic_filters(dynamic_filters)
             .topic_alias_max(topic_alias_max.unwrap_or(0))
+            .authorizer(authorizer)
             .build()?;
 
         let id = link_rx.id();
@@ -123,16 +137,25 @@ impl<P: Protocol> RemoteLink<P> {
             // smart-outlet patch: grow on demand
             notifications: VecDeque::new(),
             will_delay_interval,
+            revoked,
         })
     }
 
     pub async fn start(&mut self) -> Result<(), Error> {
         self.network.set_keepalive(self.connect.keep_alive);
+        // smart-outlet patch: a revoked login ends the link (never, without a hook)
+        let mut revoked = self
+            .revoked
+            .take()
+            .unwrap_or_else(|| Box::pin(std::future::pending()));
 
         // Note:
         // Shouldn't result in bounded queue deadlocks because of blocking n/w send
         loop {
             select! {
+                _ = &mut revoked => {
+                    return Err(Error::Revoked);
+                }
                 o = self.network.read() => {
                     let packet = o?;
                     let len = {
@@ -175,7 +198,7 @@ impl<P: Protocol> RemoteLink<P> {
 pub async fn mqtt_connect<P>(
     config: Arc<ConnectionSettings>,
     network: &mut Network<P>,
-) -> Result<Packet, Error>
+) -> Result<(Packet, Option<crate::authz::Admission>), Error>
 where
     P: Protocol,
 {
@@ -189,14 +212,46 @@ where
     })
     .await??;
 
-    let (connect, _props, login) = match packet {
-        Packet::Connect(ref connect, ref props, _, _, ref login) => (connect, props, login),
+    let (connect, _props, will, login) = match packet {
+        Packet::Connect(ref connect, ref props, ref will, _, ref login) => {
+            (connect, props, will, login)
+        }
         packet => return Err(Error::NotConnectPacket(packet)),
     };
 
     Span::current().record("client_id", &connect.client_id);
 
-    handle_auth(config.clone(), login.as_ref(), &connect.client_id).await?;
+    // smart-outlet patch: the login handler decides admission and rights; a will the
+    // client may not publish refuses the CONNECT (CONNACK "not authorized").
+    let admission = if let Some(handler) = &config.login_handler {
+        let request = crate::authz::LoginRequest {
+            client_id: connect.client_id.clone(),
+            login: login
+                .as_ref()
+                .map(|l| (l.username.clone(), l.password.clone())),
+            peer: None,
+        };
+        let Some(admission) = handler(request).await else {
+            return Err(Error::InvalidAuth);
+        };
+        if let (Some(will), Some(authorizer)) = (will, &admission.authorizer) {
+            let allowed = std::str::from_utf8(&will.topic)
+                .map(|topic| authorizer.will(topic, will.retain))
+                .unwrap_or(false);
+            if !allowed {
+                let ack = ConnAck {
+                    session_present: false,
+                    code: ConnectReturnCode::NotAuthorized,
+                };
+                network.write(Packet::ConnAck(ack, None)).await?;
+                return Err(Error::WillNotAuthorized);
+            }
+        }
+        Some(admission)
+    } else {
+        handle_auth(config.clone(), login.as_ref(), &connect.client_id).await?;
+        None
+    };
 
     // When keep_alive feature is disabled client can live forever, which is not good in
     // distributed broker context so currenlty we don't allow it.
@@ -220,7 +275,7 @@ where
     }
 
     // Ok((connect, props, lastwill, lastwill_props))
-    Ok(packet)
+    Ok((packet, admission))
 }
 
 async fn handle_auth(
@@ -283,6 +338,7 @@ mod tests {
             max_inflight_count: 0,
             auth: None,
             external_auth: None,
+            login_handler: None,
             dynamic_filters: false,
         }
     }

@@ -33,6 +33,18 @@ pub struct Connection {
     pub(crate) broker_topic_aliases: Option<BrokerAliases>,
     /// subscription IDs for a connection
     pub(crate) subscription_ids: HashMap<Filter, usize>,
+    /// smart-outlet patch: what this connection may publish and subscribe to (None = all).
+    pub authorizer: Option<AuthorizerRef>,
+}
+
+/// smart-outlet patch: a shared [`crate::authz::Authorizer`] with a `Debug` impl.
+#[derive(Clone)]
+pub struct AuthorizerRef(pub std::sync::Arc<dyn crate::authz::Authorizer>);
+
+impl std::fmt::Debug for AuthorizerRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Authorizer")
+    }
 }
 
 impl Connection {
@@ -66,6 +78,7 @@ impl Connection {
             topic_aliases: HashMap::new(),
             broker_topic_aliases: None,
             subscription_ids: HashMap::new(),
+            authorizer: None,
         }
     }
 

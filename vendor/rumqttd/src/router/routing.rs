@@ -50,6 +50,9 @@ pub enum RouterError {
     InvalidClientId(String),
     #[error("Disconnection (Reason: {0:?})")]
     Disconnect(DisconnectReasonCode),
+    // smart-outlet patch: refused by the connection's authorizer (true = also disconnect)
+    #[error("Publish not authorized")]
+    NotAuthorized(bool),
 }
 
 // TODO: set this to some appropriate value
@@ -622,6 +625,13 @@ impl Router {
                             // Don't overwrite this flag to false if it is already true.
                             new_data = true;
                         }
+                        // smart-outlet patch: a refused publish is dropped (already acked)
+                        Err(RouterError::NotAuthorized(false)) => continue,
+                        Err(RouterError::NotAuthorized(true)) => {
+                            disconnect = true;
+                            disconnect_reason = Some(DisconnectReasonCode::NotAuthorized);
+                            break;
+                        }
                         Err(e) => {
                             // Disconnect on bad publishes
                             error!(
@@ -657,6 +667,14 @@ impl Router {
 
                         info!("Adding subscription on topic {}", f.path);
                         let connection = self.connections.get_mut(id).unwrap();
+
+                        // smart-outlet patch: a filter the authorizer refuses gets 0x80
+                        if let Some(authorizer) = &connection.authorizer {
+                            if !authorizer.0.subscribe(&f.path) {
+                                return_codes.push(SubscribeReasonCode::Failure);
+                                continue;
+                            }
+                        }
 
                         if let Err(e) = validate_subscription(connection, f) {
                             warn!(reason = ?e,"Subscription cannot be validated: {}", e);
@@ -833,6 +851,8 @@ impl Router {
                             // Don't overwrite this flag to false if it is already true.
                             new_data = true;
                         }
+                        // smart-outlet patch: a refused QoS 2 publish is dropped at PUBREL
+                        Err(RouterError::NotAuthorized(false)) => {}
                         Err(e) => {
                             // Disconnect on bad publishes
                             error!(
@@ -1215,6 +1235,15 @@ fn append_to_commitlog(
     };
 
     let topic = std::str::from_utf8(&publish.topic)?;
+
+    // smart-outlet patch: the connection's authorizer sees the resolved topic
+    if let Some(authorizer) = &connection.authorizer {
+        match authorizer.0.publish(topic, publish.retain) {
+            crate::authz::Verdict::Allow => {}
+            crate::authz::Verdict::Drop => return Err(RouterError::NotAuthorized(false)),
+            crate::authz::Verdict::Disconnect => return Err(RouterError::NotAuthorized(true)),
+        }
+    }
 
     // Ensure that only clients associated with a tenant can publish to tenant's topic
     #[cfg(feature = "validate-tenant-prefix")]

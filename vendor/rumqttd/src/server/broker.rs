@@ -512,7 +512,8 @@ async fn remote<P: Protocol>(
 
     let dynamic_filters = config.dynamic_filters;
 
-    let connect_packet = match mqtt_connect(config, &mut network).await {
+    // smart-outlet patch: the login's admission (rights, revocation) goes to the link
+    let (connect_packet, admission) = match mqtt_connect(config, &mut network).await {
         Ok(p) => p,
         Err(e) => {
             error!(error=?e, "Error while handling MQTT connect packet");
@@ -564,6 +565,7 @@ async fn remote<P: Protocol>(
         connect_packet,
         dynamic_filters,
         assigned_client_id,
+        admission,
     )
     .await
     {
