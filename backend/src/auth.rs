@@ -65,6 +65,7 @@ impl Authenticator for MqttAuth {
                     })
                 }
                 Err(reason) => {
+                    backend.inner.sessions.forget(&username, session);
                     let n = backend.inner.metrics.auth_failures.fetch_add(1, Relaxed) + 1;
                     tracing::warn!(
                         client_id,

@@ -70,6 +70,19 @@ impl Sessions {
         }
     }
 
+    /// Drops session `id` of `key` without revoking it (its login was refused), so that
+    /// failed logins with made-up names leave nothing behind.
+    pub fn forget(&self, key: &str, id: u64) {
+        let mut map = self.lock();
+        if let Some(entries) = map.get_mut(key) {
+            entries.remove(&id);
+            entries.retain(|_, e| !e.tx.is_closed());
+            if entries.is_empty() {
+                map.remove(key);
+            }
+        }
+    }
+
     /// Closes every live session of `key`; returns how many.
     pub fn revoke(&self, key: &str) -> usize {
         let entries = self.lock().remove(key).unwrap_or_default();
@@ -154,6 +167,17 @@ mod tests {
         assert_eq!(s.revoke_where(|_, tag| tag != "hash2"), 1);
         assert!(fired(old).await);
         assert!(!fired(new).await);
+    }
+
+    #[tokio::test]
+    async fn refused_logins_leave_no_entry() {
+        let s = Sessions::default();
+        for i in 0..100 {
+            let key = format!("nobody-{i}");
+            let (id, _f) = s.watch(&key);
+            s.forget(&key, id);
+        }
+        assert!(s.lock().is_empty());
     }
 
     #[tokio::test]
