@@ -126,7 +126,11 @@ fn protocol_level(stream: &[u8]) -> u8 {
 /// closed the connection: either way every packet before it has reached the router.
 /// Returns everything the broker sent.
 async fn send_raw(b: &TestBroker, bytes: &[u8]) -> Vec<u8> {
-    let addr = if protocol_level(bytes) == 5 { b.v5 } else { b.v4 };
+    let addr = if protocol_level(bytes) == 5 {
+        b.v5
+    } else {
+        b.v4
+    };
     let mut s = TcpStream::connect(addr).await.expect("tcp connect");
     s.set_nodelay(true).ok();
     let mut all = bytes.to_vec();
@@ -174,7 +178,9 @@ async fn assert_broker_alive(b: &TestBroker) {
     let n = PROBES.fetch_add(1, Ordering::Relaxed);
     let topic = format!("probe/{n}");
     let (sub, mut sub_ev) = client(b.v4, &format!("probe-sub-{n}")).await;
-    sub.subscribe(&topic, QoS::AtLeastOnce).await.expect("subscribe");
+    sub.subscribe(&topic, QoS::AtLeastOnce)
+        .await
+        .expect("subscribe");
     timeout(WAIT, async {
         loop {
             if let Event::Incoming(Packet::SubAck(_)) = sub_ev.poll().await.expect("suback") {
@@ -373,8 +379,15 @@ async fn persistent_shared_subscriber_disconnecting_with_inflight() {
 fn regression_files() -> Vec<PathBuf> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions");
     let mut files = Vec::new();
-    for dir in std::fs::read_dir(&root).expect("fuzz/regressions exists").flatten() {
-        for f in std::fs::read_dir(dir.path()).into_iter().flatten().flatten() {
+    for dir in std::fs::read_dir(&root)
+        .expect("fuzz/regressions exists")
+        .flatten()
+    {
+        for f in std::fs::read_dir(dir.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             if f.path().extension().is_some_and(|e| e == "mqtt") {
                 files.push(f.path());
             }

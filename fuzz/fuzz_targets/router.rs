@@ -16,8 +16,7 @@ use rumqttd::local::{LinkBuilder, LinkRx, LinkTx};
 use rumqttd::protocol::v5::V5;
 use rumqttd::protocol::{
     Disconnect, DisconnectReasonCode, LastWill, LastWillProperties, Packet, PingReq, Protocol,
-    PubAck, PubAckReason, PubComp, PubCompReason, PubRec, PubRecReason, PubRel, PubRelReason,
-    QoS,
+    PubAck, PubAckReason, PubComp, PubCompReason, PubRec, PubRecReason, PubRel, PubRelReason, QoS,
 };
 use rumqttd::{Notification, Router, RouterConfig};
 use std::future::Future;
@@ -28,8 +27,25 @@ use std::time::{Duration, Instant};
 /// Pieces client-controlled strings are made of: separators, wildcards, `$` prefixes,
 /// NUL, multi-byte characters, the shared-subscription prefix, our own topics.
 const TOKENS: &[&str] = &[
-    "a", "b", "/", "+", "#", "$", "$share/", "$SYS", "\0", "é", "€x", "", "g", "ccu/02/sensor",
-    "ccu/+/sensor", "$share/g/", " ", "a/b", "x",
+    "a",
+    "b",
+    "/",
+    "+",
+    "#",
+    "$",
+    "$share/",
+    "$SYS",
+    "\0",
+    "é",
+    "€x",
+    "",
+    "g",
+    "ccu/02/sensor",
+    "ccu/+/sensor",
+    "$share/g/",
+    " ",
+    "a/b",
+    "x",
 ];
 
 struct Input<'a>(&'a [u8]);
@@ -249,24 +265,38 @@ fuzz_target!(|data: &[u8]| {
             4 => subscribe(&mut inp),
             5 => unsubscribe(&mut inp),
             6 => Some(Packet::PubAck(
-                PubAck { pkid: inp.u16() % 4, reason: PubAckReason::Success },
+                PubAck {
+                    pkid: inp.u16() % 4,
+                    reason: PubAckReason::Success,
+                },
                 None,
             )),
             7 => Some(Packet::PubRec(
-                PubRec { pkid: inp.u16() % 4, reason: PubRecReason::Success },
+                PubRec {
+                    pkid: inp.u16() % 4,
+                    reason: PubRecReason::Success,
+                },
                 None,
             )),
             8 => Some(Packet::PubRel(
-                PubRel { pkid: inp.u16() % 4, reason: PubRelReason::Success },
+                PubRel {
+                    pkid: inp.u16() % 4,
+                    reason: PubRelReason::Success,
+                },
                 None,
             )),
             9 => Some(Packet::PubComp(
-                PubComp { pkid: inp.u16() % 4, reason: PubCompReason::Success },
+                PubComp {
+                    pkid: inp.u16() % 4,
+                    reason: PubCompReason::Success,
+                },
                 None,
             )),
             10 => Some(Packet::PingReq(PingReq)),
             11 => Some(Packet::Disconnect(
-                Disconnect { reason_code: DisconnectReasonCode::NormalDisconnection },
+                Disconnect {
+                    reason_code: DisconnectReasonCode::NormalDisconnection,
+                },
                 None,
             )),
             12 => {
@@ -299,11 +329,16 @@ fuzz_target!(|data: &[u8]| {
         .expect("router no longer admits a client");
     let mut probe = (tx, rx);
     probe.0.subscribe("probe/alive").expect("subscribe");
-    probe.0.publish("probe/alive", "still-routing").expect("publish");
+    probe
+        .0
+        .publish("probe/alive", "still-routing")
+        .expect("publish");
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         match probe.1.recv_deadline(deadline) {
-            Ok(Some(Notification::Forward(f))) if f.publish.payload.as_ref() == b"still-routing" => {
+            Ok(Some(Notification::Forward(f)))
+                if f.publish.payload.as_ref() == b"still-routing" =>
+            {
                 break;
             }
             Ok(Some(Notification::Unschedule)) => {
