@@ -169,7 +169,8 @@ async fn send_raw(b: &TestBroker, bytes: &[u8]) -> Vec<u8> {
             Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return got,
             Ok(Ok(n)) => {
                 got.extend_from_slice(&buf[..n]);
-                if got.ends_with(&PINGRESP) {
+                // (forwards queued behind the PINGRESP may follow it)
+                if got.windows(2).any(|w| w == PINGRESP) {
                     return got;
                 }
             }
@@ -271,7 +272,10 @@ async fn publish_on_multibyte_topic_does_not_kill_the_router() {
         answer.windows(4).any(|w| w == [0x40, 0x02, 0x00, 0x01]),
         "no PUBACK: {answer:02x?}"
     );
-    assert!(answer.ends_with(&PINGRESP), "no PINGRESP: {answer:02x?}");
+    assert!(
+        answer.windows(2).any(|w| w == PINGRESP),
+        "no PINGRESP: {answer:02x?}"
+    );
     assert_broker_alive(&b).await;
 }
 
