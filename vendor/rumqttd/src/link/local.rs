@@ -421,6 +421,15 @@ impl LinkRx {
         Ok(())
     }
 
+    /// smart-outlet patch: tells the router this connection is gone, as a remote link does
+    /// when its peer goes away (used by `RemoteLink::new` and by `fuzz/`).
+    #[doc(hidden)]
+    pub fn disconnect(&self) -> Result<(), LinkError> {
+        self.router_tx
+            .send((self.connection_id, Event::Disconnect))?;
+        Ok(())
+    }
+
     pub async fn wake(&self) -> Result<(), LinkError> {
         self.router_tx
             .send_async((self.connection_id, Event::Ready))

@@ -124,7 +124,14 @@ impl<P: Protocol> RemoteLink<P> {
                 let mut new_props = props.clone().unwrap_or_default();
                 new_props.assigned_client_identifier = assigned_client_id;
                 *props = Some(new_props);
-                network.write(packet).await?;
+                // smart-outlet patch: the router has registered this connection; if the
+                // peer is gone before it gets its CONNACK (refused/reset, upstream issue
+                // 1062), tell the router, else the connection and its client id stay
+                // registered forever with nobody to end them.
+                if let Err(e) = network.write(packet).await {
+                    link_rx.disconnect().ok();
+                    return Err(e.into());
+                }
             }
         }
 

@@ -655,7 +655,9 @@ pub fn valid_filter(filter: &str) -> bool {
 /// **NOTE**: make sure a topic is validated during a publish and filter is validated
 /// during a subscribe
 pub fn matches(topic: &str, filter: &str) -> bool {
-    if !topic.is_empty() && topic[..1].contains('$') {
+    // smart-outlet patch: `topic[..1]` panicked when the topic starts with a multi-byte
+    // UTF-8 character (a PUBLISH on "é/x" killed the router thread).
+    if topic.starts_with('$') {
         return false;
     }
 

@@ -176,6 +176,25 @@ impl Router {
         link
     }
 
+    /// smart-outlet patch (test hook, used by `fuzz/`): like [`Router::spawn`], but the
+    /// router does not keep a handle to itself, so its thread ends once every returned
+    /// sender and every link built from it is dropped; join the handle to wait for that.
+    /// A panic in the router thread shows as `Err` from `join`.
+    #[doc(hidden)]
+    pub fn spawn_stoppable(
+        mut self,
+    ) -> (Sender<(ConnectionId, Event)>, thread::JoinHandle<()>) {
+        let link = self.link();
+        self.router_tx = bounded(1).0;
+        let handle = thread::Builder::new()
+            .name(format!("router-{}", self.id))
+            .spawn(move || {
+                let _ = self.run(0);
+            })
+            .expect("spawn router thread");
+        (link, handle)
+    }
+
     /// Waits on incoming events when ready queue is empty.
     /// After pulling 1 event, tries to pull 500 more events
     /// before polling ready queue 100 times (connections)
@@ -250,7 +269,10 @@ impl Router {
             Event::Disconnect => self.handle_disconnection(id, None),
             Event::Ready => self.scheduler.reschedule(id, ScheduleReason::Ready),
             Event::Shadow(request) => {
-                retrieve_shadow(&mut self.datalog, &mut self.obufs[id], request)
+                // smart-outlet patch: `self.obufs[id]` panicked for a link already gone.
+                if let Some(outgoing) = self.obufs.get_mut(id) {
+                    retrieve_shadow(&mut self.datalog, outgoing, request)
+                }
             }
             Event::SendAlerts => {
                 self.send_alerts();
@@ -510,10 +532,11 @@ impl Router {
                     // reset the group cursor
                     if let Some(group_name) = &request.group {
                         // TODO: Test this more
-                        self.shared_subscriptions
-                            .get_mut(group_name)
-                            .expect("group must exists")
-                            .cursor = *cursor;
+                        // smart-outlet patch: the group was just dropped above if this client
+                        // was its last member; `expect("group must exists")` killed the router.
+                        if let Some(group) = self.shared_subscriptions.get_mut(group_name) {
+                            group.cursor = *cursor;
+                        }
                     }
                 }
             }

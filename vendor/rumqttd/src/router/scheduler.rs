@@ -45,22 +45,35 @@ impl Scheduler {
     }
 
     pub fn track(&mut self, id: ConnectionId, request: DataRequest) {
-        let tracker = self.trackers.get_mut(id).unwrap();
+        // smart-outlet patch: a request can name a connection already gone; ignore it.
+        let Some(tracker) = self.trackers.get_mut(id) else {
+            return;
+        };
         tracker.register_data_request(request);
     }
 
     pub fn untrack(&mut self, id: ConnectionId, filter: &Filter) {
-        let tracker = self.trackers.get_mut(id).unwrap();
+        // smart-outlet patch: ignore a connection already gone instead of panicking.
+        let Some(tracker) = self.trackers.get_mut(id) else {
+            return;
+        };
         tracker.unregister_data_request(filter.clone());
     }
 
     pub fn trackv(&mut self, id: ConnectionId, requests: VecDeque<DataRequest>) {
-        let tracker = self.trackers.get_mut(id).unwrap();
+        // smart-outlet patch: ignore a connection already gone instead of panicking.
+        let Some(tracker) = self.trackers.get_mut(id) else {
+            return;
+        };
         tracker.data_requests.extend(requests);
     }
 
     pub fn reschedule(&mut self, id: ConnectionId, reason: ScheduleReason) {
-        let tracker = self.trackers.get_mut(id).unwrap();
+        // smart-outlet patch: `Event::Ready` from a link the router already disconnected
+        // (it answers `Unschedule` with `wake()` after the router dropped it) panicked here.
+        let Some(tracker) = self.trackers.get_mut(id) else {
+            return;
+        };
         if let Some(v) = tracker.try_ready(reason) {
             trace!(tracker_id = tracker.id, "reschedule {:?} -> Ready", v);
             self.readyqueue.push_back(id);
@@ -221,7 +234,10 @@ impl Scheduler {
         let tracker_data_req = tracker.get_data_requests();
         let mut uniq = HashSet::with_capacity(tracker_data_req.len());
 
-        let all_uniq = tracker_data_req.iter().all(|x| uniq.insert(x.filter_idx));
+        // smart-outlet patch: keyed by filter, not filter_idx: `a` and `$share/g/a` are two
+        // subscriptions on one commitlog (same filter_idx) by design, and this debug
+        // assertion killed the router (debug builds) when one client subscribed to both.
+        let all_uniq = tracker_data_req.iter().all(|x| uniq.insert(&x.filter));
 
         if !all_uniq {
             Some(&tracker.data_requests)

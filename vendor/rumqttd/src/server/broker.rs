@@ -6,7 +6,7 @@ use crate::link::{bridge, timer};
 use crate::local::LinkBuilder;
 use crate::protocol::v4::V4;
 use crate::protocol::v5::V5;
-use crate::protocol::{Packet, Protocol};
+use crate::protocol::{ConnAck, ConnectReturnCode, Packet, Protocol};
 #[cfg(any(feature = "use-rustls", feature = "use-native-tls"))]
 use crate::server::tls::{self, TLSAcceptor};
 use crate::{meters, ConnectionSettings, Meter};
@@ -542,20 +542,35 @@ async fn remote<P: Protocol>(
         client_id = format!("{tenant_id}.{client_id}");
     }
 
-    if let Some(sender) = will_handlers.lock().unwrap().remove(&client_id) {
+    // smart-outlet patch: the router refuses such a client id without a CONNACK; say so
+    // with a CONNACK (ClientIdentifierNotValid) instead of dropping the socket silently.
+    if "+$#/".chars().any(|c| client_id.contains(c)) {
+        let ack = ConnAck {
+            session_present: false,
+            code: ConnectReturnCode::ClientIdentifierNotValid,
+        };
+        network.write(Packet::ConnAck(ack, None)).await.ok();
+        error!(client_id, "Invalid client_id, connection refused");
+        return;
+    }
+
+    // smart-outlet patch: `try_send(..).unwrap()` panicked (and, as it ran while this
+    // std mutex was held, poisoned it so every later CONNECT on this listener panicked)
+    // when the previous link of this client id had ended without taking its entry out,
+    // i.e. when its connection failed before or during the CONNACK. The previous
+    // link being gone is not an error; a poisoned map is still usable.
+    let previous = lock_wills(&will_handlers).remove(&client_id);
+    if let Some(sender) = previous {
         let awaiting_will = if clean_session {
             AwaitingWill::Fire
         } else {
             AwaitingWill::Cancel
         };
-        sender.try_send(awaiting_will).unwrap();
+        sender.try_send(awaiting_will).ok();
     }
 
     let (will_tx, will_rx) = flume::bounded::<AwaitingWill>(1);
-    will_handlers
-        .lock()
-        .unwrap()
-        .insert(client_id.clone(), will_tx);
+    lock_wills(&will_handlers).insert(client_id.clone(), will_tx.clone());
 
     // Start the link
     let mut link = match RemoteLink::new(
@@ -572,6 +587,12 @@ async fn remote<P: Protocol>(
         Ok(l) => l,
         Err(e) => {
             error!(error=?e, "Remote link error");
+            // smart-outlet patch: take our entry out again (if still ours), else the next
+            // CONNECT with this client id finds a sender whose receiver is gone.
+            let mut wills = lock_wills(&will_handlers);
+            if wills.get(&client_id).is_some_and(|s| s.same_channel(&will_tx)) {
+                wills.remove(&client_id);
+            }
             return;
         }
     };
@@ -619,7 +640,11 @@ async fn remote<P: Protocol>(
         Ok(w) => w.is_ok_and(|k| k == AwaitingWill::Fire),
         Err(_) => {
             // no need to keep the sender after timeout
-            will_handlers.lock().unwrap().remove(&client_id);
+            // smart-outlet patch: only our own entry, and a poisoned map is still usable
+            let mut wills = lock_wills(&will_handlers);
+            if wills.get(&client_id).is_some_and(|s| s.same_channel(&will_tx)) {
+                wills.remove(&client_id);
+            }
             // as will delay interval has passed, publish the will message
             true
         }
@@ -634,4 +659,12 @@ async fn remote<P: Protocol>(
         // but might affect logs?
         router_tx.send((connection_id, message)).ok();
     }
+}
+
+// smart-outlet patch: nothing panics while this lock is held any more, but a poisoned map
+// must not turn into a panic on every later CONNECT.
+fn lock_wills(
+    wills: &Mutex<HashMap<String, Sender<AwaitingWill>>>,
+) -> std::sync::MutexGuard<'_, HashMap<String, Sender<AwaitingWill>>> {
+    wills.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -417,6 +417,9 @@ fn connect_code(return_code: ConnectReturnCode) -> u8 {
         ConnectReturnCode::UseAnotherServer => 156,
         ConnectReturnCode::ServerMoved => 157,
         ConnectReturnCode::ConnectionRateExceeded => 159,
-        _ => unreachable!(),
+        // smart-outlet patch: the two MQTT 3.1.1-only codes map to their MQTT 5 meaning
+        // instead of `unreachable!()` (a refusal written to a v5 client must not panic).
+        ConnectReturnCode::RefusedProtocolVersion => 132,
+        ConnectReturnCode::ServiceUnavailable => 136,
     }
 }

@@ -426,7 +426,10 @@ impl Protocol for V5 {
                 let (pubcomp, properties) = pubcomp::read(fixed_header, packet)?;
                 Packet::PubComp(pubcomp, properties)
             }
-            _ => unreachable!(),
+            // smart-outlet patch: a CONNACK or UNSUBACK (with a body) from a client reached
+            // `unreachable!()` and panicked its link task, which then never told the router
+            // the connection was gone (the client id and a connection slot leaked).
+            _ => return Err(Error::InvalidPacketType(fixed_header.byte1 >> 4)),
         };
 
         Ok(packet)
