@@ -655,7 +655,9 @@ pub fn valid_filter(filter: &str) -> bool {
 /// **NOTE**: make sure a topic is validated during a publish and filter is validated
 /// during a subscribe
 pub fn matches(topic: &str, filter: &str) -> bool {
-    if !topic.is_empty() && topic[..1].contains('$') {
+    // smart-outlet patch: `topic[..1]` panicked (in the router thread, killing the broker)
+    // when a topic began with a multi-byte UTF-8 character, e.g. a publish to "é/x".
+    if topic.starts_with('$') {
         return false;
     }
 
