@@ -8,7 +8,7 @@
 #   tests/interop/run-paho-suite.sh PATH/TO/paho.mqtt.testing testBasic ...   # chosen 3.1.1 tests
 #   tests/interop/run-paho-suite.sh --v5 PATH/TO/paho.mqtt.testing [TEST...]  # MQTT 5, one process per test
 #
-# Uses $SMART_OUTLET_BIN if set, else builds `smart-outlet` with cargo (into $CARGO_TARGET_DIR
+# Uses $INTEROP_SERVER_BIN if set (not SMART_OUTLET_…: the server reads that prefix as settings), else builds `smart-outlet` with cargo (into $CARGO_TARGET_DIR
 # or ./target). The server log is printed when a test fails. Exit status: 0 when all passed.
 #
 # The suite's client_test.py reads `-p` with getopt, which unittest's own argument parsing then
@@ -30,8 +30,8 @@ suite="$(cd "$1/interoperability" && pwd)"
 shift
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 
-if [[ -n "${SMART_OUTLET_BIN:-}" ]]; then
-  bin="$SMART_OUTLET_BIN"
+if [[ -n "${INTEROP_SERVER_BIN:-}" ]]; then
+  bin="$INTEROP_SERVER_BIN"
 else
   (cd "$repo" && cargo build --quiet --bin smart-outlet)
   bin="${CARGO_TARGET_DIR:-$repo/target}/debug/smart-outlet"
@@ -80,7 +80,7 @@ fi
 
 "$bin" serve --config "$tmp/config.toml" --data-dir "$tmp/data" >"$tmp/server.log" 2>&1 &
 server=$!
-python3 - "$mqtt_port" "$v5_port" "$server" <<'EOF'
+python3 - "$mqtt_port" "$v5_port" "$server" <<'EOF' || { cat "$tmp/server.log" >&2; exit 1; }
 import os, socket, sys, time
 deadline = time.monotonic() + 120
 for port in map(int, sys.argv[1:3]):
