@@ -218,6 +218,9 @@ def connect_packet(client_id, clean=True, keepalive=0, will=None, protocol=b"MQT
 class Closed(Exception):
     """The server closed the connection."""
 
+    def __init__(self):
+        super().__init__("the server closed the connection")
+
 
 class Raw:
     """One TCP connection speaking MQTT 3.1.1 by hand."""
