@@ -43,8 +43,12 @@ async fn embedded_broker_passes_our_mqtt_3_1_1_interop_suite() {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("interop.toml");
     std::fs::write(&file, CONFIG).expect("write config");
-    let loaded = Settings::load_without_env(Some(&file))
-        .unwrap_or_else(|e| panic!("the interop settings ({CONFIG}) do not load: {e}"));
+    let loaded = Settings::load_without_env(Some(&file)).unwrap_or_else(|e| {
+        panic!(
+            "the interop settings do not load (this build lacks the `[mqtt.anonymous]` \
+                 topic rules?):{CONFIG}{e}"
+        )
+    });
     let app = spawn_app_with(move |s| {
         let addr = s.mqtt.addr;
         s.mqtt = loaded.mqtt;
