@@ -8,6 +8,7 @@ mod commands;
 mod demo;
 mod foreign_client;
 mod ingest;
+mod interop;
 mod isolation;
 mod legacy;
 mod nodelay;

@@ -176,6 +176,12 @@ impl LinkTx {
         self.recv_buffer.lock()
     }
 
+    /// smart-outlet patch: the receive buffer shared with the router, as this link's identity
+    /// (see `Event::LinkDisconnect`).
+    pub(crate) fn buffer_handle(&self) -> Arc<Mutex<VecDeque<Packet>>> {
+        self.recv_buffer.clone()
+    }
+
     /// Send raw device data
     fn push(&mut self, data: Packet) -> Result<usize, LinkError> {
         let len = {

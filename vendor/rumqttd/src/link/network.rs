@@ -64,6 +64,12 @@ impl<P: Protocol> Network<P> {
     }
 
     pub fn set_keepalive(&mut self, keepalive: u16) {
+        // smart-outlet patch: 0 means no keep-alive timeout, not a 0 s timeout (MQTT 3.1.1
+        // §3.1.2.10): leave reads unbounded, as before CONNECT.
+        if keepalive == 0 {
+            self.keepalive = Duration::MAX;
+            return;
+        }
         let keepalive = Duration::from_secs(keepalive as u64);
         self.keepalive = keepalive + keepalive.mul_f32(0.5);
     }

@@ -200,6 +200,13 @@ impl<P: Protocol> RemoteLink<P> {
     }
 }
 
+impl<P> RemoteLink<P> {
+    /// smart-outlet patch: this link's identity for `Event::LinkDisconnect`.
+    pub(crate) fn buffer_handle(&self) -> Arc<parking_lot::Mutex<VecDeque<Packet>>> {
+        self.link_tx.buffer_handle()
+    }
+}
+
 /// Read MQTT connect packet from network and verify it.
 /// authentication and checks are done here.
 pub async fn mqtt_connect<P>(
@@ -260,11 +267,8 @@ where
         None
     };
 
-    // When keep_alive feature is disabled client can live forever, which is not good in
-    // distributed broker context so currenlty we don't allow it.
-    if connect.keep_alive == 0 {
-        return Err(Error::ZeroKeepAlive);
-    }
+    // smart-outlet patch: keep-alive 0 is valid MQTT (3.1.1 §3.1.2.10, 5 §3.1.2.10) and means
+    // "no keep-alive timeout" (see `Network::set_keepalive`); upstream refused the connection.
 
     let empty_client_id = connect.client_id.is_empty();
     let clean_session = connect.clean_session;

@@ -8,7 +8,8 @@ use parking_lot::Mutex;
 use tracing::{error, warn};
 
 use crate::{
-    protocol::Packet,
+    // smart-outlet patch: QoS, for the QoS 0 forwards below
+    protocol::{Packet, QoS},
     router::{FilterIdx, MAX_CHANNEL_CAPACITY},
     Cursor, Notification,
 };
@@ -132,6 +133,14 @@ impl Outgoing {
         }
 
         for mut p in publishes {
+            // smart-outlet patch: a QoS 0 message on a QoS 1/2 subscription is delivered at
+            // QoS 0 (see `forward_device_data`): no packet id, nothing in flight.
+            if p.publish.qos == QoS::AtMostOnce {
+                self.meter.publish_count += 1;
+                buffer.push_back(Notification::Forward(p));
+                continue;
+            }
+
             // Index and pkid of current outgoing packet
             self.last_pkid += 1;
             p.publish.pkid = self.last_pkid;

@@ -55,6 +55,11 @@ pub enum Event {
     DeviceData,
     /// Disconnection request
     Disconnect,
+    /// smart-outlet patch: a remote link ended. It names the link's receive buffer so that the
+    /// router ignores it when that connection id already belongs to a newer connection (a
+    /// client reconnecting at once takes over its old connection, whose slab slot the new one
+    /// reuses; upstream's plain `Disconnect` from the old link then dropped the new one).
+    LinkDisconnect(std::sync::Arc<parking_lot::Mutex<VecDeque<Packet>>>),
     /// Shadow
     Shadow(ShadowRequest),
     /// Collect and send alerts to all alerts links

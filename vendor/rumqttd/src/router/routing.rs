@@ -267,6 +267,16 @@ impl Router {
             Event::NewAlert(tx) => self.handle_new_alert(tx),
             Event::DeviceData => self.handle_device_payload(id),
             Event::Disconnect => self.handle_disconnection(id, None),
+            // smart-outlet patch: see `Event::LinkDisconnect`
+            Event::LinkDisconnect(buffer) => {
+                if self
+                    .ibufs
+                    .get(id)
+                    .is_some_and(|incoming| std::sync::Arc::ptr_eq(&incoming.buffer, &buffer))
+                {
+                    self.handle_disconnection(id, None)
+                }
+            }
             Event::Ready => self.scheduler.reschedule(id, ScheduleReason::Ready),
             Event::Shadow(request) => {
                 // smart-outlet patch: `self.obufs[id]` panicked for a link already gone.
@@ -751,7 +761,11 @@ impl Router {
                 Packet::Unsubscribe(unsubscribe, _) => {
                     let connection = self.connections.get_mut(id).unwrap();
                     let pkid = unsubscribe.pkid;
-                    for filter in &unsubscribe.filters {
+                    // smart-outlet patch: one UNSUBACK per UNSUBSCRIBE, also when no filter was
+                    // subscribed (MQTT 3.1.1 §3.10.4-4/-5, 5 §3.11.3); upstream sent one per
+                    // removed filter and none at all otherwise, so the client waited forever.
+                    let mut reasons = vec![UnsubAckReason::NoSubscriptionExisted; unsubscribe.filters.len()];
+                    for (i, filter) in unsubscribe.filters.iter().enumerate() {
                         let span = tracing::info_span!("unsubscribe", topic = filter, pkid);
                         let _guard = span.enter();
 
@@ -788,18 +802,15 @@ impl Router {
                             // remove the subscription id
                             connection.subscription_ids.remove(filter);
 
-                            let unsuback = UnsubAck {
-                                pkid,
-                                // reasons are used in MQTTv5
-                                reasons: vec![UnsubAckReason::Success],
-                            };
-                            let ackslog = self.ackslog.get_mut(id).unwrap();
-                            ackslog.unsuback(unsuback);
+                            reasons[i] = UnsubAckReason::Success;
                             self.scheduler.untrack(id, filter);
                             self.datalog.remove_waiters_for_id(id, filter);
-                            force_ack = true;
                         }
                     }
+                    let unsuback = UnsubAck { pkid, reasons };
+                    let ackslog = self.ackslog.get_mut(id).unwrap();
+                    ackslog.unsuback(unsuback);
+                    force_ack = true;
                 }
                 Packet::PubAck(puback, _) => {
                     let span = tracing::info_span!("puback", pkid = puback.pkid);
@@ -915,6 +926,14 @@ impl Router {
                     disconnect = true;
                     // delete the last will message
                     self.last_wills.remove(&client_id);
+                    break;
+                }
+                // smart-outlet patch: a second CONNECT is a protocol violation the server must
+                // answer by closing the connection (MQTT 3.1.1 §3.1.0-2, 5 §3.1.0-2); upstream
+                // ignored it. The will is published, as for any disconnect without DISCONNECT.
+                Packet::Connect(..) => {
+                    warn!("Second CONNECT on a connection, disconnecting");
+                    disconnect = true;
                     break;
                 }
                 incoming => {
@@ -1613,7 +1632,9 @@ fn forward_device_data(
     let forwards = publishes
         .into_iter()
         .map(|((mut publish, mut properties), offset)| {
-            publish.qos = protocol::qos(qos).unwrap();
+            // smart-outlet patch: deliver at min(published QoS, granted QoS) (MQTT 3.1.1
+            // §3.8.4, 5 §3.8.4); upstream upgraded every message to the subscription's QoS.
+            publish.qos = protocol::qos(qos.min(publish.qos as u8)).unwrap();
 
             // if there is some topic alias to use, set it in publish properties
             if topic_alias.is_some() {

@@ -623,7 +623,9 @@ async fn remote<P: Protocol>(
     };
 
     if send_disconnect {
-        let disconnect = Event::Disconnect;
+        // smart-outlet patch: `LinkDisconnect`, not `Disconnect`: the router ignores it when a
+        // reconnect of the same client has already taken this connection id over.
+        let disconnect = Event::LinkDisconnect(link.buffer_handle());
         let message = (connection_id, disconnect);
         router_tx.send(message).ok();
     }
