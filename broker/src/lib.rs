@@ -6,14 +6,22 @@
 //! - [`Authenticator`]: the hook every CONNECT goes through; the backend implements it
 //!   against the CCU table. Without it (`mqtt.allow_anonymous`) anyone may connect.
 //! - [`config`]: settings → `rumqttd` structs.
+//! - [`limits`]: admission of every accepted socket (per-IP count, connection rates, the
+//!   CONNECT deadline) and the TLS listener's handshake ([`tls`]); the router's retained and
+//!   QoS 2 limits are rumqttd patches configured in [`config`]. Every refusal is counted in
+//!   [`stats::Stats`].
 //!
 //! rumqttd has no topic ACL: what a client may publish or subscribe to is not checked here.
 //! See `ARCHITECTURE.md` ("Who may do what on the broker") for what is enforced where.
 
 pub mod acl;
 mod config;
-pub mod stats;
 mod error;
+mod limits;
+pub mod stats;
+pub mod tls;
+
+pub use config::BACKEND_CLIENT_PREFIX;
 
 pub use error::Error;
 
@@ -55,6 +63,8 @@ type LinkFactory = Box<dyn Fn(&str) -> Result<LocalLink> + Send + Sync>;
 pub struct Broker {
     addr: SocketAddr,
     v5_addr: Option<SocketAddr>,
+    tls_addr: Option<SocketAddr>,
+    stats: Arc<stats::Stats>,
     listeners: Vec<JoinHandle<()>>,
     link: LinkFactory,
 }
@@ -68,6 +78,16 @@ impl Broker {
     /// The MQTT 5 listen address, if configured.
     pub fn v5_addr(&self) -> Option<SocketAddr> {
         self.v5_addr
+    }
+
+    /// The MQTT-over-TLS listen address, if a certificate is configured.
+    pub fn tls_addr(&self) -> Option<SocketAddr> {
+        self.tls_addr
+    }
+
+    /// The broker's counters (refusals by every limit), for `/metrics`.
+    pub fn stats(&self) -> Arc<stats::Stats> {
+        self.stats.clone()
     }
 
     /// Opens an in-process link to the router (blocks until the router answers; call it
@@ -97,7 +117,22 @@ pub async fn start(
     if let Some(v5) = settings.v5_addr {
         check_free(v5, "mqtt.v5_addr")?;
     }
-    let router_tx = rumqttd::Router::new(0, config::router(settings)).spawn();
+    let tls_addr = settings.tls.enabled().then_some(settings.tls_addr);
+    let tls = match tls_addr {
+        Some(a) => {
+            check_free(a, "mqtt.tls_addr")?;
+            Some(tls::acceptor(
+                &settings.tls.cert_file,
+                &settings.tls.key_file,
+            )?)
+        }
+        None => None,
+    };
+    let stats = Arc::new(stats::Stats::default());
+    let gate = limits::Shared::new(settings, stats.clone());
+    let router_tx = rumqttd::Router::new(0, config::router(settings))
+        .with_limits(config::router_limits(settings, stats.clone()))
+        .spawn();
 
     let link_tx = router_tx.clone();
     let link: LinkFactory = Box::new(move |id: &str| {
@@ -107,16 +142,28 @@ pub async fn start(
             .map_err(|e| Error::Link(e.to_string()))
     });
     let mut listeners = Vec::new();
-    let v4 = config::server("v4", settings.addr, settings, auth.clone());
+    let v4 = config::server("v4", settings.addr, settings, auth.clone(), stats.clone());
     let mut server = rumqttd::Server::new(v4, router_tx.clone(), rumqttd::protocol::v4::V4);
+    server.set_admission(limits::Gate::plain(&gate));
     listeners.push(tokio::spawn(async move {
         if let Err(e) = server.start(rumqttd::LinkType::Remote).await {
             tracing::error!(cause = %e, "MQTT 3.1.1 listener stopped");
         }
     }));
+    if let (Some(tls_addr), Some(tls)) = (tls_addr, tls) {
+        let v4s = config::server("v4-tls", tls_addr, settings, auth.clone(), stats.clone());
+        let mut server = rumqttd::Server::new(v4s, router_tx.clone(), rumqttd::protocol::v4::V4);
+        server.set_admission(limits::Gate::tls(&gate, tls));
+        listeners.push(tokio::spawn(async move {
+            if let Err(e) = server.start(rumqttd::LinkType::Remote).await {
+                tracing::error!(cause = %e, "MQTT over TLS listener stopped");
+            }
+        }));
+    }
     if let Some(v5_addr) = settings.v5_addr {
-        let v5 = config::server("v5", v5_addr, settings, auth);
+        let v5 = config::server("v5", v5_addr, settings, auth, stats.clone());
         let mut server = rumqttd::Server::new(v5, router_tx, rumqttd::protocol::v5::V5);
+        server.set_admission(limits::Gate::plain(&gate));
         listeners.push(tokio::spawn(async move {
             if let Err(e) = server.start(rumqttd::LinkType::Remote).await {
                 tracing::error!(cause = %e, "MQTT 5 listener stopped");
@@ -127,10 +174,15 @@ pub async fn start(
     if let Some(v5) = settings.v5_addr {
         wait_listening(v5, "mqtt.v5_addr").await?;
     }
-    tracing::info!(addr = %settings.addr, v5 = ?settings.v5_addr, "embedded MQTT broker started");
+    if let Some(a) = tls_addr {
+        wait_listening(a, "mqtt.tls_addr").await?;
+    }
+    tracing::info!(addr = %settings.addr, v5 = ?settings.v5_addr, tls = ?tls_addr, "embedded MQTT broker started");
     Ok(Broker {
         addr: settings.addr,
         v5_addr: settings.v5_addr,
+        tls_addr,
+        stats,
         listeners,
         link,
     })

@@ -32,6 +32,8 @@ pub use server::{Broker, LinkType, Server};
 pub use self::router::shared_subs::Strategy;
 
 mod link;
+// smart-outlet patch: hooks for per-IP, rate, retained and QoS 2 limits (vendor/README.md).
+pub mod limits;
 pub mod protocol;
 mod router;
 mod segments;
