@@ -14,4 +14,5 @@ mod presence;
 mod security;
 mod sim_legacy;
 mod sim_mqtt;
+mod tls;
 mod websocket;
