@@ -110,9 +110,12 @@ fn tls_and_limit_defaults() {
     assert_eq!(l.exempt().len(), 2);
 }
 
+/// A setting that must be refused, and the change that breaks it.
+type Case = (&'static str, Box<dyn Fn(&mut Settings)>);
+
 #[test]
 fn bad_tls_and_limit_values_name_their_key() {
-    let cases: Vec<(&str, Box<dyn Fn(&mut Settings)>)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "mqtt.tls.key_file",
             Box::new(|s| s.mqtt.tls.cert_file = "c.pem".into()),
