@@ -1,4 +1,4 @@
-//! The command line: `serve` (default), `config`, `migrate`, `user add`, `ccu add|list|rotate-secret`, `outlet add|list`.
+//! The command line: `serve` (default), `config`, `migrate`, `user add`, `ccu add|list|rotate-secret`, `outlet add|list`, `tls self-signed`.
 
 use crate::demo;
 use crate::startup::{Application, mask_url};
@@ -62,6 +62,26 @@ pub enum Command {
     /// Manage outlets.
     #[command(subcommand)]
     Outlet(OutletCommand),
+    /// TLS for the embedded broker.
+    #[command(subcommand)]
+    Tls(TlsCommand),
+}
+
+/// `tls …`
+#[derive(Debug, Subcommand)]
+pub enum TlsCommand {
+    /// Write a self-signed certificate and key for the MQTT TLS listener into data_dir and
+    /// print the settings to use and the certificate's SHA-256 fingerprint (for a LAN; on
+    /// the Internet use a certificate from a CA).
+    SelfSigned {
+        /// A DNS name or IP address CCUs use to reach the server (repeat for several);
+        /// localhost, 127.0.0.1 and ::1 are always included.
+        #[arg(long = "host", value_name = "NAME")]
+        hosts: Vec<String>,
+        /// Replace an existing certificate and key.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 /// `serve …`
@@ -180,12 +200,49 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Ccu(c) => ccu_command(&settings, c).await,
         Command::Outlet(c) => outlet_command(&settings, c).await,
+        Command::Tls(TlsCommand::SelfSigned { hosts, force }) => {
+            let s = crate::tls::self_signed(&settings.data_dir, &hosts, force)?;
+            println!(
+                "wrote {} and {} (mode 0600)",
+                s.cert_file.display(),
+                s.key_file.display()
+            );
+            println!("names: {}", s.hosts.join(", "));
+            println!("SHA-256 fingerprint: {}", s.fingerprint);
+            println!();
+            println!("# add to your config file (or set the environment variables below):");
+            println!("[mqtt]");
+            println!("tls_addr = \"{}\"", settings.mqtt.tls_addr);
+            println!("[mqtt.tls]");
+            println!("cert_file = {:?}", s.cert_file.display().to_string());
+            println!("key_file = {:?}", s.key_file.display().to_string());
+            println!();
+            println!(
+                "SMART_OUTLET_MQTT__TLS__CERT_FILE={}",
+                s.cert_file.display()
+            );
+            println!("SMART_OUTLET_MQTT__TLS__KEY_FILE={}", s.key_file.display());
+            println!();
+            println!(
+                "Give CCUs {} as their CA certificate (esp-tls cert_pem), port {}.",
+                s.cert_file.display(),
+                settings.mqtt.tls_addr.port()
+            );
+            Ok(())
+        }
     }
 }
 
 async fn serve(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
     if args.demo && settings.database.url.expose().is_empty() {
         settings.data_dir = settings.data_dir.join("demo");
+    }
+    match crate::tls::raise_nofile_limit() {
+        Ok(n) => tracing::info!(
+            nofile = n,
+            "open-files limit (RLIMIT_NOFILE) raised to the hard limit"
+        ),
+        Err(e) => tracing::warn!(error = %e, "cannot raise the open-files limit (RLIMIT_NOFILE)"),
     }
     let app = Application::build(settings).await?;
     println!(

@@ -95,6 +95,11 @@ impl Application {
         self.mqtt_addr
     }
 
+    /// The embedded broker's counters (refusals by every limit), if the broker is embedded.
+    pub fn broker_stats(&self) -> Option<Arc<broker::stats::Stats>> {
+        self.broker.as_ref().map(|b| b.stats())
+    }
+
     /// The backend services.
     pub fn backend(&self) -> &Backend {
         &self.backend

@@ -5,10 +5,27 @@ use crate::rights::ClientRights;
 use crate::stats::Stats;
 use crate::{Admitted, Authenticator};
 use rumqttd::authz::{Admission, LoginHandler, LoginRequest};
+use rumqttd::limits::RouterLimits;
+use std::sync::atomic::Ordering::Relaxed;
 use rumqttd::{ConnectionSettings, RouterConfig, ServerSettings};
 use settings::MqttSettings;
 use std::net::SocketAddr;
 use std::sync::Arc;
+
+/// Client ids starting with this (the backend's own client, `smart-outlet-backend-<pid>`,
+/// which keeps one retained device list per CCU) are exempt from the retained limits.
+pub const BACKEND_CLIENT_PREFIX: &str = "smart-outlet-backend";
+
+/// The router's retained and QoS 2 limits, reporting to `stats`.
+pub(crate) fn router_limits(s: &MqttSettings, stats: Arc<Stats>) -> RouterLimits {
+    RouterLimits {
+        retained_per_client: s.limits.retained_per_client,
+        retained_total: s.limits.retained_total,
+        retained_exempt_prefixes: vec![BACKEND_CLIENT_PREFIX.to_string()],
+        qos2_inflight_per_client: s.limits.qos2_inflight_per_client,
+        observer: Some(stats),
+    }
+}
 
 /// The router: connection limit and the in-memory log segment limits.
 pub(crate) fn router(s: &MqttSettings) -> RouterConfig {
@@ -76,12 +93,23 @@ pub(crate) fn server(
     let stats = stats.clone();
     let anonymous = s.allow_anonymous;
     let max_refused = s.max_refused_publishes;
+    // A hook that does not answer within connection_timeout refuses the client: with the
+    // CONNECT deadline (limits.rs) an unauthenticated socket lives at most twice it.
+    let limit = s.connection_timeout;
     let handler: LoginHandler = Arc::new(move |req: LoginRequest| {
         let (acl, stats, auth) = (acl.clone(), stats.clone(), auth.clone());
         Box::pin(async move {
             let admitted = match (req.login, auth) {
                 (Some((user, pass)), Some(auth)) => {
-                    auth.authenticate(req.client_id, user, pass).await?
+                    let answer = auth.authenticate(req.client_id, user, pass);
+                    match tokio::time::timeout(limit, answer).await {
+                        Ok(admitted) => admitted?,
+                        Err(_) => {
+                            stats.auth_timeouts.fetch_add(1, Relaxed);
+                            tracing::warn!("MQTT authentication timed out; client refused");
+                            return None;
+                        }
+                    }
                 }
                 (_, _) if anonymous => Admitted {
                     principal: Principal::anonymous(req.client_id),

@@ -16,6 +16,16 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The TLS certificate or key cannot be used.
+    #[error("cannot use `{key}` = {path}: {reason}")]
+    Tls {
+        /// The setting naming the file.
+        key: &'static str,
+        /// The file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// The router refused an in-process link.
     #[error("cannot open a local link: {0}")]
     Link(String),

@@ -11,16 +11,24 @@
 //! - [`sessions`]: live sessions per login, so that revoking a login closes them.
 //! - [`stats`]: refusals and health, read by `/metrics`, `/healthz` and `/readyz`.
 //! - [`config`]: settings → `rumqttd` structs.
+//! - [`limits`](crate::limits): admission of every accepted socket (per-IP count, connection
+//!   rates, the CONNECT deadline) and the TLS listener's handshake ([`tls`]); the router's
+//!   retained and QoS 2 limits are rumqttd patches configured in `config`. Every refusal is
+//!   counted in [`stats::Stats`].
 //!
 //! See `docs/mqtt.md` ("Who may do what") for the table and what is enforced where.
 
 pub mod acl;
 mod config;
 mod error;
+mod limits;
 mod rights;
 pub mod sessions;
 pub mod stats;
 mod supervise;
+pub mod tls;
+
+pub use config::BACKEND_CLIENT_PREFIX;
 
 pub use error::Error;
 
@@ -73,6 +81,7 @@ type LinkFactory = Arc<dyn Fn(&str) -> Result<LocalLink> + Send + Sync>;
 pub struct Broker {
     addr: SocketAddr,
     v5_addr: Option<SocketAddr>,
+    tls_addr: Option<SocketAddr>,
     listeners: Vec<AbortHandle>,
     link: LinkFactory,
     stats: Arc<Stats>,
@@ -89,6 +98,11 @@ impl Broker {
     /// The MQTT 5 listen address, if configured.
     pub fn v5_addr(&self) -> Option<SocketAddr> {
         self.v5_addr
+    }
+
+    /// The MQTT-over-TLS listen address, if a certificate is configured.
+    pub fn tls_addr(&self) -> Option<SocketAddr> {
+        self.tls_addr
     }
 
     /// Its counters and health.
@@ -127,7 +141,21 @@ pub async fn start(
     if let Some(v5) = settings.v5_addr {
         check_free(v5, "mqtt.v5_addr")?;
     }
-    let router_tx = rumqttd::Router::new(0, config::router(settings)).spawn();
+    let tls_addr = settings.tls.enabled().then_some(settings.tls_addr);
+    let tls = match tls_addr {
+        Some(a) => {
+            check_free(a, "mqtt.tls_addr")?;
+            Some(tls::acceptor(
+                &settings.tls.cert_file,
+                &settings.tls.key_file,
+            )?)
+        }
+        None => None,
+    };
+    let gate = limits::Shared::new(settings, stats.clone());
+    let router_tx = rumqttd::Router::new(0, config::router(settings))
+        .with_limits(config::router_limits(settings, stats.clone()))
+        .spawn();
 
     let link_tx = router_tx.clone();
     let link: LinkFactory = Arc::new(move |id: &str| {
@@ -138,20 +166,32 @@ pub async fn start(
     });
     let acl = config::acl(settings);
     let mut listeners: Vec<(&'static str, JoinHandle<()>)> = Vec::new();
+    let mut listen = |name: &'static str, mut server: rumqttd::Server<_>| {
+        listeners.push((
+            name,
+            tokio::spawn(async move {
+                if let Err(e) = server.start(rumqttd::LinkType::Remote).await {
+                    tracing::error!(cause = %e, name, "MQTT listener stopped");
+                }
+            }),
+        ));
+    };
     let v4 = config::server("v4", settings.addr, settings, &acl, auth.clone(), &stats);
     let mut server = rumqttd::Server::new(v4, router_tx.clone(), rumqttd::protocol::v4::V4);
-    listeners.push((
-        "mqtt listener",
-        tokio::spawn(async move {
-            if let Err(e) = server.start(rumqttd::LinkType::Remote).await {
-                tracing::error!(cause = %e, "MQTT 3.1.1 listener stopped");
-            }
-        }),
-    ));
+    server.set_admission(limits::Gate::plain(&gate));
+    listen("mqtt listener", server);
+    if let (Some(tls_addr), Some(tls)) = (tls_addr, tls) {
+        let v4s = config::server("v4-tls", tls_addr, settings, &acl, auth.clone(), &stats);
+        let mut server = rumqttd::Server::new(v4s, router_tx.clone(), rumqttd::protocol::v4::V4);
+        server.set_admission(limits::Gate::tls(&gate, tls));
+        listen("mqtt tls listener", server);
+    }
+    let mut v5_listeners: Vec<(&'static str, JoinHandle<()>)> = Vec::new();
     if let Some(v5_addr) = settings.v5_addr {
         let v5 = config::server("v5", v5_addr, settings, &acl, auth, &stats);
         let mut server = rumqttd::Server::new(v5, router_tx.clone(), rumqttd::protocol::v5::V5);
-        listeners.push((
+        server.set_admission(limits::Gate::plain(&gate));
+        v5_listeners.push((
             "mqtt v5 listener",
             tokio::spawn(async move {
                 if let Err(e) = server.start(rumqttd::LinkType::Remote).await {
@@ -160,9 +200,13 @@ pub async fn start(
             }),
         ));
     }
+    listeners.extend(v5_listeners);
     wait_listening(settings.addr, "mqtt.addr").await?;
     if let Some(v5) = settings.v5_addr {
         wait_listening(v5, "mqtt.v5_addr").await?;
+    }
+    if let Some(a) = tls_addr {
+        wait_listening(a, "mqtt.tls_addr").await?;
     }
     let stopping = Arc::new(AtomicBool::new(false));
     let aborts = listeners.iter().map(|(_, l)| l.abort_handle()).collect();
@@ -175,10 +219,11 @@ pub async fn start(
         stats.clone(),
         stopping.clone(),
     );
-    tracing::info!(addr = %settings.addr, v5 = ?settings.v5_addr, "embedded MQTT broker started");
+    tracing::info!(addr = %settings.addr, v5 = ?settings.v5_addr, tls = ?tls_addr, "embedded MQTT broker started");
     Ok(Broker {
         addr: settings.addr,
         v5_addr: settings.v5_addr,
+        tls_addr,
         listeners: aborts,
         link,
         stats,

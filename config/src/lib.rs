@@ -58,6 +58,7 @@ impl Settings {
         let mut s = Settings::default();
         s.http.addr = "127.0.0.1:0".parse().expect("literal address");
         s.mqtt.addr = "127.0.0.1:0".parse().expect("literal address");
+        s.mqtt.tls_addr = "127.0.0.1:0".parse().expect("literal address");
         s
     }
 

@@ -117,6 +117,12 @@ pub struct MqttSettings {
     pub max_refused_publishes: u32,
     /// What clients without credentials may do (only with `allow_anonymous`).
     pub anonymous: AnonymousAclSettings,
+    /// Embedded broker: MQTT 3.1.1 over TLS listen address (used when `tls.cert_file` is set).
+    pub tls_addr: SocketAddr,
+    /// Certificate and key of the TLS listener.
+    pub tls: MqttTlsSettings,
+    /// Per-IP, rate, retained and QoS 2 limits.
+    pub limits: MqttLimitSettings,
     /// External broker connection.
     pub external: ExternalBrokerSettings,
 }
@@ -131,6 +137,57 @@ pub struct AnonymousAclSettings {
     pub subscribe: Vec<String>,
     /// Filters refused whatever allows them (publish and subscribe).
     pub deny: Vec<String>,
+}
+
+/// `[mqtt.tls]`
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MqttTlsSettings {
+    /// PEM certificate chain; empty = no TLS listener.
+    pub cert_file: PathBuf,
+    /// PEM private key.
+    pub key_file: PathBuf,
+}
+
+impl MqttTlsSettings {
+    /// True when a certificate is configured (the TLS listener runs).
+    pub fn enabled(&self) -> bool {
+        !self.cert_file.as_os_str().is_empty()
+    }
+}
+
+/// `[mqtt.limits]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MqttLimitSettings {
+    /// Open connections per source address (IPv6: per /64).
+    pub max_connections_per_ip: usize,
+    /// New connections per second per source address.
+    pub connection_rate_per_ip: u32,
+    /// Saved-up new connections per source address.
+    pub connection_burst_per_ip: u32,
+    /// New connections per second in total.
+    pub connection_rate_total: u32,
+    /// Saved-up new connections in total.
+    pub connection_burst_total: u32,
+    /// Sources (CIDR) the connection limits do not apply to.
+    pub exempt_networks: Vec<String>,
+    /// Retained topics one client may create.
+    pub retained_per_client: usize,
+    /// Retained topics in the whole broker.
+    pub retained_total: usize,
+    /// QoS 2 publishes awaiting PUBREL per client before it is disconnected.
+    pub qos2_inflight_per_client: usize,
+}
+
+impl MqttLimitSettings {
+    /// The exempt networks, parsed.
+    pub fn exempt(&self) -> Vec<ipnet::IpNet> {
+        self.exempt_networks
+            .iter()
+            .filter_map(|n| n.parse().ok())
+            .collect()
+    }
 }
 
 /// `[mqtt.external]`
@@ -288,6 +345,62 @@ impl Settings {
                         format!("{f:?} is not an MQTT topic filter"),
                     ));
                 }
+            }
+        }
+        if m.tls.enabled() && m.tls.key_file.as_os_str().is_empty() {
+            return Err(Error::invalid(
+                "mqtt.tls.key_file",
+                "must be set when mqtt.tls.cert_file is",
+            ));
+        }
+        if !m.tls.enabled() && !m.tls.key_file.as_os_str().is_empty() {
+            return Err(Error::invalid(
+                "mqtt.tls.cert_file",
+                "must be set when mqtt.tls.key_file is",
+            ));
+        }
+        if m.tls.enabled()
+            && (m.tls_addr == m.addr || Some(m.tls_addr) == m.v5_addr)
+            && m.tls_addr.port() != 0
+        {
+            return Err(Error::invalid(
+                "mqtt.tls_addr",
+                "must differ from mqtt.addr and mqtt.v5_addr",
+            ));
+        }
+        let l = &m.limits;
+        positive(
+            "mqtt.limits.max_connections_per_ip",
+            l.max_connections_per_ip,
+        )?;
+        positive(
+            "mqtt.limits.connection_rate_per_ip",
+            l.connection_rate_per_ip as usize,
+        )?;
+        positive(
+            "mqtt.limits.connection_burst_per_ip",
+            l.connection_burst_per_ip as usize,
+        )?;
+        positive(
+            "mqtt.limits.connection_rate_total",
+            l.connection_rate_total as usize,
+        )?;
+        positive(
+            "mqtt.limits.connection_burst_total",
+            l.connection_burst_total as usize,
+        )?;
+        positive("mqtt.limits.retained_per_client", l.retained_per_client)?;
+        positive("mqtt.limits.retained_total", l.retained_total)?;
+        positive(
+            "mqtt.limits.qos2_inflight_per_client",
+            l.qos2_inflight_per_client,
+        )?;
+        for n in &l.exempt_networks {
+            if n.parse::<ipnet::IpNet>().is_err() {
+                return Err(Error::invalid(
+                    "mqtt.limits.exempt_networks",
+                    format!("{n:?} is not a CIDR network"),
+                ));
             }
         }
         if m.mode == MqttMode::External && m.external.host.is_empty() {

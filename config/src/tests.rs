@@ -86,3 +86,81 @@ fn secrets_are_masked() {
     assert!(text.contains("********"));
     assert!(!format!("{s:?}").contains("hunter2"));
 }
+
+#[test]
+fn tls_and_limit_defaults() {
+    let s = Settings::default();
+    assert_eq!(s.mqtt.tls_addr.port(), 8883);
+    assert!(
+        !s.mqtt.tls.enabled(),
+        "no TLS listener without a certificate"
+    );
+    let l = &s.mqtt.limits;
+    assert_eq!(l.max_connections_per_ip, 64);
+    assert_eq!(
+        (l.connection_rate_per_ip, l.connection_burst_per_ip),
+        (5, 20)
+    );
+    assert_eq!(
+        (l.connection_rate_total, l.connection_burst_total),
+        (500, 2000)
+    );
+    assert_eq!((l.retained_per_client, l.retained_total), (16, 100_000));
+    assert_eq!(l.qos2_inflight_per_client, 32);
+    assert_eq!(l.exempt().len(), 2);
+}
+
+/// A setting that must be refused, and the change that breaks it.
+type Case = (&'static str, Box<dyn Fn(&mut Settings)>);
+
+#[test]
+fn bad_tls_and_limit_values_name_their_key() {
+    let cases: Vec<Case> = vec![
+        (
+            "mqtt.tls.key_file",
+            Box::new(|s| s.mqtt.tls.cert_file = "c.pem".into()),
+        ),
+        (
+            "mqtt.tls.cert_file",
+            Box::new(|s| s.mqtt.tls.key_file = "k.pem".into()),
+        ),
+        (
+            "mqtt.tls_addr",
+            Box::new(|s| {
+                s.mqtt.tls = MqttTlsSettings {
+                    cert_file: "c.pem".into(),
+                    key_file: "k.pem".into(),
+                };
+                s.mqtt.tls_addr = s.mqtt.addr;
+            }),
+        ),
+        (
+            "mqtt.limits.max_connections_per_ip",
+            Box::new(|s| s.mqtt.limits.max_connections_per_ip = 0),
+        ),
+        (
+            "mqtt.limits.connection_rate_total",
+            Box::new(|s| s.mqtt.limits.connection_rate_total = 0),
+        ),
+        (
+            "mqtt.limits.retained_total",
+            Box::new(|s| s.mqtt.limits.retained_total = 0),
+        ),
+        (
+            "mqtt.limits.qos2_inflight_per_client",
+            Box::new(|s| s.mqtt.limits.qos2_inflight_per_client = 0),
+        ),
+        (
+            "mqtt.limits.exempt_networks",
+            Box::new(|s| s.mqtt.limits.exempt_networks = vec!["nope".into()]),
+        ),
+    ];
+    for (key, tweak) in cases {
+        let mut s = Settings::default();
+        tweak(&mut s);
+        match s.validate() {
+            Err(Error::Invalid { key: k, .. }) => assert_eq!(k, key),
+            other => panic!("{key}: expected Invalid, got {other:?}"),
+        }
+    }
+}

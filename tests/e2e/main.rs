@@ -16,4 +16,5 @@ mod presence;
 mod security;
 mod sim_legacy;
 mod sim_mqtt;
+mod tls;
 mod websocket;

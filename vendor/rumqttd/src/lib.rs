@@ -33,6 +33,8 @@ pub use self::router::shared_subs::Strategy;
 
 pub mod authz; // smart-outlet patch: authorization hook
 mod link;
+// smart-outlet patch: hooks for per-IP, rate, retained and QoS 2 limits (vendor/README.md).
+pub mod limits;
 pub mod protocol;
 mod router;
 mod segments;

@@ -59,6 +59,8 @@ pub struct DataLog {
     /// Map of subscription filter name to filter index
     filter_indexes: HashMap<Filter, FilterIdx>,
     retained_publishes: HashMap<Topic, PublishData>,
+    // smart-outlet patch: who created which retained topic, for the retained limits.
+    pub(crate) retained_book: crate::limits::RetainedBook,
     /// List of filters associated with a topic
     publish_filters: HashMap<Topic, Vec<FilterIdx>>,
 }
@@ -87,6 +89,7 @@ impl DataLog {
             publish_filters,
             filter_indexes,
             retained_publishes,
+            retained_book: Default::default(),
         })
     }
 
@@ -261,12 +264,32 @@ impl DataLog {
         publish_properties: Option<PublishProperties>,
         topic: Topic,
     ) {
+        self.insert_retained_from("", publish, publish_properties, topic);
+    }
+
+    // smart-outlet patch: retained limits. A new retained topic past the client's or the
+    // broker's limit is not stored (false); updating an existing one always is.
+    pub fn insert_retained_from(
+        &mut self,
+        owner: &str,
+        publish: Publish,
+        publish_properties: Option<PublishProperties>,
+        topic: Topic,
+    ) -> bool {
+        let exists = self.retained_publishes.contains_key(&topic);
+        let total = self.retained_publishes.len();
+        if !self.retained_book.admit(owner, &topic, exists, total) {
+            return false;
+        }
         let pub_with_props = (publish, publish_properties);
         self.retained_publishes.insert(topic, pub_with_props.into());
+        true
     }
 
     pub fn remove_from_retained_publishes(&mut self, topic: Topic) {
         self.retained_publishes.remove(&topic);
+        // smart-outlet patch: retained limits.
+        self.retained_book.removed(&topic);
     }
 
     pub fn read_retained_messages(&mut self, filter: &str) -> Vec<PubWithProp> {
@@ -274,7 +297,9 @@ impl DataLog {
         let now = Instant::now();
 
         // discard expired retained messages
-        self.retained_publishes.retain(|_, pubdata| {
+        // smart-outlet patch: retained limits (expired topics leave the book).
+        let book = &mut self.retained_book;
+        self.retained_publishes.retain(|topic, pubdata| {
             // Keep data if no properties exists, which implies no message expiry!
             let Some(properties) = pubdata.properties.as_mut() else {
                 return true;
@@ -296,6 +321,10 @@ impl DataLog {
                 *message_expiry_interval -= time_spent;
             }
 
+            // smart-outlet patch: retained limits.
+            if !is_valid {
+                book.removed(topic);
+            }
             is_valid
         });
 
@@ -409,6 +438,11 @@ impl AckLog {
     pub fn pubrel(&mut self, ack: PubRel) {
         let ack = Ack::PubRel(ack);
         self.committed.push_back(ack);
+    }
+
+    // smart-outlet patch: QoS 2 publishes awaiting PUBREL, for the inflight limit.
+    pub fn recorded_len(&self) -> usize {
+        self.recorded.len()
     }
 
     pub fn pubcomp(&mut self, ack: PubComp) -> Option<(Publish, Option<PublishProperties>)> {

@@ -105,6 +105,8 @@ pub struct Router {
     shared_subscriptions: HashMap<String, SharedGroup>,
     /// Will messages per client_id
     last_wills: HashMap<String, (LastWill, Option<LastWillProperties>)>,
+    // smart-outlet patch: retained and QoS 2 limits (crate::limits).
+    limits: crate::limits::RouterLimits,
 }
 
 impl Router {
@@ -146,7 +148,15 @@ impl Router {
             cache: Some(VecDeque::with_capacity(MAX_CHANNEL_CAPACITY)),
             shared_subscriptions: HashMap::new(),
             last_wills: HashMap::new(),
+            limits: Default::default(),
         }
+    }
+
+    // smart-outlet patch: retained and QoS 2 limits (crate::limits).
+    pub fn with_limits(mut self, limits: crate::limits::RouterLimits) -> Router {
+        self.datalog.retained_book.limits = limits.clone();
+        self.limits = limits;
+        self
     }
 
     /// Gets handle to the router. This is not a public method to ensure that link
@@ -634,6 +644,11 @@ impl Router {
                             let ackslog = self.ackslog.get_mut(id).unwrap();
                             ackslog.pubrec(publish, properties, pubrec);
                             force_ack = true;
+                            // smart-outlet patch: bound QoS 2 state awaiting PUBREL.
+                            if self.limits.qos2_over(&client_id, ackslog.recorded_len()) {
+                                disconnect = true;
+                                break;
+                            }
                             continue;
                         }
                         QoS::AtMostOnce => {
@@ -1301,7 +1316,8 @@ fn append_to_commitlog(
     if publish.payload.is_empty() {
         datalog.remove_from_retained_publishes(topic.to_owned());
     } else if publish.retain {
-        datalog.insert_to_retained_publishes(publish.clone(), properties.clone(), topic.to_owned());
+        // smart-outlet patch: retained limits, charged to the publishing client.
+        datalog.insert_retained_from(&connection.client_id, publish.clone(), properties.clone(), topic.to_owned());
     }
 
     // after recording retained message, we also send that message to existing subscribers

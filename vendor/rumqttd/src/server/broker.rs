@@ -349,9 +349,17 @@ pub struct Server<P> {
     router_tx: Sender<(ConnectionId, Event)>,
     protocol: P,
     awaiting_will_handler: Arc<Mutex<HashMap<String, Sender<AwaitingWill>>>>,
+    // smart-outlet patch: admission control and transport set-up (crate::limits).
+    admission: Option<Arc<dyn crate::limits::Admission>>,
 }
 
 impl<P: Protocol + Clone + Send + 'static> Server<P> {
+    // smart-outlet patch: every accepted socket goes through `admission` (crate::limits);
+    // `ServerSettings.tls` is then ignored (the admission's `open` does TLS).
+    pub fn set_admission(&mut self, admission: Arc<dyn crate::limits::Admission>) {
+        self.admission = Some(admission);
+    }
+
     pub fn new(
         config: ServerSettings,
         router_tx: Sender<(ConnectionId, Event)>,
@@ -362,6 +370,7 @@ impl<P: Protocol + Clone + Send + 'static> Server<P> {
             router_tx,
             protocol,
             awaiting_will_handler: Arc::new(Mutex::new(HashMap::default())),
+            admission: None,
         }
     }
 
@@ -404,6 +413,44 @@ impl<P: Protocol + Clone + Send + 'static> Server<P> {
             // TCP_NODELAY, Nagle holds a PUBLISH behind the peer's delayed ACK (~40 ms).
             if let Err(e) = stream.set_nodelay(true) {
                 warn!(error=?e, "Unable to set TCP_NODELAY.");
+            }
+
+            // smart-outlet patch: admission (per-IP count, rates) before anything is read,
+            // then the transport (TLS handshake) in the connection's own task under the
+            // connection timeout, so a slow or silent peer never blocks this loop.
+            if let Some(admission) = self.admission.clone() {
+                let Some(ticket) = admission.admit(addr) else {
+                    drop(stream);
+                    continue;
+                };
+                let config = config.clone();
+                let router_tx = self.router_tx.clone();
+                let protocol = self.protocol.clone();
+                let wills = self.awaiting_will_handler.clone();
+                task::spawn(async move {
+                    let _ticket = ticket;
+                    let deadline = Duration::from_millis(config.connection_timeout_ms.into());
+                    let network = match time::timeout(deadline, admission.open(stream, addr)).await {
+                        Ok(Ok(n)) => n,
+                        Ok(Err(e)) => {
+                            info!(error=?e, ?addr, "transport set-up failed");
+                            return;
+                        }
+                        Err(_) => {
+                            info!(?addr, "transport set-up timed out");
+                            return;
+                        }
+                    };
+                    remote(config, None, router_tx, network, protocol, wills)
+                        .instrument(tracing::error_span!(
+                            "remote_link",
+                            client_id = field::Empty,
+                            connection_id = field::Empty,
+                        ))
+                        .await
+                });
+                time::sleep(delay).await;
+                continue;
             }
 
             let (network, tenant_id) = match self.tls_accept(stream).await {
