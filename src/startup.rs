@@ -97,7 +97,7 @@ impl Application {
 
     /// The embedded broker's counters (refusals by every limit), if the broker is embedded.
     pub fn broker_stats(&self) -> Option<Arc<broker::stats::Stats>> {
-        self.broker.as_ref().map(|b| b.stats())
+        self.broker.as_ref().map(|b| b.stats().clone())
     }
 
     /// The backend services.

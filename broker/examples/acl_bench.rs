@@ -40,6 +40,8 @@ fn main() {
         acl.check_subscribe(black_box("ccu/+/cmd")).is_ok()
     });
     time("backend publish ccu/02/cmd (allowed)", n, || {
-        backend.check_publish(black_box("ccu/02/cmd"), false).is_ok()
+        backend
+            .check_publish(black_box("ccu/02/cmd"), false)
+            .is_ok()
     });
 }

@@ -6,11 +6,11 @@ use crate::stats::Stats;
 use crate::{Admitted, Authenticator};
 use rumqttd::authz::{Admission, LoginHandler, LoginRequest};
 use rumqttd::limits::RouterLimits;
-use std::sync::atomic::Ordering::Relaxed;
 use rumqttd::{ConnectionSettings, RouterConfig, ServerSettings};
 use settings::MqttSettings;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
 
 /// Client ids starting with this (the backend's own client, `smart-outlet-backend-<pid>`,
 /// which keeps one retained device list per CCU) are exempt from the retained limits.

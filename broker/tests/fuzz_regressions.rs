@@ -40,7 +40,9 @@ async fn start_broker_with(f: impl FnOnce(&mut settings::MqttSettings)) -> TestB
     };
     s.v5_addr = Some(v5);
     s.allow_anonymous = true;
-    let b = broker::start(&s, None, Default::default()).await.expect("broker starts");
+    let b = broker::start(&s, None, Default::default())
+        .await
+        .expect("broker starts");
     TestBroker {
         v4: s.addr,
         v5,

@@ -4,7 +4,7 @@
 //! PUBREL. Each checks its counter in `Stats`.
 
 use broker::stats::{Refusal, Stats};
-use broker::{Authenticator, BoxFuture, Broker};
+use broker::{Admitted, Authenticator, BoxFuture, Broker};
 use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS};
 use settings::{MqttSettings, Settings};
 use std::future::Future;
@@ -31,7 +31,7 @@ fn settings(tweak: impl FnOnce(&mut MqttSettings)) -> MqttSettings {
 }
 
 async fn start(s: &MqttSettings, auth: Option<Arc<dyn Authenticator>>) -> Broker {
-    broker::start(s, auth).await.unwrap()
+    broker::start(s, auth, Default::default()).await.unwrap()
 }
 
 async fn wait_until<F: Fn() -> bool>(what: &str, f: F) {
@@ -288,7 +288,7 @@ async fn a_connect_trickled_byte_by_byte_is_cut_at_the_deadline() {
 struct Silent;
 
 impl Authenticator for Silent {
-    fn authenticate(&self, _: String, _: String, _: String) -> BoxFuture<bool> {
+    fn authenticate(&self, _: String, _: String, _: String) -> BoxFuture<Option<Admitted>> {
         Box::pin(std::future::pending())
     }
 }
