@@ -39,6 +39,8 @@ pub(crate) struct Inner {
     pub fingerprint: Mutex<Option<(u64, i64, u64, i64)>>,
     /// Serialises registry reloads so that a slow, stale one never overwrites a newer one.
     pub reload_lock: tokio::sync::Mutex<()>,
+    /// Provisioning of an external broker's logins (`external`), if configured.
+    pub dynsec: Option<crate::external::dynsec::Dynsec>,
 }
 
 impl Backend {
@@ -59,6 +61,7 @@ impl Backend {
             settings.history.flush_interval,
             metrics.clone(),
         );
+        let dynsec = crate::external::connect(&settings, &backend_login);
         let backend = Backend {
             inner: Arc::new(Inner {
                 settings,
@@ -74,6 +77,7 @@ impl Backend {
                 backend_login,
                 fingerprint: Mutex::new(None),
                 reload_lock: tokio::sync::Mutex::new(()),
+                dynsec,
             }),
         };
         backend.inner.registry.reload(&backend.inner.store).await?;
@@ -81,6 +85,7 @@ impl Backend {
         let outlets = backend.inner.store.list_outlets(None, None).await?;
         backend.inner.state.seed(&ccus, &outlets);
         backend.load_active_alerts().await?;
+        backend.spawn_broker_sync().await;
         backend.spawn_timers();
         Ok(backend)
     }

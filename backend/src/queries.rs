@@ -62,7 +62,8 @@ impl Backend {
     pub async fn delete_ccu(&self, owner: i32, id: &str) -> Result<()> {
         let entry = self.owned_ccu(Some(owner), id)?;
         self.inner.store.delete_ccu(&entry.id).await?;
-        self.config_changed().await
+        self.config_changed().await?;
+        self.broker_ccu_removed(&entry.id).await
     }
 
     /// A user's outlets with live state.
