@@ -61,7 +61,7 @@ impl Backend {
             settings.history.flush_interval,
             metrics.clone(),
         );
-        let dynsec = crate::external::connect(&settings, &backend_login);
+        let dynsec = crate::external::connect(&settings);
         let backend = Backend {
             inner: Arc::new(Inner {
                 settings,

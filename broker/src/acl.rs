@@ -429,7 +429,11 @@ mod tests {
         let acl = ccu("02");
         for t in ["ccu/02/sensor", "ccu/02/breaker", "ccu/02/ack"] {
             assert_eq!(acl.check_publish(t, false), Ok(()), "{t}");
-            assert_eq!(acl.check_publish(t, true), Err(Denial::PublishRetain), "{t}");
+            assert_eq!(
+                acl.check_publish(t, true),
+                Err(Denial::PublishRetain),
+                "{t}"
+            );
         }
         assert_eq!(acl.check_publish("ccu/02/status", true), Ok(()));
         for t in [
@@ -443,14 +447,23 @@ mod tests {
             "other",
             "",
         ] {
-            assert_eq!(acl.check_publish(t, false), Err(Denial::PublishTopic), "{t}");
+            assert_eq!(
+                acl.check_publish(t, false),
+                Err(Denial::PublishTopic),
+                "{t}"
+            );
         }
     }
 
     #[test]
     fn a_ccu_subscribes_only_to_its_own_downlink_topics() {
         let acl = ccu("02");
-        for f in ["ccu/02/cmd", "ccu/02/devices", "ccu/02/error", "$share/g/ccu/02/cmd"] {
+        for f in [
+            "ccu/02/cmd",
+            "ccu/02/devices",
+            "ccu/02/error",
+            "$share/g/ccu/02/cmd",
+        ] {
             assert_eq!(acl.check_subscribe(f), Ok(()), "{f}");
         }
         for f in [
@@ -508,15 +521,26 @@ mod tests {
             Rule::new(Role::Anonymous, Action::Subscribe, "#", false),
             Rule {
                 effect: Effect::Deny,
-                ..Rule::new(Role::Anonymous, Action::Subscribe, "test/nosubscribe", false)
+                ..Rule::new(
+                    Role::Anonymous,
+                    Action::Subscribe,
+                    "test/nosubscribe",
+                    false,
+                )
             },
         ])
         .for_principal(&Principal::anonymous("x"));
-        assert_eq!(acl.check_subscribe("test/nosubscribe"), Err(Denial::SubscribeFilter));
+        assert_eq!(
+            acl.check_subscribe("test/nosubscribe"),
+            Err(Denial::SubscribeFilter)
+        );
         assert_eq!(acl.check_subscribe("test/+"), Err(Denial::SubscribeFilter));
         assert_eq!(acl.check_subscribe("#"), Err(Denial::SubscribeFilter));
         assert_eq!(acl.check_subscribe("test/other"), Ok(()));
-        assert_eq!(acl.check_publish("test/nosubscribe", false), Err(Denial::PublishTopic));
+        assert_eq!(
+            acl.check_publish("test/nosubscribe", false),
+            Err(Denial::PublishTopic)
+        );
         assert_eq!(acl.check_publish("a/b", true), Ok(()));
     }
 

@@ -12,8 +12,8 @@
 
 pub mod acl;
 mod config;
-pub mod stats;
 mod error;
+pub mod stats;
 
 pub use error::Error;
 

@@ -38,9 +38,15 @@ async fn the_hooks_are_off_without_a_token_and_closed_without_the_right_one() {
     let app = spawn_app_with(|s| s.mqtt.external.http_auth_token = Secret::new(TOKEN)).await;
     for path in ["authn", "authz"] {
         assert_eq!(post(&app, path, None, body.clone()).await.0, 401, "{path}");
-        assert_eq!(post(&app, path, Some("wrong"), body.clone()).await.0, 401, "{path}");
         assert_eq!(
-            post(&app, path, Some(&format!("{TOKEN}x")), body.clone()).await.0,
+            post(&app, path, Some("wrong"), body.clone()).await.0,
+            401,
+            "{path}"
+        );
+        assert_eq!(
+            post(&app, path, Some(&format!("{TOKEN}x")), body.clone())
+                .await
+                .0,
             401,
             "{path}"
         );
@@ -76,26 +82,92 @@ async fn authn_and_authz_follow_the_login_check_and_the_rule_table() {
     let f = Value::Bool(false);
     let be = format!("{BACKEND_USER}-1234");
     let matrix = [
-        (authz("0A", "0A", "publish", "ccu/0A/sensor", f.clone()), "allow"),
-        (authz("0A", "0A", "publish", "ccu/0A/sensor", json!("true")), "deny"),
-        (authz("0A", "0A", "publish", "ccu/0A/status", json!("true")), "allow"),
-        (authz("0A", "0A", "publish", "ccu/0A/status", json!(true)), "allow"),
-        (authz("0A", "0A", "publish", "ccu/0A/ack", Value::Null), "allow"),
-        (authz("0A", "0A", "publish", "ccu/0B/sensor", f.clone()), "deny"),
-        (authz("0A", "0A", "publish", "ccu/0B/status", json!("true")), "deny"),
-        (authz("0A", "0A", "publish", "ccu/0A/cmd", f.clone()), "deny"),
-        (authz("0A", "0A", "subscribe", "ccu/0A/cmd", f.clone()), "allow"),
-        (authz("0A", "0A", "subscribe", "ccu/0A/devices", f.clone()), "allow"),
-        (authz("0A", "0A", "subscribe", "$share/g/ccu/0A/cmd", f.clone()), "allow"),
+        (
+            authz("0A", "0A", "publish", "ccu/0A/sensor", f.clone()),
+            "allow",
+        ),
+        (
+            authz("0A", "0A", "publish", "ccu/0A/sensor", json!("true")),
+            "deny",
+        ),
+        (
+            authz("0A", "0A", "publish", "ccu/0A/status", json!("true")),
+            "allow",
+        ),
+        (
+            authz("0A", "0A", "publish", "ccu/0A/status", json!(true)),
+            "allow",
+        ),
+        (
+            authz("0A", "0A", "publish", "ccu/0A/ack", Value::Null),
+            "allow",
+        ),
+        (
+            authz("0A", "0A", "publish", "ccu/0B/sensor", f.clone()),
+            "deny",
+        ),
+        (
+            authz("0A", "0A", "publish", "ccu/0B/status", json!("true")),
+            "deny",
+        ),
+        (
+            authz("0A", "0A", "publish", "ccu/0A/cmd", f.clone()),
+            "deny",
+        ),
+        (
+            authz("0A", "0A", "subscribe", "ccu/0A/cmd", f.clone()),
+            "allow",
+        ),
+        (
+            authz("0A", "0A", "subscribe", "ccu/0A/devices", f.clone()),
+            "allow",
+        ),
+        (
+            authz("0A", "0A", "subscribe", "$share/g/ccu/0A/cmd", f.clone()),
+            "allow",
+        ),
         (authz("0A", "0A", "subscribe", "#", f.clone()), "deny"),
-        (authz("0A", "0A", "subscribe", "ccu/+/cmd", f.clone()), "deny"),
-        (authz("0A", "0A", "subscribe", "ccu/0B/devices", f.clone()), "deny"),
+        (
+            authz("0A", "0A", "subscribe", "ccu/+/cmd", f.clone()),
+            "deny",
+        ),
+        (
+            authz("0A", "0A", "subscribe", "ccu/0B/devices", f.clone()),
+            "deny",
+        ),
         (authz("0A", "0A", "all", "ccu/0A/cmd", f.clone()), "deny"),
-        (authz("x", "0A", "publish", "ccu/0A/sensor", f.clone()), "deny"),
-        (authz("0Z", "0Z", "publish", "ccu/0Z/sensor", f.clone()), "deny"),
-        (authz(&be, BACKEND_USER, "subscribe", "$share/so/ccu/+/sensor", f.clone()), "allow"),
-        (authz(&be, BACKEND_USER, "publish", "ccu/0A/devices", json!("true")), "allow"),
-        (authz("intruder", BACKEND_USER, "publish", "ccu/0A/cmd", f.clone()), "deny"),
+        (
+            authz("x", "0A", "publish", "ccu/0A/sensor", f.clone()),
+            "deny",
+        ),
+        (
+            authz("0Z", "0Z", "publish", "ccu/0Z/sensor", f.clone()),
+            "deny",
+        ),
+        (
+            authz(
+                &be,
+                BACKEND_USER,
+                "subscribe",
+                "$share/so/ccu/+/sensor",
+                f.clone(),
+            ),
+            "allow",
+        ),
+        (
+            authz(
+                &be,
+                BACKEND_USER,
+                "publish",
+                "ccu/0A/devices",
+                json!("true"),
+            ),
+            "allow",
+        ),
+        (
+            authz("intruder", BACKEND_USER, "publish", "ccu/0A/cmd", f.clone()),
+            "deny",
+        ),
     ];
     let mut allowed = 0;
     for (body, want) in &matrix {
@@ -103,5 +175,5 @@ async fn authn_and_authz_follow_the_login_check_and_the_rule_table() {
         assert_eq!(got, *want, "{body}");
         allowed += usize::from(got == "allow");
     }
-    assert_eq!((matrix.len(), allowed), (20, 8));
+    assert_eq!((matrix.len(), allowed), (20, 9));
 }

@@ -66,7 +66,16 @@ impl Mosquitto {
             .output()
             .await
             .expect("mosquitto_ctrl runs (apt-get install mosquitto-clients)");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Started as root, Mosquitto drops to its own user, which must still save the file.
+        use std::os::unix::fs::PermissionsExt;
+        let open = std::fs::Permissions::from_mode;
+        std::fs::set_permissions(dir.path(), open(0o777)).expect("chmod dir");
+        std::fs::set_permissions(&dynsec, open(0o666)).expect("chmod dynsec.json");
         let port = broker::free_local_addr().expect("free port").port();
         let conf = dir.path().join("mosquitto.conf");
         std::fs::write(
@@ -223,7 +232,10 @@ async fn dynsec_gives_each_ccu_only_its_own_topics() {
     let mut a = Raw::connect(options(app.mqtt_addr, "0A", &secret_a))
         .await
         .expect("A connects with its secret");
-    assert!(matches!(a.subscribe("ccu/0A/cmd").await, SubscribeReasonCode::Success(_)));
+    assert!(matches!(
+        a.subscribe("ccu/0A/cmd").await,
+        SubscribeReasonCode::Success(_)
+    ));
     // Everything beyond them is refused with SUBACK 0x80.
     for filter in ["#", "ccu/+/cmd", "ccu/0B/devices", "ccu/0B/#", "$CONTROL/#"] {
         assert_eq!(
@@ -260,8 +272,10 @@ async fn dynsec_gives_each_ccu_only_its_own_topics() {
     let reading = |device: &str, ma: i64| {
         json!({"device_id": device, "current_a": ma, "current_b": 0, "relay_a": true}).to_string()
     };
-    a.publish_acked("ccu/0B/sensor", reading("FD", 9999), false).await;
-    a.publish_acked("ccu/0A/sensor", reading("FE", 1500), false).await;
+    a.publish_acked("ccu/0B/sensor", reading("FD", 9999), false)
+        .await;
+    a.publish_acked("ccu/0A/sensor", reading("FE", 1500), false)
+        .await;
     wait_for("A's own reading stored", || {
         let store = store.clone();
         async move {
@@ -312,11 +326,9 @@ async fn dynsec_gives_each_ccu_only_its_own_topics() {
 
     // Removing B disconnects it and refuses its login.
     app.backend().delete_ccu(user.id, "0B").await.unwrap();
-    tokio::time::timeout(DEADLINE, async {
-        while b.rx.recv().await.is_some() {}
-    })
-    .await
-    .expect("B's session ends when B is removed");
+    tokio::time::timeout(DEADLINE, async { while b.rx.recv().await.is_some() {} })
+        .await
+        .expect("B's session ends when B is removed");
     assert!(refused(&m, "0B", &secret_b).await, "removed B");
     assert_eq!(app.backend().provisioning_failures(), 0);
 }
@@ -349,7 +361,13 @@ async fn ccus_that_existed_before_provisioning_get_their_role_and_a_login_on_rot
     let mut c = Raw::connect(options(app.mqtt_addr, "0C", &new))
         .await
         .expect("C connects after rotation");
-    assert!(matches!(c.subscribe("ccu/0C/devices").await, SubscribeReasonCode::Success(_)));
-    assert_eq!(c.subscribe("ccu/0D/devices").await, SubscribeReasonCode::Failure);
+    assert!(matches!(
+        c.subscribe("ccu/0C/devices").await,
+        SubscribeReasonCode::Success(_)
+    ));
+    assert_eq!(
+        c.subscribe("ccu/0D/devices").await,
+        SubscribeReasonCode::Failure
+    );
     assert_eq!(app.backend().provisioning_failures(), 0);
 }

@@ -76,17 +76,25 @@ fn guard(backend: &Backend, headers: &HeaderMap) -> poem::Result<()> {
     }
 }
 
+/// The body, after the token was checked (so that a caller without it learns nothing).
+fn parse<T: serde::de::DeserializeOwned>(body: &str) -> poem::Result<T> {
+    serde_json::from_str(body)
+        .map_err(|e| poem::Error::from_string(e.to_string(), StatusCode::BAD_REQUEST))
+}
+
 fn result(allow: bool) -> Json<Value> {
-    Json(json!({ "result": if allow { "allow" } else { "deny" }, "is_superuser": false }))
+    let result = if allow { "allow" } else { "deny" };
+    Json(json!({ "result": result, "is_superuser": false }))
 }
 
 #[handler]
 async fn authn(
     backend: Data<&Backend>,
     headers: &HeaderMap,
-    Json(req): Json<AuthnRequest>,
+    body: String,
 ) -> poem::Result<Json<Value>> {
     guard(&backend, headers)?;
+    let req: AuthnRequest = parse(&body)?;
     let login = backend
         .login_principal(&req.clientid, &req.username, &req.password)
         .await;
@@ -116,9 +124,10 @@ async fn authn(
 async fn authz(
     backend: Data<&Backend>,
     headers: &HeaderMap,
-    Json(req): Json<AuthzRequest>,
+    body: String,
 ) -> poem::Result<Json<Value>> {
     guard(&backend, headers)?;
+    let req: AuthzRequest = parse(&body)?;
     let action = match req.action.as_str() {
         "publish" => Action::Publish,
         "subscribe" => Action::Subscribe,

@@ -337,7 +337,10 @@ mod tests {
             assert!(has("publishClientReceive", &format!("ccu/02/{k}")), "{k}");
         }
         assert_eq!(rows.len(), 4 + 3 * 2);
-        assert!(rows.iter().all(|r| r["allow"] == true && r["rolename"] == "ccu-02"));
+        assert!(
+            rows.iter()
+                .all(|r| r["allow"] == true && r["rolename"] == "ccu-02")
+        );
     }
 
     #[test]

@@ -20,22 +20,54 @@ use futures_util::StreamExt;
 use serde_json::json;
 use settings::{MqttMode, Provisioning, Settings};
 
-/// The provisioning connection `settings` ask for, if any (called once at start).
-pub(crate) fn connect(settings: &Settings, login: &(String, String)) -> Option<Dynsec> {
+/// The provisioning connection `settings` ask for, if any, logged in as
+/// `mqtt.external.username` (the server at start; the CLI for `ccu add`/`rotate-secret`).
+pub fn connect(settings: &Settings) -> Option<Dynsec> {
     let e = &settings.mqtt.external;
-    if settings.mqtt.mode != MqttMode::External || e.provisioning != Provisioning::MosquittoDynsec
-    {
+    if settings.mqtt.mode != MqttMode::External || e.provisioning != Provisioning::MosquittoDynsec {
         return None;
     }
     let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];
     Some(Dynsec::connect(
         &e.host,
         e.port,
-        &login.0,
-        &login.1,
+        &e.username,
+        e.password.expose(),
         &format!("{}-dynsec-{suffix}", e.client_id),
         e.provisioning_timeout,
     ))
+}
+
+/// Creates or updates a CCU's login with `secret`; `kick` also drops its live session
+/// (rotation: dynsec's `setClientPassword` keeps a connected client, `disableClient` kicks it).
+pub async fn provision_login(
+    d: &Dynsec,
+    ccu_id: &str,
+    secret: &str,
+    kick: bool,
+) -> std::result::Result<(), DynsecError> {
+    add_login(d, ccu_id, secret).await?;
+    if kick {
+        let answers = d
+            .run(vec![
+                json!({"command": "disableClient", "username": ccu_id}),
+                json!({"command": "enableClient", "username": ccu_id}),
+            ])
+            .await?;
+        answers.iter().try_for_each(|a| a.check(&[]))?;
+    }
+    Ok(())
+}
+
+/// Deletes a CCU's login (which disconnects it) and its role.
+pub async fn remove_login(d: &Dynsec, ccu_id: &str) -> std::result::Result<(), DynsecError> {
+    let answers = d
+        .run(vec![
+            json!({"command": "deleteClient", "username": ccu_id}),
+            json!({"command": "deleteRole", "rolename": ccu_role(ccu_id)}),
+        ])
+        .await?;
+    answers.iter().try_for_each(|a| a.check(&["not found"]))
 }
 
 /// CCUs checked at once when syncing.
@@ -48,8 +80,7 @@ impl Backend {
         let Some(d) = &self.inner.dynsec else {
             return Ok(());
         };
-        let result = add_login(d, ccu_id, secret).await;
-        if let Err(e) = result {
+        if let Err(e) = provision_login(d, ccu_id, secret, false).await {
             let err = self.provisioning_failed(d, "add", ccu_id, e);
             if let Err(undo) = self.inner.store.delete_ccu(ccu_id).await {
                 tracing::error!(ccu = %ccu_id, cause = %undo, "cannot undo adding the CCU");
@@ -67,19 +98,9 @@ impl Backend {
             return Ok(());
         };
         // A CCU without a broker login yet (added before provisioning) gets one here.
-        let result = async {
-            add_login(d, ccu_id, secret).await?;
-            let answers = d
-                .run(vec![
-                    json!({"command": "setClientPassword", "username": ccu_id, "password": secret}),
-                    json!({"command": "disableClient", "username": ccu_id}),
-                    json!({"command": "enableClient", "username": ccu_id}),
-                ])
-                .await?;
-            answers.iter().try_for_each(|a| a.check(&[]))
-        }
-        .await;
-        result.map_err(|e| self.provisioning_failed(d, "rotate", ccu_id, e))
+        provision_login(d, ccu_id, secret, true)
+            .await
+            .map_err(|e| self.provisioning_failed(d, "rotate", ccu_id, e))
     }
 
     /// A CCU was removed: delete its login and role (this disconnects it).
@@ -87,17 +108,9 @@ impl Backend {
         let Some(d) = &self.inner.dynsec else {
             return Ok(());
         };
-        let result = async {
-            let answers = d
-                .run(vec![
-                    json!({"command": "deleteClient", "username": ccu_id}),
-                    json!({"command": "deleteRole", "rolename": ccu_role(ccu_id)}),
-                ])
-                .await?;
-            answers.iter().try_for_each(|a| a.check(&["not found"]))
-        }
-        .await;
-        result.map_err(|e| self.provisioning_failed(d, "remove", ccu_id, e))
+        remove_login(d, ccu_id)
+            .await
+            .map_err(|e| self.provisioning_failed(d, "remove", ccu_id, e))
     }
 
     /// Provisioning operations that failed so far (0 without provisioning).
@@ -181,7 +194,11 @@ impl Backend {
         }
         let ccus = self.inner.registry.ccus();
         let missing: Vec<String> = futures_util::stream::iter(ccus)
-            .map(|c| async move { ensure_role(d, &c.id).await.map(|has| (!has).then_some(c.id)) })
+            .map(|c| async move {
+                ensure_role(d, &c.id)
+                    .await
+                    .map(|has| (!has).then_some(c.id))
+            })
             .buffer_unordered(SYNC_CONCURRENCY)
             .collect::<Vec<_>>()
             .await
@@ -201,17 +218,24 @@ impl Backend {
     }
 }
 
-/// Role, rows, client and membership of a new login (tolerating leftovers of a failed try).
+/// Role, rows and client (with the role) of a new login; what already exists is kept.
 async fn add_login(d: &Dynsec, ccu_id: &str, secret: &str) -> std::result::Result<(), DynsecError> {
     let role = ccu_role(ccu_id);
     let mut cmds = vec![json!({"command": "createRole", "rolename": role})];
     cmds.extend(dynsec::role_acl_commands(&role, Role::Ccu, ccu_id));
-    cmds.push(json!({"command": "createClient", "username": ccu_id, "password": secret,
-                     "clientid": ccu_id, "textname": format!("CCU {ccu_id}")}));
-    cmds.push(json!({"command": "addClientRole", "username": ccu_id, "rolename": role}));
+    // The role is given inline: a separate `addClientRole` of a role the client already has
+    // fails with "Internal error" in Mosquitto 2.0.
+    cmds.push(
+        json!({"command": "createClient", "username": ccu_id, "password": secret,
+                     "clientid": ccu_id, "textname": format!("CCU {ccu_id}"),
+                     "roles": [{"rolename": role}]}),
+    );
+    // A client left over from an earlier try or a removal the broker missed keeps its old
+    // password unless it is set again.
+    cmds.push(json!({"command": "setClientPassword", "username": ccu_id, "password": secret}));
     let answers = d.run(cmds).await?;
     for a in &answers {
-        a.check(&["already exists", "already has"])?;
+        a.check(&["already exists"])?;
     }
     Ok(())
 }
@@ -224,7 +248,9 @@ async fn ensure_role(d: &Dynsec, ccu_id: &str) -> std::result::Result<bool, Dyns
     cmds.extend(dynsec::role_acl_commands(&role, Role::Ccu, ccu_id));
     cmds.push(json!({"command": "getClient", "username": ccu_id}));
     let answers = d.run(cmds).await?;
-    let (client, rows) = answers.split_last().ok_or(DynsecError::Malformed("empty".into()))?;
+    let (client, rows) = answers
+        .split_last()
+        .ok_or(DynsecError::Malformed("empty".into()))?;
     for a in rows {
         a.check(&["already exists"])?;
     }
@@ -233,7 +259,9 @@ async fn ensure_role(d: &Dynsec, ccu_id: &str) -> std::result::Result<bool, Dyns
     }
     if !has_role(Some(client), &role) {
         let a = d
-            .run(vec![json!({"command": "addClientRole", "username": ccu_id, "rolename": role})])
+            .run(vec![
+                json!({"command": "addClientRole", "username": ccu_id, "rolename": role}),
+            ])
             .await?;
         a[0].check(&[])?;
     }

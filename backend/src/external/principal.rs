@@ -77,7 +77,13 @@ impl Backend {
         if want.is_empty() {
             return false;
         }
-        let (a, b) = (Sha256::digest(want.as_bytes()), Sha256::digest(given.as_bytes()));
-        a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+        let (a, b) = (
+            Sha256::digest(want.as_bytes()),
+            Sha256::digest(given.as_bytes()),
+        );
+        a.iter()
+            .zip(b.iter())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
     }
 }
