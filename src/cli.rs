@@ -300,6 +300,7 @@ async fn ccu_command(settings: &Settings, c: CcuCommand) -> anyhow::Result<()> {
                 settings.alerts.default_breaker_threshold_ma,
             )
             .await?;
+            provision(settings, &store, &ccu.id, &secret, false).await?;
             let port = settings.mqtt.addr.port();
             if json {
                 let v = serde_json::json!({
@@ -345,10 +346,35 @@ async fn ccu_command(settings: &Settings, c: CcuCommand) -> anyhow::Result<()> {
         CcuCommand::RotateSecret { id } => {
             let id = backend::domain::CcuId::parse(&id).map_err(anyhow::Error::msg)?;
             let secret = admin::rotate_ccu_secret(&store, id.as_str()).await?;
+            provision(settings, &store, id.as_str(), &secret, true).await?;
             println!("new password for CCU {id} (shown once): {secret}");
             Ok(())
         }
     }
+}
+
+/// With `mqtt.external.provisioning`, gives the CCU its broker login now (the secret exists
+/// only here); a new CCU whose login cannot be made is removed again.
+async fn provision(
+    settings: &Settings,
+    store: &Store,
+    ccu_id: &str,
+    secret: &str,
+    rotated: bool,
+) -> anyhow::Result<()> {
+    let Some(d) = backend::external::connect(settings) else {
+        return Ok(());
+    };
+    let Err(e) = backend::external::provision_login(&d, ccu_id, secret, rotated).await else {
+        return Ok(());
+    };
+    if rotated {
+        bail!(
+            "broker login of CCU {ccu_id} not updated ({e}); the old secret still works on the broker, rotate again"
+        );
+    }
+    store.delete_ccu(ccu_id).await?;
+    bail!("CCU {ccu_id} not added: its broker login could not be created ({e})")
 }
 
 async fn outlet_command(settings: &Settings, c: OutletCommand) -> anyhow::Result<()> {

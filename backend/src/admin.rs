@@ -143,6 +143,7 @@ impl Backend {
         let threshold = self.inner.settings.alerts.default_breaker_threshold_ma;
         let (ccu, secret) =
             add_ccu(&self.inner.store, owner_id, id, name, transport, threshold).await?;
+        self.broker_ccu_added(&ccu.id, &secret).await?;
         self.config_event(
             owner_id,
             source,
@@ -186,6 +187,7 @@ impl Backend {
     pub async fn rotate_ccu_secret(&self, owner: Option<i32>, ccu_id: &str) -> Result<String> {
         let ccu = self.owned_ccu(owner, ccu_id)?;
         let secret = rotate_ccu_secret(&self.inner.store, &ccu.id).await?;
+        self.broker_ccu_rotated(&ccu.id, &secret).await?;
         self.inner
             .auth_cache
             .lock()

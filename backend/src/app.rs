@@ -41,6 +41,8 @@ pub(crate) struct Inner {
     pub fingerprint: Mutex<Option<(u64, i64, u64, i64)>>,
     /// Serialises registry reloads so that a slow, stale one never overwrites a newer one.
     pub reload_lock: tokio::sync::Mutex<()>,
+    /// Provisioning of an external broker's logins (`external`), if configured.
+    pub dynsec: Option<crate::external::dynsec::Dynsec>,
 }
 
 impl Backend {
@@ -62,6 +64,7 @@ impl Backend {
             metrics.clone(),
         );
         let sessions = broker::sessions::Sessions::new(metrics.broker.clone());
+        let dynsec = crate::external::connect(&settings);
         let backend = Backend {
             inner: Arc::new(Inner {
                 settings,
@@ -78,6 +81,7 @@ impl Backend {
                 backend_login,
                 fingerprint: Mutex::new(None),
                 reload_lock: tokio::sync::Mutex::new(()),
+                dynsec,
             }),
         };
         backend.inner.registry.reload(&backend.inner.store).await?;
@@ -85,6 +89,7 @@ impl Backend {
         let outlets = backend.inner.store.list_outlets(None, None).await?;
         backend.inner.state.seed(&ccus, &outlets);
         backend.load_active_alerts().await?;
+        backend.spawn_broker_sync().await;
         backend.spawn_timers();
         Ok(backend)
     }

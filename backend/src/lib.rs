@@ -24,6 +24,7 @@ pub mod commands;
 pub mod credentials;
 pub mod domain;
 mod error;
+pub mod external;
 pub mod ingest;
 pub mod legacy;
 pub mod live;

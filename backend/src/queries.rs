@@ -63,7 +63,8 @@ impl Backend {
         let entry = self.owned_ccu(Some(owner), id)?;
         self.inner.store.delete_ccu(&entry.id).await?;
         self.inner.sessions.revoke(&entry.id);
-        self.config_changed().await
+        self.config_changed().await?;
+        self.broker_ccu_removed(&entry.id).await
     }
 
     /// A user's outlets with live state.

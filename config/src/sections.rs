@@ -206,6 +206,23 @@ pub struct ExternalBrokerSettings {
     pub client_id: String,
     /// Shared-subscription group; empty for plain subscriptions.
     pub shared_group: String,
+    /// Who creates the broker's per-CCU logins and topic rules.
+    pub provisioning: Provisioning,
+    /// How long the broker has to answer one provisioning request.
+    #[serde(with = "humantime_serde")]
+    pub provisioning_timeout: Duration,
+    /// Shared secret of the EMQX HTTP authn/authz endpoints; empty = endpoints off (404).
+    pub http_auth_token: Secret,
+}
+
+/// `mqtt.external.provisioning`: who keeps the external broker's logins and topic rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Provisioning {
+    /// Nobody (the broker asks us over HTTP, as EMQX does, or is configured by hand).
+    None,
+    /// Mosquitto's dynamic-security plugin, driven over `$CONTROL/dynamic-security/v1`.
+    MosquittoDynsec,
 }
 
 /// `[database]`
@@ -405,6 +422,34 @@ impl Settings {
         }
         if m.mode == MqttMode::External && m.external.host.is_empty() {
             return Err(Error::invalid("mqtt.external.host", "must not be empty"));
+        }
+        if m.external.provisioning != Provisioning::None {
+            if m.mode != MqttMode::External {
+                return Err(Error::invalid(
+                    "mqtt.external.provisioning",
+                    "needs mqtt.mode = \"external\"",
+                ));
+            }
+            if m.external.username.is_empty() {
+                return Err(Error::invalid(
+                    "mqtt.external.username",
+                    "must name the broker's dynamic-security admin for provisioning",
+                ));
+            }
+        }
+        let ms = m.external.provisioning_timeout.as_millis();
+        if !(100..=60_000).contains(&ms) {
+            return Err(Error::invalid(
+                "mqtt.external.provisioning_timeout",
+                "must be between 100ms and 60s",
+            ));
+        }
+        let token = m.external.http_auth_token.expose();
+        if !token.is_empty() && token.len() < 16 {
+            return Err(Error::invalid(
+                "mqtt.external.http_auth_token",
+                "must be empty (off) or at least 16 characters",
+            ));
         }
         for n in &self.legacy.allowed_networks {
             if n.parse::<ipnet::IpNet>().is_err() {

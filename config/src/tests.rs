@@ -59,6 +59,15 @@ fn bad_values_name_the_key() {
         ("[alerts]\nhysteresis_pct = 95", "alerts.hysteresis_pct"),
         ("[mqtt]\nnot_a_key = 1", "not_a_key"),
         ("[history]\ninterval = \"soon\"", "interval"),
+        (
+            "[mqtt.external]\nprovisioning = \"mosquitto-dynsec\"",
+            "mqtt.external.provisioning",
+        ),
+        (
+            "[mqtt.external]\nhttp_auth_token = \"short\"",
+            "mqtt.external.http_auth_token",
+        ),
+        ("[mqtt.external]\nprovisioning = \"ldap\"", "provisioning"),
     ];
     for (text, key) in cases {
         let mut f = tempfile::NamedTempFile::new().unwrap();
@@ -81,6 +90,7 @@ fn secrets_are_masked() {
     let mut s = Settings::default();
     s.database.url = Secret::new("postgres://u:hunter2@h/db");
     s.mqtt.external.password = Secret::new("hunter2");
+    s.mqtt.external.http_auth_token = Secret::new("hunter2-token-hunter2");
     let text = s.to_masked_toml();
     assert!(!text.contains("hunter2"), "{text}");
     assert!(text.contains("********"));

@@ -6,6 +6,8 @@ mod broker_features;
 mod cli;
 mod commands;
 mod demo;
+mod emqx_hooks;
+mod external_mosquitto;
 mod foreign_client;
 mod ingest;
 mod interop;

@@ -6,6 +6,7 @@
 //! - [`error`]: the one JSON error shape.
 //! - [`legacy`]: the old firmware's `/api/` routes, byte-compatible.
 //! - [`acceptor`]: the TCP listener (Nagle off).
+//! - `emqx`: EMQX's HTTP authn/authz hooks at `/internal/emqx/` (external broker).
 //! - [`ws`]: WebSocket streams (`/ws`, `/ws/sensor/<id>/`, `/ws/breaker/<id>/`).
 //! - this file: health, readiness, Prometheus metrics, route assembly, [`HttpServer`].
 
@@ -13,6 +14,7 @@ mod acceptor;
 pub mod api;
 pub mod auth;
 mod dashboard;
+mod emqx;
 pub mod error;
 pub mod legacy;
 pub mod ws;
@@ -97,6 +99,7 @@ pub fn app(backend: Backend) -> impl poem::Endpoint {
         .at("/healthz", get(healthz))
         .at("/readyz", get(readyz))
         .at("/metrics", get(metrics))
+        .nest("/internal/emqx", emqx::routes())
         .at("/status", get(index))
         .at("/", get(dashboard::index))
         .at("/assets/:file", get(dashboard::asset))
@@ -197,6 +200,11 @@ fn metrics(backend: Data<&Backend>) -> poem::Response {
         "smart_outlet_commands_sent_total",
         "Commands published to CCUs.",
         &[("", m.commands_sent)],
+    );
+    counter(
+        "smart_outlet_broker_provisioning_failures_total",
+        "External broker provisioning operations that failed (mosquitto-dynsec).",
+        &[("", backend.provisioning_failures())],
     );
     counter(
         "smart_outlet_alerts_raised_total",
