@@ -160,7 +160,7 @@ async fn connections_past_the_per_ip_limit_are_closed_and_counted() {
     for i in 0..3 {
         held.push(connected(s.addr, &format!("held-{i}")).await);
     }
-    let before = refusals(&stats, Refusal::PerIp);
+    let before = refusals(stats, Refusal::PerIp);
     for _ in 0..2 {
         let mut extra = TcpStream::connect(s.addr).await.unwrap();
         assert!(
@@ -169,7 +169,7 @@ async fn connections_past_the_per_ip_limit_are_closed_and_counted() {
         );
     }
     wait_until("two per_ip refusals counted", || {
-        refusals(&stats, Refusal::PerIp) >= before + 2
+        refusals(stats, Refusal::PerIp) >= before + 2
     })
     .await;
     let sample = stats
@@ -225,7 +225,7 @@ async fn connection_rates_per_ip_and_in_total_are_limited_and_counted() {
     }
     let stats = b.stats();
     wait_until("a rate_per_ip refusal", || {
-        refusals(&stats, Refusal::RatePerIp) >= 1
+        refusals(stats, Refusal::RatePerIp) >= 1
     })
     .await;
     b.shutdown();
@@ -242,7 +242,7 @@ async fn connection_rates_per_ip_and_in_total_are_limited_and_counted() {
     }
     let stats = b.stats();
     wait_until("a rate_total refusal", || {
-        refusals(&stats, Refusal::RateTotal) >= 1
+        refusals(stats, Refusal::RateTotal) >= 1
     })
     .await;
     b.shutdown();

@@ -219,34 +219,21 @@ fn metrics(backend: Data<&Backend>) -> poem::Response {
             ("{result=\"refused\"}", m.auth_failures),
         ],
     );
-    let b = &backend.metrics().broker;
-    let denials: Vec<(String, u64)> = broker::acl::Denial::ALL
-        .iter()
-        .map(|d| (format!("{{reason=\"{}\"}}", d.as_str()), b.denials(*d)))
-        .collect();
-    let denials: Vec<(&str, u64)> = denials.iter().map(|(l, v)| (l.as_str(), *v)).collect();
-    counter(
-        "smart_outlet_mqtt_acl_refused_total",
-        "MQTT requests refused by the embedded broker's topic ACL, by reason.",
-        &denials,
-    );
-    counter(
-        "smart_outlet_mqtt_acl_disconnects_total",
-        "Clients disconnected after repeated refused publishes.",
-        &[(
-            "",
-            b.acl_disconnects.load(std::sync::atomic::Ordering::Relaxed),
-        )],
-    );
-    counter(
-        "smart_outlet_mqtt_sessions_revoked_total",
-        "MQTT sessions closed because their CCU's secret was rotated or the CCU removed.",
-        &[(
-            "",
-            b.sessions_revoked
-                .load(std::sync::atomic::Ordering::Relaxed),
-        )],
-    );
+    for (name, help, samples) in backend.metrics().broker.samples() {
+        let samples: Vec<(String, u64)> = samples
+            .into_iter()
+            .map(|(labels, v)| {
+                let labels = if labels.is_empty() {
+                    labels
+                } else {
+                    format!("{{{labels}}}")
+                };
+                (labels, v)
+            })
+            .collect();
+        let samples: Vec<(&str, u64)> = samples.iter().map(|(l, v)| (l.as_str(), *v)).collect();
+        counter(&format!("smart_outlet_{name}"), help, &samples);
+    }
     let _ = writeln!(
         out,
         "# HELP smart_outlet_websocket_clients Open WebSocket connections.\n# TYPE smart_outlet_websocket_clients gauge"
