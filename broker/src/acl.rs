@@ -9,8 +9,10 @@
 //! when its topic matches an allow row of its role (and that row permits `retain` if the
 //! publish is retained) and no deny row. A subscription is allowed only when every topic it
 //! could ever match is allowed: the filter must lie inside one allow row (`ccu/+/cmd` does
-//! not lie inside `ccu/02/cmd`) and must not overlap any deny row. `$share/<group>/` is
-//! stripped first; the group does not widen what may be read.
+//! not lie inside `ccu/02/cmd`) and not inside a deny row. (A wildcard that merely overlaps a
+//! deny row stays allowed: nobody of that role may publish there, so nothing reaches it
+//! through the deny row.) `$share/<group>/` is stripped first; the group does not widen what
+//! may be read.
 
 use std::sync::Arc;
 
@@ -81,7 +83,7 @@ impl Rule {
         }
     }
 
-    /// A deny row: refuses publishes on and subscriptions overlapping `filter`.
+    /// A deny row: refuses publishes matching `filter` and subscriptions lying within it.
     pub fn deny(role: Role, filter: String) -> Rule {
         Rule {
             role,
@@ -290,7 +292,7 @@ impl ClientAcl {
     /// May this client subscribe to `filter`?
     pub fn check_subscribe(&self, filter: &str) -> Result<(), Denial> {
         let filter = strip_share(filter).ok_or(Denial::SubscribeFilter)?;
-        if !valid_filter(filter) || self.deny.iter().any(|d| overlaps(filter, &d.filter)) {
+        if !valid_filter(filter) || self.deny.iter().any(|d| within(filter, &d.filter)) {
             return Err(Denial::SubscribeFilter);
         }
         if self.subscribe.iter().any(|rule| {
@@ -534,8 +536,10 @@ mod tests {
             acl.check_subscribe("test/nosubscribe"),
             Err(Denial::SubscribeFilter)
         );
-        assert_eq!(acl.check_subscribe("test/+"), Err(Denial::SubscribeFilter));
-        assert_eq!(acl.check_subscribe("#"), Err(Denial::SubscribeFilter));
+        assert!(acl.check_subscribe("$share/g/test/nosubscribe").is_err());
+        // Overlapping wildcards stay allowed: no anonymous client may publish there.
+        assert_eq!(acl.check_subscribe("test/+"), Ok(()));
+        assert_eq!(acl.check_subscribe("#"), Ok(()));
         assert_eq!(acl.check_subscribe("test/other"), Ok(()));
         assert_eq!(
             acl.check_publish("test/nosubscribe", false),
