@@ -5,8 +5,10 @@ use std::future::Future;
 use std::time::Duration;
 use tokio::sync::broadcast;
 
-/// Default deadline.
-pub const DEADLINE: Duration = Duration::from_secs(15);
+/// Default deadline: only how long a test waits before it fails. Generous, because CI runs
+/// the PostgreSQL pass of the whole suite on two cores (a fresh-clone rehearsal of 2026-12-02
+/// saw one 15 s wait expire there under load; alone the same test takes 0.6 s).
+pub const DEADLINE: Duration = Duration::from_secs(30);
 
 /// Polls `check` until it returns `Some`, or panics with `what` after the deadline.
 pub async fn wait_for<T, F, Fut>(what: &str, mut check: F) -> T
