@@ -118,6 +118,8 @@ pub struct Metrics {
     pub ws_clients: std::sync::atomic::AtomicI64,
     /// WebSocket messages skipped because a client was too slow.
     pub ws_skipped: AtomicU64,
+    /// Requests to `/metrics` or `/status` refused for a missing or wrong token.
+    pub ops_refused: AtomicU64,
     /// Command latency (created → acknowledged ok), counts per bucket of [`LATENCY_BUCKETS_MS`].
     pub command_latency: [AtomicU64; LATENCY_BUCKETS_MS.len() + 1],
     /// Sum of command latencies (ms).

@@ -42,7 +42,8 @@ pub struct LegacySettings {
     pub enabled: bool,
     /// Networks (CIDR) allowed to call them.
     pub allowed_networks: Vec<String>,
-    /// Proxies (CIDR) whose `X-Forwarded-For` is believed.
+    /// Deprecated: use `http.trusted_proxies` (the two lists are merged).
+    #[serde(default)]
     pub trusted_proxies: Vec<String>,
 }
 
@@ -50,14 +51,6 @@ impl LegacySettings {
     /// The allowed networks, parsed.
     pub fn allowed(&self) -> Vec<ipnet::IpNet> {
         self.allowed_networks
-            .iter()
-            .filter_map(|n| n.parse().ok())
-            .collect()
-    }
-
-    /// The trusted proxies, parsed.
-    pub fn proxies(&self) -> Vec<ipnet::IpNet> {
-        self.trusted_proxies
             .iter()
             .filter_map(|n| n.parse().ok())
             .collect()
@@ -70,6 +63,25 @@ impl LegacySettings {
 pub struct HttpSettings {
     /// Listen address of the dashboard, API and legacy shim.
     pub addr: SocketAddr,
+    /// Reverse proxies (CIDR) whose `X-Forwarded-For` is believed. The header is read from
+    /// the right, skipping these; the first address not in them is the client.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+    /// When set, `/metrics` and `/status` answer only requests carrying
+    /// `Authorization: Bearer <token>` (at least 16 characters). Empty: open.
+    #[serde(default)]
+    pub metrics_token: Secret,
+}
+
+impl HttpSettings {
+    /// The trusted proxies, parsed.
+    pub fn proxies(&self) -> Vec<ipnet::IpNet> {
+        parse_networks(&self.trusted_proxies)
+    }
+}
+
+fn parse_networks(list: &[String]) -> Vec<ipnet::IpNet> {
+    list.iter().filter_map(|n| n.parse().ok()).collect()
 }
 
 /// Where the broker runs.
@@ -459,13 +471,20 @@ impl Settings {
                 ));
             }
         }
-        for n in &self.legacy.trusted_proxies {
-            if n.parse::<ipnet::IpNet>().is_err() {
-                return Err(Error::invalid(
-                    "legacy.trusted_proxies",
-                    format!("{n:?} is not a CIDR network"),
-                ));
+        for (key, list) in [
+            ("legacy.trusted_proxies", &self.legacy.trusted_proxies),
+            ("http.trusted_proxies", &self.http.trusted_proxies),
+        ] {
+            if let Some(n) = list.iter().find(|n| n.parse::<ipnet::IpNet>().is_err()) {
+                return Err(Error::invalid(key, format!("{n:?} is not a CIDR network")));
             }
+        }
+        let token = self.http.metrics_token.expose();
+        if !token.is_empty() && token.len() < 16 {
+            return Err(Error::invalid(
+                "http.metrics_token",
+                "must be empty (open) or at least 16 characters",
+            ));
         }
         let url = self.database.url.expose();
         if !(url.is_empty() || url.starts_with("sqlite:") || url.starts_with("postgres")) {

@@ -369,22 +369,24 @@ async fn legacy_routes_are_limited_to_allowed_networks() {
 
     let app = spawn_app_with(|s| {
         s.legacy.allowed_networks = vec!["10.1.2.3/32".into()];
-        s.legacy.trusted_proxies = vec!["127.0.0.1/32".into()];
+        s.http.trusted_proxies = vec!["127.0.0.1/32".into()];
     })
     .await;
     http_ccu(&app).await;
-    assert_eq!(
-        http_raw(
-            app.http_addr,
-            "GET",
-            "/api/devices/",
-            None,
-            &[("X-Forwarded-For", "10.1.2.3")]
-        )
-        .await
-        .0,
-        200
-    );
+    let via_proxy = |xff: &'static str| {
+        let a = app.http_addr;
+        async move {
+            http_raw(a, "GET", "/api/devices/", None, &[("X-Forwarded-For", xff)])
+                .await
+                .0
+        }
+    };
+    assert_eq!(via_proxy("10.1.2.3").await, 200);
+    // The header is read from the right: a client behind the trusted proxy who prepends an
+    // allowed address is still itself.
+    assert_eq!(via_proxy("10.1.2.3, 203.0.113.9").await, 403);
+    assert_eq!(via_proxy("203.0.113.9, 10.1.2.3").await, 200);
+    assert_eq!(via_proxy("10.1.2.3, bogus").await, 403);
 
     let app = spawn_app_with(|s| s.legacy.enabled = false).await;
     http_ccu(&app).await;

@@ -14,6 +14,7 @@ mod interop;
 mod isolation;
 mod legacy;
 mod nodelay;
+mod ops;
 mod presence;
 mod security;
 mod sim_legacy;

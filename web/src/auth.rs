@@ -150,7 +150,8 @@ async fn check_token(req: &Request, bearer: Bearer) -> poem::Result<Caller> {
     })
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+/// Compares secrets without an early exit (false for empty ones).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() || a.is_empty() {
         return false;
     }

@@ -3,6 +3,7 @@
 //! # Layout
 //! - [`api`]: the REST API (poem-openapi) at `/api/v1`, Swagger UI at `/docs`.
 //! - [`auth`]: session cookie + CSRF, API tokens, login rate limiting.
+//! - [`client_ip`]: the client's address (`X-Forwarded-For` from trusted proxies only).
 //! - [`error`]: the one JSON error shape.
 //! - [`legacy`]: the old firmware's `/api/` routes, byte-compatible.
 //! - [`acceptor`]: the TCP listener (Nagle off).
@@ -13,6 +14,7 @@
 mod acceptor;
 pub mod api;
 pub mod auth;
+pub mod client_ip;
 mod dashboard;
 mod emqx;
 pub mod error;
@@ -85,6 +87,16 @@ pub fn app(backend: Backend) -> impl poem::Endpoint {
     let api = api::service();
     let docs = api.swagger_ui();
     let spec = api.spec_endpoint();
+    let http = &backend.settings().http;
+    let mut proxies = http.proxies();
+    proxies.extend(
+        backend
+            .settings()
+            .legacy
+            .trusted_proxies
+            .iter()
+            .filter_map(|n| n.parse::<ipnet::IpNet>().ok()),
+    );
     let mut route = Route::new();
     if backend.settings().legacy.enabled {
         route = route.nest("/api", legacy::routes(&backend));
@@ -103,6 +115,7 @@ pub fn app(backend: Backend) -> impl poem::Endpoint {
         .at("/status", get(index))
         .at("/", get(dashboard::index))
         .at("/assets/:file", get(dashboard::asset))
+        .with(client_ip::ClientIpLayer::new(proxies))
         .with(poem::middleware::CookieJarManager::new())
         .with(poem::middleware::CatchPanic::new())
         .catch_all_error(error::to_json)
@@ -138,8 +151,41 @@ fn unavailable(body: String) -> poem::Response {
         .body(body)
 }
 
+/// `None` when the request may read operations data (`http.metrics_token` unset or sent as
+/// a bearer token), else the 401 to answer.
+fn ops_refusal(backend: &Backend, req: &poem::Request) -> Option<poem::Response> {
+    let token = backend.settings().http.metrics_token.expose();
+    if token.is_empty() {
+        return None;
+    }
+    let sent = req
+        .headers()
+        .get(poem::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if auth::constant_time_eq(sent.as_bytes(), token.as_bytes()) {
+        return None;
+    }
+    backend
+        .metrics()
+        .ops_refused
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    tracing::warn!(client = %client_ip::ClientIp::of(req).label(), path = %req.uri().path(), "operations endpoint refused: missing or wrong metrics token");
+    Some(
+        poem::Response::builder()
+            .status(poem::http::StatusCode::UNAUTHORIZED)
+            .header(poem::http::header::WWW_AUTHENTICATE, "Bearer")
+            .content_type("application/json")
+            .body(r#"{"code":"unauthorized","message":"this endpoint needs Authorization: Bearer <http.metrics_token>"}"#),
+    )
+}
+
 #[handler]
-fn index(backend: Data<&Backend>) -> Json<serde_json::Value> {
+fn index(backend: Data<&Backend>, req: &poem::Request) -> poem::Response {
+    if let Some(refused) = ops_refusal(&backend, req) {
+        return refused;
+    }
     let m = backend.metrics().snapshot();
     Json(serde_json::json!({
         "name": "smart-outlet",
@@ -148,12 +194,16 @@ fn index(backend: Data<&Backend>) -> Json<serde_json::Value> {
         "outlets": backend.registry().outlets().len(),
         "metrics": m,
     }))
+    .into_response()
 }
 
 /// Prometheus text exposition of the backend's counters.
 #[handler]
-fn metrics(backend: Data<&Backend>) -> poem::Response {
+fn metrics(backend: Data<&Backend>, req: &poem::Request) -> poem::Response {
     use std::fmt::Write;
+    if let Some(refused) = ops_refusal(&backend, req) {
+        return refused;
+    }
     let m = backend.metrics().snapshot();
     let mut out = String::new();
     let mut counter = |name: &str, help: &str, samples: &[(&str, u64)]| {
@@ -205,6 +255,17 @@ fn metrics(backend: Data<&Backend>) -> poem::Response {
         "smart_outlet_broker_provisioning_failures_total",
         "External broker provisioning operations that failed (mosquitto-dynsec).",
         &[("", backend.provisioning_failures())],
+    );
+    counter(
+        "smart_outlet_http_ops_refused_total",
+        "Requests to /metrics or /status refused for a missing or wrong http.metrics_token.",
+        &[(
+            "",
+            backend
+                .metrics()
+                .ops_refused
+                .load(std::sync::atomic::Ordering::Relaxed),
+        )],
     );
     counter(
         "smart_outlet_alerts_raised_total",

@@ -4,7 +4,7 @@ use super::models::{Credentials, Session, User};
 use crate::auth::{Auth, LoginLimiter, SESSION_COOKIE};
 use crate::error::{ApiError, ApiResult};
 use backend::Backend;
-use poem::web::{Data, RemoteAddr};
+use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi, Tags};
 use std::time::Duration;
@@ -99,13 +99,9 @@ impl AccountsApi {
         &self,
         backend: Data<&Backend>,
         req: &poem::Request,
-        remote: &RemoteAddr,
         body: Json<Credentials>,
     ) -> ApiResult<LoginResponse> {
-        let ip = remote
-            .as_socket_addr()
-            .map(|a| a.ip().to_string())
-            .unwrap_or_default();
+        let ip = crate::client_ip::ClientIp::of(req).label();
         let key = format!("{}|{ip}", body.username.trim().to_lowercase());
         if !self.limiter.allowed(&key) {
             return Err(ApiError::rate_limited(

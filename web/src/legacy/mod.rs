@@ -4,17 +4,18 @@
 //! pipeline as MQTT readings; commands wait for the CCU's poll.
 //!
 //! Fixed holes: only CCUs registered with the `http` transport are served, callers must be
-//! in `legacy.allowed_networks`, and `X-Forwarded-For` counts only from `legacy.trusted_proxies`.
+//! in `legacy.allowed_networks`, and the caller's address is [`ClientIp`] (`X-Forwarded-For`
+//! read from the right, believed only from `http.trusted_proxies`).
 
 mod handlers;
 mod pyjson;
 
 pub use pyjson::to_string as python_json;
 
+pub use crate::client_ip::ClientIp;
 use backend::Backend;
 use ipnet::IpNet;
 use poem::http::StatusCode;
-use poem::web::RemoteAddr;
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, get, post};
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -29,7 +30,6 @@ pub struct LegacyState {
     /// CCU id by the address it last posted from.
     pub ccu_by_ip: Mutex<HashMap<IpAddr, String>>,
     allowed: Vec<IpNet>,
-    proxies: Vec<IpNet>,
 }
 
 /// The shim's routes (mounted at the root; they all start with `/api/`).
@@ -37,7 +37,6 @@ pub fn routes(backend: &Backend) -> impl Endpoint + use<> {
     let s = &backend.settings().legacy;
     let state = Arc::new(LegacyState {
         allowed: s.allowed(),
-        proxies: s.proxies(),
         ..Default::default()
     });
     let guard_state = state.clone();
@@ -54,41 +53,14 @@ pub fn routes(backend: &Backend) -> impl Endpoint + use<> {
         .around(move |ep, req| {
             let state = guard_state.clone();
             async move {
-                let ip = client_ip(&state, &req);
+                let ip = ClientIp::of(&req).0;
                 if !ip.is_some_and(|ip| state.allowed.iter().any(|n| n.contains(&ip))) {
                     tracing::warn!(?ip, path = %req.uri().path(), "legacy request from a network not in legacy.allowed_networks");
                     return Ok(json(StatusCode::FORBIDDEN, &handlers::Failure::new("Forbidden")));
                 }
-                let mut req = req;
-                req.extensions_mut().insert(ClientIp(ip));
                 ep.call(req).await.map(IntoResponse::into_response)
             }
         })
-}
-
-/// The caller's address as the shim believes it.
-#[derive(Debug, Clone, Copy)]
-pub struct ClientIp(pub Option<IpAddr>);
-
-fn client_ip(state: &LegacyState, req: &Request) -> Option<IpAddr> {
-    let peer = match req.remote_addr() {
-        RemoteAddr(poem::Addr::SocketAddr(a)) => Some(a.ip()),
-        _ => None,
-    }?;
-    let peer = match peer {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(peer),
-        v4 => v4,
-    };
-    if state.proxies.iter().any(|n| n.contains(&peer)) {
-        let forwarded = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse().ok());
-        return forwarded.or(Some(peer));
-    }
-    Some(peer)
 }
 
 /// A response with a Python-formatted JSON body.
