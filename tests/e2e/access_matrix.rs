@@ -110,8 +110,7 @@ async fn world() -> World {
         .unwrap();
     let spare_outlet = app.add_outlet(&ccu, "0C", "Owners Spare Lamp").await;
     // The other user has objects of their own, so that their lists are not trivially empty.
-    let other_ccu = app.add_ccu(&other, "MXOTHER2").await;
-    drop(other_ccu);
+    app.add_ccu(&other, "MXOTHER2").await;
     app.add_outlet("MXOTHER2", "0D", "Other Kettle").await;
 
     // An alert: the owner's CCU reports an overload.
@@ -439,7 +438,6 @@ async fn every_spec_route_refuses_strangers_and_serves_its_owner() {
         );
     }
     assert!(failures.is_empty(), "access matrix failures:\n{}", failures.join("\n"));
-    drop(w.app);
 }
 
 /// Routes outside the spec: the WebSockets, the legacy shim and the operations endpoints.

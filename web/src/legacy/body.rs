@@ -74,3 +74,52 @@ pub fn truthy(v: Option<&Value>) -> bool {
         Some(Value::Object(o)) => !o.is_empty(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn python_semantics() {
+        let ints: &[(Value, Result<i64, &str>)] = &[
+            (json!(12), Ok(12)),
+            (json!(3.9), Ok(3)),
+            (json!(-3.9), Ok(-3)),
+            (json!(" 42 "), Ok(42)),
+            (json!(true), Ok(1)),
+            (json!(1e300), Ok(i64::MAX)),
+            (json!("1.5"), Err("invalid literal for int() with base 10: '1.5'")),
+            (json!(null), Err("int() argument must be a string or a number, not 'NoneType'")),
+            (json!([1]), Err("int() argument must be a string or a number, not 'list'")),
+        ];
+        for (v, want) in ints {
+            assert_eq!(py_int(v).as_ref().map_err(String::as_str), want.as_ref().copied(), "{v}");
+        }
+        assert_eq!(py_str(&json!("FE")), "FE");
+        assert_eq!(py_str(&json!(254)), "254");
+        for (v, want) in [(json!(0), false), (json!(-0.0), false), (json!("0"), true), (json!({}), false)] {
+            assert_eq!(truthy(Some(&v)), want, "{v}");
+        }
+        assert!(!truthy(None));
+        assert_eq!(parse(b"[1]", &["a"]).unwrap_err(), INVALID_JSON);
+        assert_eq!(
+            parse(br#"{"a":1}"#, &["a", "b"]).unwrap_err(),
+            "Missing required fields. Required: ['a', 'b']"
+        );
+        assert!(parse(br#"{"a":1,"b":null}"#, &["a", "b"]).is_ok());
+    }
+
+    /// `fuzz/regressions/legacy_body/float-last-digit`: `str()` of a float literal longer
+    /// than 17 digits reads back within one unit in the last place (serde_json's default
+    /// float parser), not always bit-exact; the handlers only `str()` ids, where it is moot.
+    #[test]
+    fn fuzz_regression_float_last_digit() {
+        let input = include_bytes!("../../../fuzz/regressions/legacy_body/float-last-digit");
+        assert_eq!(parse(input, &["device_id"]).unwrap_err(), INVALID_JSON);
+        let v: Value = serde_json::from_slice(input).unwrap();
+        let back: Value = serde_json::from_str(&py_str(&v)).unwrap();
+        let (a, b) = (v[1].as_f64().unwrap(), back[1].as_f64().unwrap());
+        assert!((a - b).abs() <= a.abs() * 4.0 * f64::EPSILON, "{a} {b}");
+    }
+}
