@@ -10,8 +10,8 @@ mod payload;
 use ccu_core::protocol::{self, Topic};
 use libfuzzer_sys::fuzz_target;
 use payload::{Failure, Refused};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 use std::fmt::Debug;
 
 // Small limits so that the fuzzer reaches every branch quickly.
@@ -37,7 +37,11 @@ fuzz_target!(|data: &[u8]| {
         Ok(text) => text,
         Err(r) => {
             assert_reason(&r);
-            let want = if bytes.len() > MAX_SIZE { Failure::Oversize } else { Failure::NotUtf8 };
+            let want = if bytes.len() > MAX_SIZE {
+                Failure::Oversize
+            } else {
+                Failure::NotUtf8
+            };
             assert_eq!(r.failure, want);
             return;
         }
@@ -133,5 +137,10 @@ fn round_trip<T: Serialize + DeserializeOwned + PartialEq + Debug>(v: &T) {
     let mut buf = [0u8; 1024];
     let n = protocol::encode(v, &mut buf).expect("fits the firmware's buffer");
     let back: T = serde_json::from_slice(&buf[..n]).expect("firmware encoding decodes");
-    assert_eq!(&back, v, "firmware encoding {:?}", String::from_utf8_lossy(&buf[..n]));
+    assert_eq!(
+        &back,
+        v,
+        "firmware encoding {:?}",
+        String::from_utf8_lossy(&buf[..n])
+    );
 }

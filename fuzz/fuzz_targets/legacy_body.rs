@@ -30,7 +30,8 @@ fuzz_target!(|data: &[u8]| {
                 let _ = body::truthy(m.get("is_overload"));
             }
             Err(e) => {
-                let is_object = matches!(serde_json::from_slice::<Value>(data), Ok(Value::Object(_)));
+                let is_object =
+                    matches!(serde_json::from_slice::<Value>(data), Ok(Value::Object(_)));
                 if is_object {
                     assert!(e.starts_with("Missing required fields."), "{e}");
                 } else {
@@ -94,7 +95,9 @@ fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) if x.is_f64() || y.is_f64() => {
             match (x.as_f64(), y.as_f64()) {
-                (Some(x), Some(y)) => x == y || (x - y).abs() <= x.abs().max(y.abs()) * 4.0 * f64::EPSILON,
+                (Some(x), Some(y)) => {
+                    x == y || (x - y).abs() <= x.abs().max(y.abs()) * 4.0 * f64::EPSILON
+                }
                 _ => false,
             }
         }

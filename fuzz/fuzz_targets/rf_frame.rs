@@ -2,7 +2,7 @@
 //! resynchronising reader, fed whole and in chunks; every window and frame round-trips.
 #![no_main]
 
-use ccu_core::rf::{FRAME_LEN, Frame, FrameError, FrameReader, SOF, checksum};
+use ccu_core::rf::{checksum, Frame, FrameError, FrameReader, FRAME_LEN, SOF};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -29,8 +29,14 @@ fuzz_target!(|data: &[u8]| {
     }
     // Every byte is accounted for: in a frame, discarded, or buffered.
     let st = one.stats();
-    assert_eq!(st.frames as usize, results.iter().filter(|r| r.is_ok()).count());
-    assert_eq!(st.errors as usize, results.iter().filter(|r| r.is_err()).count());
+    assert_eq!(
+        st.frames as usize,
+        results.iter().filter(|r| r.is_ok()).count()
+    );
+    assert_eq!(
+        st.errors as usize,
+        results.iter().filter(|r| r.is_err()).count()
+    );
     assert_eq!(
         st.frames as usize * FRAME_LEN + st.discarded as usize + one.buffered(),
         stream.len(),
@@ -68,10 +74,7 @@ fuzz_target!(|data: &[u8]| {
     if let Some(f) = results.iter().find_map(|r| r.ok()) {
         let mut r = FrameReader::new();
         let noise = stream.iter().copied().filter(|&b| b != SOF).take(32);
-        let got: Vec<_> = noise
-            .chain(f.encode())
-            .filter_map(|b| r.push(b))
-            .collect();
+        let got: Vec<_> = noise.chain(f.encode()).filter_map(|b| r.push(b)).collect();
         assert_eq!(got, vec![Ok(f)]);
     }
 });

@@ -218,9 +218,15 @@ impl World {
                 json!({"username": format!("matrix_new_{tag}"), "password": PASSWORD}),
                 false,
             ),
-            "POST /auth/login" => (json!({"username": "matrix_login", "password": PASSWORD}), false),
+            "POST /auth/login" => (
+                json!({"username": "matrix_login", "password": PASSWORD}),
+                false,
+            ),
             "POST /tokens" => (json!({"name": format!("matrix {tag}")}), false),
-            "POST /ccus" => (json!({"id": format!("MXNEW-{}", tag.to_uppercase())}), false),
+            "POST /ccus" => (
+                json!({"id": format!("MXNEW-{}", tag.to_uppercase())}),
+                false,
+            ),
             "PATCH /ccus/{id}" => (json!({"location": "matrix hall"}), false),
             "PUT /ccus/{id}/breaker-threshold" => (json!({"threshold_ma": 20000}), false),
             "POST /outlets" => (
@@ -259,7 +265,11 @@ impl World {
                     }
                 }
                 Some("header" | "cookie") if !required => {}
-                other => return Err(format!("{route}: cannot fill parameter `{name}` in {other:?}")),
+                other => {
+                    return Err(format!(
+                        "{route}: cannot fill parameter `{name}` in {other:?}"
+                    ));
+                }
             }
         }
         if url_path.contains('{') {
@@ -385,11 +395,17 @@ async fn every_spec_route_refuses_strangers_and_serves_its_owner() {
     // Public routes: exactly those the spec marks without security.
     let unsecured: BTreeSet<String> = ops
         .iter()
-        .filter(|(_, _, _, op)| op.get("security").is_none_or(|s| s.as_array().is_some_and(Vec::is_empty)))
+        .filter(|(_, _, _, op)| {
+            op.get("security")
+                .is_none_or(|s| s.as_array().is_some_and(Vec::is_empty))
+        })
         .map(|(_, p, m, _)| format!("{m} {p}"))
         .collect();
     let listed: BTreeSet<String> = PUBLIC.iter().map(|s| s.to_string()).collect();
-    assert_eq!(unsecured, listed, "routes without security in the spec vs PUBLIC");
+    assert_eq!(
+        unsecured, listed,
+        "routes without security in the spec vs PUBLIC"
+    );
 
     let mut table = String::new();
     let mut failures = Vec::new();
@@ -410,7 +426,12 @@ async fn every_spec_route_refuses_strangers_and_serves_its_owner() {
             let (status, body) = w.send(&call, who).await;
             let leaks = w.leaks(&call, &body);
             let verdict = judge(&route, public, &call, who, status, &leaks);
-            let _ = write!(row, " {:>5}{}", status, if verdict.is_ok() { " " } else { "!" });
+            let _ = write!(
+                row,
+                " {:>5}{}",
+                status,
+                if verdict.is_ok() { " " } else { "!" }
+            );
             *counts
                 .entry((who, if verdict.is_ok() { "ok" } else { "FAIL" }))
                 .or_default() += 1;
@@ -437,7 +458,11 @@ async fn every_spec_route_refuses_strangers_and_serves_its_owner() {
             counts.get(&(who, "FAIL")).unwrap_or(&0)
         );
     }
-    assert!(failures.is_empty(), "access matrix failures:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "access matrix failures:\n{}",
+        failures.join("\n")
+    );
 }
 
 /// Routes outside the spec: the WebSockets, the legacy shim and the operations endpoints.
@@ -450,7 +475,11 @@ async fn routes_outside_the_spec_follow_the_fixed_table() {
 
     // WebSockets: anonymous handshakes are refused; other users connect but see nothing of
     // the owner's.
-    for path in ["/ws".to_string(), "/ws/sensor/FE/".to_string(), format!("/ws/breaker/{}/", w.ccu)] {
+    for path in [
+        "/ws".to_string(),
+        "/ws/sensor/FE/".to_string(),
+        format!("/ws/breaker/{}/", w.ccu),
+    ] {
         for who in Caller::ALL {
             let token = match who {
                 Caller::Anonymous => None,
@@ -485,15 +514,20 @@ async fn routes_outside_the_spec_follow_the_fixed_table() {
             };
             let want = if who == Caller::Anonymous { 401 } else { 101 };
             if status != want {
-                failures.push(format!("GET {path} as {}: expected {want}, got {status}", who.tag()));
+                failures.push(format!(
+                    "GET {path} as {}: expected {want}, got {status}",
+                    who.tag()
+                ));
             }
             if path.starts_with("/ws/sensor/") {
                 let sees = first.contains("Owners Aquarium Heater");
                 match who {
-                    Caller::Other if sees || !first.contains("\"data\": null") => failures
-                        .push(format!("GET {path} as other: initial_data shows {first}")),
-                    Caller::Owner if !sees => failures
-                        .push(format!("GET {path} as owner: initial_data lacks the outlet: {first}")),
+                    Caller::Other if sees || !first.contains("\"data\": null") => {
+                        failures.push(format!("GET {path} as other: initial_data shows {first}"))
+                    }
+                    Caller::Owner if !sees => failures.push(format!(
+                        "GET {path} as owner: initial_data lacks the outlet: {first}"
+                    )),
                     _ => {}
                 }
             }
@@ -547,7 +581,9 @@ async fn routes_outside_the_spec_follow_the_fixed_table() {
                 .unwrap_or_default();
             let (status, text) = system_tests::http_raw(addr, method, path, *body, &headers).await;
             if status != *want {
-                failures.push(format!("{method} {path} as {who}: expected {want}, got {status}: {text:.200}"));
+                failures.push(format!(
+                    "{method} {path} as {who}: expected {want}, got {status}: {text:.200}"
+                ));
             }
             if *who != "owner" && path.starts_with("/api/") {
                 let call = Call {
@@ -558,7 +594,10 @@ async fn routes_outside_the_spec_follow_the_fixed_table() {
                 };
                 let leaks = w.leaks(&call, &text);
                 if !leaks.is_empty() {
-                    failures.push(format!("{method} {path} as {who}: leak: {}", leaks.join(", ")));
+                    failures.push(format!(
+                        "{method} {path} as {who}: leak: {}",
+                        leaks.join(", ")
+                    ));
                 }
             }
             let _ = writeln!(table, "{method:<4} {path:<36} {who:<7} {status}");

@@ -90,12 +90,16 @@ mod tests {
         let cases: &[(&[u8], RejectReason)] = &[
             // An overlong command id before raw control characters: the text is not JSON.
             (
-                include_bytes!("../../../fuzz/regressions/ingest_decode/malformed-after-invalid-field"),
+                include_bytes!(
+                    "../../../fuzz/regressions/ingest_decode/malformed-after-invalid-field"
+                ),
                 RejectReason::MalformedJson,
             ),
             // JSON (numbers have no size limit) without the required field.
             (
-                include_bytes!("../../../fuzz/regressions/ingest_decode/ignored-field-out-of-range"),
+                include_bytes!(
+                    "../../../fuzz/regressions/ingest_decode/ignored-field-out-of-range"
+                ),
                 RejectReason::InvalidPayload,
             ),
             // A number beyond f64 where an object belongs: JSON, but not an ack.
@@ -112,7 +116,11 @@ mod tests {
                 2 => payload::ack(text).err(),
                 _ => payload::status(text).err(),
             };
-            assert_eq!(got.map(|r| Rejection::from(r).reason), Some(*want), "{text:?}");
+            assert_eq!(
+                got.map(|r| Rejection::from(r).reason),
+                Some(*want),
+                "{text:?}"
+            );
         }
         // A reading decodes the same alone and in a batch, even with an unknown field that
         // holds a number beyond f64.

@@ -16,9 +16,7 @@ use crate::bus::BusEvent;
 use crate::clock;
 use crate::metrics::{RejectReason, Transport};
 use crate::registry::CcuEntry;
-use ccu_core::protocol::{
-    DeviceError, SensorReading, Topic, TopicKind,
-};
+use ccu_core::protocol::{DeviceError, SensorReading, Topic, TopicKind};
 use tokio::sync::mpsc;
 
 impl Backend {

@@ -89,16 +89,34 @@ mod tests {
             (json!(" 42 "), Ok(42)),
             (json!(true), Ok(1)),
             (json!(1e300), Ok(i64::MAX)),
-            (json!("1.5"), Err("invalid literal for int() with base 10: '1.5'")),
-            (json!(null), Err("int() argument must be a string or a number, not 'NoneType'")),
-            (json!([1]), Err("int() argument must be a string or a number, not 'list'")),
+            (
+                json!("1.5"),
+                Err("invalid literal for int() with base 10: '1.5'"),
+            ),
+            (
+                json!(null),
+                Err("int() argument must be a string or a number, not 'NoneType'"),
+            ),
+            (
+                json!([1]),
+                Err("int() argument must be a string or a number, not 'list'"),
+            ),
         ];
         for (v, want) in ints {
-            assert_eq!(py_int(v).as_ref().map_err(String::as_str), want.as_ref().copied(), "{v}");
+            assert_eq!(
+                py_int(v).as_ref().map_err(String::as_str),
+                want.as_ref().copied(),
+                "{v}"
+            );
         }
         assert_eq!(py_str(&json!("FE")), "FE");
         assert_eq!(py_str(&json!(254)), "254");
-        for (v, want) in [(json!(0), false), (json!(-0.0), false), (json!("0"), true), (json!({}), false)] {
+        for (v, want) in [
+            (json!(0), false),
+            (json!(-0.0), false),
+            (json!("0"), true),
+            (json!({}), false),
+        ] {
             assert_eq!(truthy(Some(&v)), want, "{v}");
         }
         assert!(!truthy(None));
