@@ -37,11 +37,11 @@ echo "$password" | "$bin" "${common[@]}" user add st_user >/dev/null
 
 "$bin" "${common[@]}" serve >"$work/server.log" 2>&1 &
 server_pid=$!
-# The bound HTTP address from the start-up line (`smart-outlet is running http=…`).
+# The bound HTTP address from the start-up line on stdout (`smart-outlet: dashboard http://…`).
 base=""
 for _ in $(seq 1 300); do
-    addr=$(sed -n 's/.*smart-outlet is running.*http=\([0-9.:]*\).*/\1/p' "$work/server.log" | head -n 1)
-    if [ -n "$addr" ]; then base="http://$addr"; break; fi
+    addr=$(sed -n 's|^smart-outlet: dashboard \(http://[0-9.:]*\).*|\1|p' "$work/server.log" | head -n 1)
+    if [ -n "$addr" ]; then base="$addr"; break; fi
     if ! kill -0 "$server_pid" 2>/dev/null; then cat "$work/server.log"; echo "server exited" >&2; exit 1; fi
     sleep 0.1
 done
@@ -50,14 +50,16 @@ echo "tests/schemathesis: server at $base"
 
 # An API token, through the API: log in (session + CSRF), create the token.
 token=$(BASE="$base" PASSWORD="$password" python3 - <<'PY'
-import http.cookiejar, json, os, urllib.request
-base, jar = os.environ["BASE"] + "/api/v1", http.cookiejar.CookieJar()
-op = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+import json, os, urllib.request
+base = os.environ["BASE"] + "/api/v1"
 def call(path, body, headers={}):
     req = urllib.request.Request(base + path, json.dumps(body).encode(), {"Content-Type": "application/json", **headers})
-    return json.load(op.open(req))
-s = call("/auth/login", {"username": "st_user", "password": os.environ["PASSWORD"]})
-print(call("/tokens", {"name": "schemathesis"}, {"X-CSRF-Token": s["csrf_token"]})["secret"])
+    with urllib.request.urlopen(req) as r:
+        return json.load(r), r.headers.get_all("Set-Cookie") or []
+s, cookies = call("/auth/login", {"username": "st_user", "password": os.environ["PASSWORD"]})
+session = "; ".join(c.split(";", 1)[0] for c in cookies)
+t, _ = call("/tokens", {"name": "schemathesis"}, {"Cookie": session, "X-CSRF-Token": s["csrf_token"]})
+print(t["secret"])
 PY
 )
 
