@@ -5,7 +5,7 @@
 //! on its own (`#[path]`, target `ingest_decode`) so that the fuzz build stays free of the
 //! database stack. Keep it that way (no `crate::` or `super::` paths here).
 
-use ccu_core::protocol::{Ack, BreakerReading, SensorReading, Status, OVERLOAD_MA};
+use ccu_core::protocol::{Ack, BreakerReading, OVERLOAD_MA, SensorReading, Status};
 use serde::de::{DeserializeOwned, IgnoredAny};
 
 /// Why a payload (or one reading of a batch) is refused, before any state is consulted.

@@ -103,11 +103,7 @@ mod tests {
             ),
         ];
         for (v, want) in ints {
-            assert_eq!(
-                py_int(v).as_ref().map_err(String::as_str),
-                want.as_ref().copied(),
-                "{v}"
-            );
+            assert_eq!(py_int(v), (*want).map_err(String::from), "{v}");
         }
         assert_eq!(py_str(&json!("FE")), "FE");
         assert_eq!(py_str(&json!(254)), "254");
