@@ -67,6 +67,8 @@ PY
 # positive_data_acceptance (their verdicts need state schemathesis does not model: e.g. an
 # outlet id that exists), the stateful auth checks (the access matrix test covers tenancy:
 # tests/e2e/access_matrix.rs), and use_after_free/ensure_resource_availability (stateful).
+# DELETE /tokens/{id} is left out: token ids are small integers, and revoking our own token
+# would turn the rest of the run into 401s.
 checks=not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance
 set +e
 schemathesis run "$base/api/v1/openapi.json" \
@@ -79,7 +81,6 @@ schemathesis run "$base/api/v1/openapi.json" \
     --workers 2 \
     --request-timeout 10 \
     --suppress-health-check too_slow \
-    --exclude-path /auth/logout \
     --exclude-path /tokens/{id} \
     --report junit --report-dir "${SCHEMATHESIS_REPORT_DIR:-target/schemathesis}"
 rc=$?
