@@ -34,6 +34,9 @@ pub enum ApiError {
     /// A unique name or id is taken.
     #[oai(status = 409)]
     Conflict(Json<ErrorBody>),
+    /// The request has no JSON body (missing or wrong `Content-Type`).
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<ErrorBody>),
     /// Too many attempts.
     #[oai(status = 429)]
     TooManyRequests(Json<ErrorBody>),

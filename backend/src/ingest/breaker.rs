@@ -6,7 +6,6 @@ use crate::app::Backend;
 use crate::clock;
 use crate::domain::{AlertKind, Source};
 use crate::live::LiveEvent;
-use crate::metrics::RejectReason;
 use crate::registry::CcuEntry;
 use crate::store::BreakerRow;
 use crate::store::batch::CcuLatest;
@@ -17,18 +16,7 @@ impl Backend {
     /// Ingests one breaker reading of `ccu` (MQTT or the legacy HTTP shim).
     pub async fn ingest_breaker(&self, ccu: &CcuEntry, r: BreakerReading) -> Result<(), Rejection> {
         let s = &self.inner.settings.ingest;
-        if r.current_ma < 0 {
-            return Err(Rejection::new(
-                RejectReason::NegativeCurrent,
-                format!("current_ma = {}", r.current_ma),
-            ));
-        }
-        if r.current_ma > s.max_breaker_ma {
-            return Err(Rejection::new(
-                RejectReason::AbsurdCurrent,
-                format!("current_ma = {}, limit {}", r.current_ma, s.max_breaker_ma),
-            ));
-        }
+        super::payload::check_breaker_current(&r, s.max_breaker_ma)?;
         let now = clock::now_ms();
         let ts = self.reading_time(r.ts, now)?;
         let ma = if r.current_ma < s.breaker_noise_floor_ma {

@@ -1,7 +1,8 @@
-//! Payload decoding with a reason for every failure.
+//! Rejections of device messages: a reason (the counter) and a detail, from the pure
+//! decoding in `payload.rs` or from the checks that need state.
 
+use super::payload::{Failure, Refused};
 use crate::metrics::RejectReason;
-use serde::de::DeserializeOwned;
 
 /// Why a message (or one reading of a batch) was refused.
 #[derive(Debug, Clone)]
@@ -29,42 +30,25 @@ impl Rejection {
     }
 }
 
-/// One JSON value of type `T`.
-pub fn json<T: DeserializeOwned>(text: &str) -> Result<T, Rejection> {
-    serde_json::from_str(text).map_err(classify)
-}
-
-/// A `T` object or an array of them (a batch), at most `max` long.
-pub fn one_or_many<T: DeserializeOwned>(text: &str, max: usize) -> Result<Vec<T>, Rejection> {
-    if text.trim_start().starts_with('[') {
-        let v: Vec<serde_json::Value> = serde_json::from_str(text).map_err(classify)?;
-        if v.len() > max {
-            return Err(Rejection::new(
-                RejectReason::BatchTooLarge,
-                format!("{} readings, limit {max}", v.len()),
-            ));
-        }
-        v.into_iter()
-            .map(|item| serde_json::from_value(item).map_err(classify))
-            .collect()
-    } else {
-        json(text).map(|one| vec![one])
+impl From<Refused> for Rejection {
+    fn from(r: Refused) -> Rejection {
+        let reason = match r.failure {
+            Failure::Oversize => RejectReason::Oversize,
+            Failure::NotUtf8 => RejectReason::NotUtf8,
+            Failure::MalformedJson => RejectReason::MalformedJson,
+            Failure::InvalidPayload => RejectReason::InvalidPayload,
+            Failure::BatchTooLarge => RejectReason::BatchTooLarge,
+            Failure::NegativeCurrent => RejectReason::NegativeCurrent,
+            Failure::AbsurdCurrent => RejectReason::AbsurdCurrent,
+        };
+        Rejection::new(reason, r.detail)
     }
-}
-
-fn classify(e: serde_json::Error) -> Rejection {
-    use serde_json::error::Category;
-    let reason = match e.classify() {
-        Category::Data => RejectReason::InvalidPayload,
-        Category::Syntax | Category::Eof | Category::Io => RejectReason::MalformedJson,
-    };
-    Rejection::new(reason, e.to_string())
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::payload;
     use super::*;
-    use ccu_core::protocol::SensorReading;
 
     #[test]
     fn classifies() {
@@ -92,10 +76,60 @@ mod tests {
             ("[1,2,3]", Some(RejectReason::BatchTooLarge)),
         ];
         for (text, want) in cases {
-            let got = one_or_many::<SensorReading>(text, 2)
+            let got = payload::sensor(text, 2)
                 .err()
-                .map(|r| r.reason);
+                .map(|r| Rejection::from(r).reason);
             assert_eq!(got, *want, "{text}");
         }
+    }
+
+    /// The fuzz crash inputs of `fuzz/regressions/ingest_decode` (selector byte, then the
+    /// payload), with the reason each must get now.
+    #[test]
+    fn fuzz_regressions() {
+        let cases: &[(&[u8], RejectReason)] = &[
+            // An overlong command id before raw control characters: the text is not JSON.
+            (
+                include_bytes!(
+                    "../../../fuzz/regressions/ingest_decode/malformed-after-invalid-field"
+                ),
+                RejectReason::MalformedJson,
+            ),
+            // JSON (numbers have no size limit) without the required field.
+            (
+                include_bytes!(
+                    "../../../fuzz/regressions/ingest_decode/ignored-field-out-of-range"
+                ),
+                RejectReason::InvalidPayload,
+            ),
+            // A number beyond f64 where an object belongs: JSON, but not an ack.
+            (
+                include_bytes!("../../../fuzz/regressions/ingest_decode/number-out-of-range"),
+                RejectReason::InvalidPayload,
+            ),
+        ];
+        for (input, want) in cases {
+            let text = std::str::from_utf8(&input[1..]).unwrap();
+            let got = match input[0] % 4 {
+                0 => payload::sensor(text, 8).err(),
+                1 => payload::breaker(text, 8).err(),
+                2 => payload::ack(text).err(),
+                _ => payload::status(text).err(),
+            };
+            assert_eq!(
+                got.map(|r| Rejection::from(r).reason),
+                Some(*want),
+                "{text:?}"
+            );
+        }
+        // A reading decodes the same alone and in a batch, even with an unknown field that
+        // holds a number beyond f64.
+        let batch = include_bytes!(
+            "../../../fuzz/regressions/ingest_decode/batch-ignored-field-out-of-range"
+        );
+        let text = std::str::from_utf8(&batch[1..]).unwrap();
+        let readings = payload::breaker(text, 8).unwrap();
+        assert_eq!(readings.len(), 1);
+        assert_eq!(readings[0].current_ma, 1);
     }
 }

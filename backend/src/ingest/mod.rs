@@ -6,6 +6,7 @@
 
 mod breaker;
 mod decode;
+mod payload;
 mod sensor;
 
 pub use decode::Rejection;
@@ -15,9 +16,7 @@ use crate::bus::BusEvent;
 use crate::clock;
 use crate::metrics::{RejectReason, Transport};
 use crate::registry::CcuEntry;
-use ccu_core::protocol::{
-    Ack, BreakerReading, DeviceError, SensorReading, Status, Topic, TopicKind,
-};
+use ccu_core::protocol::{DeviceError, SensorReading, Topic, TopicKind};
 use tokio::sync::mpsc;
 
 impl Backend {
@@ -81,15 +80,7 @@ impl Backend {
                 format!("CCU {} is not registered", t.ccu_id),
             )
         })?;
-        let max = self.inner.settings.ingest.max_payload_size;
-        if payload.len() > max {
-            return Err(Rejection::new(
-                RejectReason::Oversize,
-                format!("{} bytes, limit {max}", payload.len()),
-            ));
-        }
-        let text = std::str::from_utf8(payload)
-            .map_err(|e| Rejection::new(RejectReason::NotUtf8, e.to_string()))?;
+        let text = payload::text(payload, self.inner.settings.ingest.max_payload_size)?;
         let now = clock::now_ms();
         if ccu.transport == crate::domain::Transport::Auto {
             self.claim_transport(&ccu.id, crate::domain::Transport::Mqtt)
@@ -103,26 +94,24 @@ impl Backend {
         }
         match t.kind {
             TopicKind::Sensor => {
-                let readings: Vec<SensorReading> =
-                    decode::one_or_many(text, self.inner.settings.ingest.max_batch)?;
+                let readings = payload::sensor(text, self.inner.settings.ingest.max_batch)?;
                 self.ingest_readings(&ccu, readings, Transport::Mqtt).await
             }
             TopicKind::Breaker => {
-                let readings: Vec<BreakerReading> =
-                    decode::one_or_many(text, self.inner.settings.ingest.max_batch)?;
+                let readings = payload::breaker(text, self.inner.settings.ingest.max_batch)?;
                 for r in readings {
                     self.ingest_breaker(&ccu, r).await?;
                 }
                 Ok(())
             }
             TopicKind::Ack => {
-                let ack: Ack = decode::json(text)?;
+                let ack = payload::ack(text)?;
                 self.on_ack(&ccu.id, ack)
                     .await
                     .map_err(|(reason, detail)| Rejection::new(reason, detail))
             }
             TopicKind::Status => {
-                let status: Status = decode::json(text)?;
+                let status = payload::status(text)?;
                 self.on_status(
                     &ccu.id,
                     status.online,

@@ -34,26 +34,7 @@ impl Backend {
             }
         };
         let s = &self.inner.settings.ingest;
-        for (name, v) in [("current_a", r.current_a), ("current_b", r.current_b)] {
-            match v {
-                Some(v) if v < 0 => {
-                    return Err(Rejection::new(
-                        RejectReason::NegativeCurrent,
-                        format!("{name} = {v}"),
-                    ));
-                }
-                Some(v) if v > s.max_outlet_ma && v != OVERLOAD_MA => {
-                    return Err(Rejection::new(
-                        RejectReason::AbsurdCurrent,
-                        format!(
-                            "{name} = {v} mA, limit {} (65535 = overload)",
-                            s.max_outlet_ma
-                        ),
-                    ));
-                }
-                _ => {}
-            }
-        }
+        super::payload::check_outlet_currents(&r, s.max_outlet_ma)?;
         let now = clock::now_ms();
         let ts = self.reading_time(r.ts, now)?;
         let floor = |v: Option<i64>| v.map(|v| if v < s.outlet_noise_floor_ma { 0 } else { v });

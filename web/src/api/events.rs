@@ -75,7 +75,8 @@ impl EventsApi {
         to: Query<Option<i64>>,
     ) -> ApiResult<Json<Vec<EventCount>>> {
         let to = to.0.unwrap_or_else(|| backend::clock::now_ms() + 1);
-        let from = from.0.unwrap_or(to - 30 * 86_400_000);
+        // Saturating: any `to` a client sends (schemathesis found i64::MIN panicking here).
+        let from = from.0.unwrap_or(to.saturating_sub(30 * 86_400_000));
         let counts = backend
             .store()
             .event_counts(auth.user_id(), from, to)

@@ -21,9 +21,23 @@ pub struct HistoryApi;
 /// Most buckets one request may ask for.
 pub const MAX_BUCKETS: i64 = 5000;
 
+/// Latest time a history query accepts (9999-12-31, unix ms): with `from` and `to` in
+/// `0..=MAX_TS` the bucket arithmetic cannot overflow (schemathesis found `to` = i64::MIN
+/// panicking here).
+pub const MAX_TS: i64 = 253_402_300_799_999;
+
 fn range(from: Option<i64>, to: Option<i64>, buckets: Option<i64>) -> ApiResult<(i64, i64, i64)> {
+    for (name, v) in [("from", from), ("to", to)] {
+        if let Some(v) = v
+            && !(0..=MAX_TS).contains(&v)
+        {
+            return Err(ApiError::invalid(format!(
+                "`{name}` must be a unix time in ms from 0 to {MAX_TS}"
+            )));
+        }
+    }
     let to = to.unwrap_or_else(|| backend::clock::now_ms() + 1);
-    let from = from.unwrap_or(to - 86_400_000);
+    let from = from.unwrap_or(to.saturating_sub(86_400_000).max(0));
     if from >= to {
         return Err(ApiError::invalid("`from` must be before `to`"));
     }

@@ -90,14 +90,18 @@ pub struct Ccu {
     /// Connected now.
     pub online: bool,
     /// Last message (unix ms).
+    #[oai(nullable)]
     pub last_seen: Option<i64>,
     /// Firmware version from its status.
+    #[oai(nullable)]
     pub firmware: Option<String>,
     /// Breaker alert threshold (mA).
     pub breaker_threshold_ma: i64,
     /// Latest breaker load (mA).
+    #[oai(nullable)]
     pub breaker_ma: Option<i64>,
     /// When that was measured (unix ms).
+    #[oai(nullable)]
     pub breaker_at: Option<i64>,
     /// Created (unix ms).
     pub created_at: i64,
@@ -127,10 +131,13 @@ pub struct NewCcu {
     /// Id: 1 to 32 of `A-Z 0-9 _ -` (stored upper-case), e.g. `02`.
     pub id: String,
     /// Display name (default "My CCU").
+    #[oai(nullable)]
     pub name: Option<String>,
     /// Where it is.
+    #[oai(nullable)]
     pub location: Option<String>,
     /// Default `auto`.
+    #[oai(nullable)]
     pub transport: Option<Transport>,
 }
 
@@ -160,8 +167,10 @@ pub struct CcuCreated {
 #[derive(Debug, Object)]
 pub struct CcuPatch {
     /// New name.
+    #[oai(nullable)]
     pub name: Option<String>,
     /// New location.
+    #[oai(nullable)]
     pub location: Option<String>,
 }
 
@@ -188,18 +197,23 @@ pub struct Outlet {
     /// Per-socket alert threshold (mA, 0 = none).
     pub threshold_ma: i64,
     /// Socket A (mA; 65535 = overload trip).
+    #[oai(nullable)]
     pub current_a: Option<i64>,
     /// Socket B (mA).
+    #[oai(nullable)]
     pub current_b: Option<i64>,
     /// Relay A as confirmed by the device (null = unknown).
+    #[oai(nullable)]
     pub relay_a: Option<bool>,
     /// Relay B as confirmed by the device.
+    #[oai(nullable)]
     pub relay_b: Option<bool>,
     /// Either socket in overload trip.
     pub is_overload: bool,
     /// Reporting.
     pub online: bool,
     /// Last reading (unix ms).
+    #[oai(nullable)]
     pub last_seen: Option<i64>,
 }
 
@@ -233,6 +247,7 @@ pub struct NewOutlet {
     /// Display name.
     pub name: String,
     /// Where it is.
+    #[oai(nullable)]
     pub location: Option<String>,
 }
 
@@ -240,10 +255,13 @@ pub struct NewOutlet {
 #[derive(Debug, Object)]
 pub struct OutletPatch {
     /// New name.
+    #[oai(nullable)]
     pub name: Option<String>,
     /// New location.
+    #[oai(nullable)]
     pub location: Option<String>,
     /// Move to another of your CCUs.
+    #[oai(nullable)]
     pub ccu_id: Option<String>,
 }
 
@@ -314,8 +332,10 @@ pub struct NewCommand {
     /// What to do.
     pub command: CommandName,
     /// `a` or `b`, for relay commands.
+    #[oai(nullable)]
     pub socket: Option<SocketName>,
     /// mA, for `set_threshold`.
+    #[oai(nullable)]
     pub value: Option<i64>,
 }
 
@@ -333,18 +353,23 @@ pub struct Command {
     /// What.
     pub command: CommandName,
     /// `a` or `b`.
+    #[oai(nullable)]
     pub socket: Option<String>,
     /// mA.
+    #[oai(nullable)]
     pub value: Option<i64>,
     /// `queued`, `sent`, `ok`, `failed`, `timed_out` or `expired`.
     pub status: String,
     /// Why it failed.
+    #[oai(nullable)]
     pub detail: Option<String>,
     /// Created (unix ms).
     pub created_at: i64,
     /// Published or handed to a poll (unix ms).
+    #[oai(nullable)]
     pub sent_at: Option<i64>,
     /// Final (unix ms).
+    #[oai(nullable)]
     pub completed_at: Option<i64>,
     /// Expires if still queued (unix ms).
     pub expires_at: i64,
@@ -378,24 +403,31 @@ pub struct Alert {
     /// `overload`, `outlet_threshold`, `breaker_threshold`, `ccu_offline`, `outlet_offline`.
     pub kind: String,
     /// CCU.
+    #[oai(nullable)]
     pub ccu_id: Option<String>,
     /// Outlet.
+    #[oai(nullable)]
     pub outlet_id: Option<i32>,
     /// Outlet device id.
+    #[oai(nullable)]
     pub device_id: Option<String>,
     /// Text.
     pub message: String,
     /// Value that raised it (mA).
+    #[oai(nullable)]
     pub value: Option<i64>,
     /// Threshold crossed (mA).
+    #[oai(nullable)]
     pub threshold: Option<i64>,
     /// Raised (unix ms).
     pub raised_at: i64,
     /// Cleared (unix ms); null while active.
+    #[oai(nullable)]
     pub cleared_at: Option<i64>,
     /// Active now.
     pub active: bool,
     /// Acknowledged (unix ms).
+    #[oai(nullable)]
     pub acknowledged_at: Option<i64>,
 }
 
@@ -428,12 +460,15 @@ pub struct Event {
     /// `device`, `server`, `web` or `cli`.
     pub source: String,
     /// CCU.
+    #[oai(nullable)]
     pub ccu_id: Option<String>,
     /// Outlet device id.
+    #[oai(nullable)]
     pub device_id: Option<String>,
     /// Text.
     pub message: String,
     /// Structured detail.
+    #[oai(nullable)]
     pub data: Option<serde_json::Value>,
     /// When (unix ms).
     pub created_at: i64,
@@ -560,8 +595,10 @@ pub struct Token {
     /// Created (unix ms).
     pub created_at: i64,
     /// Last used (unix ms).
+    #[oai(nullable)]
     pub last_used_at: Option<i64>,
     /// Revoked (unix ms).
+    #[oai(nullable)]
     pub revoked_at: Option<i64>,
 }
 
@@ -593,10 +630,12 @@ pub struct ServerInfo {
     /// Server version.
     pub version: String,
     /// MQTT host CCUs connect to; null: the host this API is served from (embedded broker).
+    #[oai(nullable)]
     pub mqtt_host: Option<String>,
     /// MQTT 3.1.1 port.
     pub mqtt_port: u16,
     /// MQTT 5 port, when enabled.
+    #[oai(nullable)]
     pub mqtt_v5_port: Option<u16>,
     /// The legacy HTTP shim for old CCU firmware is on.
     pub legacy_http: bool,

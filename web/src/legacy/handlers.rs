@@ -1,5 +1,6 @@
 //! The legacy route handlers, in the old app's validation order and wording.
 
+use super::body::{self, py_int, py_str, truthy};
 use super::{ClientIp, LegacyState, json};
 use backend::Backend;
 use backend::domain::{DeviceId, Socket};
@@ -82,71 +83,13 @@ struct OutletStatus {
     threshold: i64,
 }
 
-/// Python's `int(v)` on a JSON value: ints, floats (truncated) and numeric strings.
-fn py_int(v: &Value) -> Result<i64, String> {
-    match v {
-        Value::Number(n) => n
-            .as_i64()
-            .or_else(|| n.as_f64().map(|f| f.trunc() as i64))
-            .ok_or_else(|| format!("invalid number {n}")),
-        Value::String(s) => s
-            .trim()
-            .parse::<i64>()
-            .map_err(|_| format!("invalid literal for int() with base 10: '{s}'")),
-        Value::Bool(b) => Ok(i64::from(*b)),
-        other => Err(format!(
-            "int() argument must be a string or a number, not '{}'",
-            type_name(other)
-        )),
-    }
-}
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "NoneType",
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
-        _ => "object",
-    }
-}
-
-fn py_str(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-fn truthy(v: Option<&Value>) -> bool {
-    match v {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(Value::Number(n)) => n.as_f64() != Some(0.0),
-        Some(Value::String(s)) => !s.is_empty(),
-        Some(Value::Array(a)) => !a.is_empty(),
-        Some(Value::Object(o)) => !o.is_empty(),
-    }
-}
-
 /// The body as a JSON object with `keys` present, or the old app's 400 message.
 async fn parse(body: Body, keys: &[&str]) -> Result<serde_json::Map<String, Value>, String> {
     let bytes = body
         .into_vec()
         .await
-        .map_err(|_| "Invalid JSON format".to_string())?;
-    let m = match serde_json::from_slice::<Value>(&bytes) {
-        Ok(Value::Object(m)) => m,
-        _ => return Err("Invalid JSON format".to_string()),
-    };
-    if keys.iter().all(|k| m.contains_key(*k)) {
-        return Ok(m);
-    }
-    let list = keys
-        .iter()
-        .map(|k| format!("'{k}'"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    Err(format!("Missing required fields. Required: [{list}]"))
+        .map_err(|_| body::INVALID_JSON.to_string())?;
+    body::parse(&bytes, keys)
 }
 
 /// `POST /api/data/`: one outlet reading from the old firmware.

@@ -7,6 +7,7 @@
 //! in `legacy.allowed_networks`, and the caller's address is [`ClientIp`] (`X-Forwarded-For`
 //! read from the right, believed only from `http.trusted_proxies`).
 
+pub mod body;
 mod handlers;
 mod pyjson;
 

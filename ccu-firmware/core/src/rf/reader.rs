@@ -6,7 +6,8 @@
 
 use super::{FRAME_LEN, Frame, FrameError, SOF};
 
-/// Counters kept by a [`FrameReader`].
+/// Counters kept by a [`FrameReader`]; they wrap (a debug build must not panic after 4 GiB of
+/// line noise).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ReaderStats {
     /// Good frames decoded.
@@ -42,7 +43,7 @@ impl FrameReader {
     /// Feeds one byte; returns a frame or a rejection when an 8-byte window completes.
     pub fn push(&mut self, byte: u8) -> Option<Result<Frame, FrameError>> {
         if self.len == 0 && byte != SOF {
-            self.stats.discarded += 1;
+            self.stats.discarded = self.stats.discarded.wrapping_add(1);
             return None;
         }
         self.buf[self.len] = byte;
@@ -53,17 +54,17 @@ impl FrameReader {
         let result = Frame::decode(&self.buf);
         match result {
             Ok(_) => {
-                self.stats.frames += 1;
+                self.stats.frames = self.stats.frames.wrapping_add(1);
                 self.len = 0;
             }
             Err(FrameError::UnknownCommand(_)) => {
                 // Well-formed (SOF, EOF, CRC all fine): a frame we do not know, not noise.
-                self.stats.errors += 1;
-                self.stats.discarded += FRAME_LEN as u32;
+                self.stats.errors = self.stats.errors.wrapping_add(1);
+                self.stats.discarded = self.stats.discarded.wrapping_add(FRAME_LEN as u32);
                 self.len = 0;
             }
             Err(_) => {
-                self.stats.errors += 1;
+                self.stats.errors = self.stats.errors.wrapping_add(1);
                 self.resync();
             }
         }
@@ -92,7 +93,7 @@ impl FrameReader {
 
     /// Drops any partial frame.
     pub fn reset(&mut self) {
-        self.stats.discarded += self.len as u32;
+        self.stats.discarded = self.stats.discarded.wrapping_add(self.len as u32);
         self.len = 0;
     }
 
@@ -103,11 +104,11 @@ impl FrameReader {
             Some(start) => {
                 self.buf.copy_within(start.., 0);
                 self.len = FRAME_LEN - start;
-                self.stats.discarded += start as u32;
+                self.stats.discarded = self.stats.discarded.wrapping_add(start as u32);
             }
             None => {
                 self.len = 0;
-                self.stats.discarded += FRAME_LEN as u32;
+                self.stats.discarded = self.stats.discarded.wrapping_add(FRAME_LEN as u32);
             }
         }
     }

@@ -1,0 +1,613 @@
+//! The access matrix: every route of the served OpenAPI spec, called as anonymous, as another
+//! user and as the owner; then the WebSocket, legacy and operations routes (not in the spec)
+//! from a fixed table. The route list comes from the spec, so a new route is covered without
+//! editing this file; a path parameter, required query parameter or request body this file
+//! cannot fill fails the test instead of skipping the route.
+
+use reqwest::{Client, Method};
+use serde_json::{Value, json};
+use std::collections::{BTreeSet, HashMap};
+use std::fmt::Write as _;
+use system_tests::{TestApp, spawn_app_with, wait_for};
+
+/// Routes any caller may use without credentials (`METHOD /path` as in the spec). The spec
+/// must mark exactly these as having no security requirement.
+const PUBLIC: &[&str] = &["POST /auth/register", "POST /auth/login"];
+
+/// Owner calls that answer a documented 4xx in this state, with the reason. Empty today.
+const OWNER_EXPECTED_4XX: &[(&str, u16, &str)] = &[];
+
+const PASSWORD: &str = "correct horse battery";
+const METRICS_TOKEN: &str = "matrix-metrics-token-0123456789";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Caller {
+    Anonymous,
+    Other,
+    Owner,
+}
+
+impl Caller {
+    const ALL: [Caller; 3] = [Caller::Anonymous, Caller::Other, Caller::Owner];
+
+    fn tag(self) -> &'static str {
+        match self {
+            Caller::Anonymous => "anon",
+            Caller::Other => "other",
+            Caller::Owner => "owner",
+        }
+    }
+}
+
+/// What the owner has, and what must never reach anyone else.
+struct World {
+    app: TestApp,
+    http: Client,
+    base: String,
+    owner_token: String,
+    other_token: String,
+    ccu: String,
+    outlet: i32,
+    command: String,
+    alert: i32,
+    /// Objects the destructive routes delete (the owner's too, so that the other user's
+    /// refusal means something).
+    spare_ccu: String,
+    spare_outlet: i32,
+    spare_token: i32,
+    /// Strings of the owner's that another caller must never see in a response.
+    secrets: Vec<(String, &'static str)>,
+}
+
+/// One call's request, built from the spec and the world.
+struct Call {
+    method: Method,
+    path: String,
+    body: Option<Value>,
+    /// True when the request names one of the owner's objects (path parameter, query or
+    /// body), so that the other user must be refused (403/404) rather than served.
+    names_owner_object: bool,
+}
+
+async fn world() -> World {
+    let app = spawn_app_with(|s| {
+        s.http.metrics_token = settings::Secret::new(METRICS_TOKEN.to_string());
+        // Loopback is not allowed: the shim must refuse every caller, credentials or not.
+        s.legacy.allowed_networks = vec!["10.0.0.0/8".into()];
+    })
+    .await;
+    let b = app.backend();
+    // Users through the backend: registration may be closed after the first user.
+    let owner = app.add_user("matrix_owner").await;
+    let other = app.add_user("matrix_other").await;
+    app.add_user("matrix_login").await;
+    let (_, owner_token) = b.create_token(owner.id, "matrix owner").await.unwrap();
+    let (_, other_token) = b.create_token(other.id, "matrix other").await.unwrap();
+    let (spare_token, spare_secret) = b.create_token(owner.id, "matrix spare").await.unwrap();
+
+    let ccu = "MXOWNER1".to_string();
+    let (_, ccu_secret) = b
+        .create_ccu(
+            owner.id,
+            &ccu,
+            Some("Owners Garage Cabinet"),
+            backend::domain::Transport::Mqtt,
+            backend::domain::Source::Cli,
+        )
+        .await
+        .unwrap();
+    let outlet = app.add_outlet(&ccu, "FE", "Owners Aquarium Heater").await;
+    let spare_ccu = "MXSPARE9".to_string();
+    let (_, spare_ccu_secret) = b
+        .create_ccu(
+            owner.id,
+            &spare_ccu,
+            Some("Owners Spare Box"),
+            backend::domain::Transport::Mqtt,
+            backend::domain::Source::Cli,
+        )
+        .await
+        .unwrap();
+    let spare_outlet = app.add_outlet(&ccu, "0C", "Owners Spare Lamp").await;
+    // The other user has objects of their own, so that their lists are not trivially empty.
+    app.add_ccu(&other, "MXOTHER2").await;
+    app.add_outlet("MXOTHER2", "0D", "Other Kettle").await;
+
+    // An alert: the owner's CCU reports an overload.
+    let dev = app.device(&ccu, &ccu_secret).await;
+    dev.send(
+        "sensor",
+        json!({"device_id":"FE","current_a":65535,"current_b":0,"is_overload":true}),
+    )
+    .await;
+    let alert = wait_for("the owner's overload alert", || async {
+        b.list_alerts(owner.id, true, 10)
+            .await
+            .ok()
+            .and_then(|a| a.first().map(|a| a.id))
+    })
+    .await;
+    dev.disconnect().await;
+    // A command.
+    let command = b
+        .send_command(
+            backend::commands::Actor::User(owner.id),
+            backend::commands::NewCommand {
+                outlet_id: outlet.id,
+                command: ccu_core::protocol::CommandKind::Ping,
+                socket: None,
+                value: None,
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+
+    let secrets = vec![
+        (owner.username.clone(), "owner's username"),
+        (ccu.clone(), "owner's CCU id"),
+        ("Owners Garage Cabinet".into(), "owner's CCU name"),
+        ("Owners Aquarium Heater".into(), "owner's outlet name"),
+        (ccu_secret, "owner's CCU secret"),
+        (owner_token.clone(), "owner's API token"),
+        (spare_secret, "owner's spare API token"),
+        (spare_ccu.clone(), "owner's spare CCU id"),
+        (spare_ccu_secret, "owner's spare CCU secret"),
+        ("Owners Spare Lamp".into(), "owner's spare outlet name"),
+        (command.clone(), "owner's command id"),
+    ];
+    World {
+        http: Client::new(),
+        base: format!("http://{}/api/v1", app.http_addr),
+        app,
+        owner_token,
+        other_token,
+        ccu,
+        outlet: outlet.id,
+        command,
+        alert,
+        spare_ccu,
+        spare_outlet: spare_outlet.id,
+        spare_token: spare_token.id,
+        secrets,
+    }
+}
+
+impl World {
+    /// The value of path parameter `name` of `path` (keyed by the path's first segment);
+    /// destructive methods get the spare objects.
+    fn path_param(&self, method: &Method, path: &str, name: &str) -> Result<String, String> {
+        let resource = path.trim_start_matches('/').split('/').next().unwrap_or("");
+        let delete = *method == Method::DELETE;
+        Ok(match (resource, name, delete) {
+            ("ccus", "id", false) => self.ccu.clone(),
+            ("ccus", "id", true) => self.spare_ccu.clone(),
+            ("outlets", "id", false) => self.outlet.to_string(),
+            ("outlets", "id", true) => self.spare_outlet.to_string(),
+            ("commands", "id", _) => self.command.clone(),
+            ("alerts", "id", _) => self.alert.to_string(),
+            ("tokens", "id", _) => self.spare_token.to_string(),
+            _ => {
+                return Err(format!(
+                    "{method} {path}: no value for path parameter `{name}`: add it to \
+                     World::path_param in tests/e2e/access_matrix.rs"
+                ));
+            }
+        })
+    }
+
+    /// A value for query parameter `name`; `Ok(None)` for an optional one left out.
+    fn query_param(&self, name: &str, required: bool) -> Result<Option<String>, String> {
+        Ok(match name {
+            // Object references are always sent: another user must not get through a filter.
+            "ccu_id" => Some(self.ccu.clone()),
+            "outlet_id" => Some(self.outlet.to_string()),
+            "from" if required => Some("0".into()),
+            "to" if required => Some(i64::MAX.to_string()),
+            _ if !required => None,
+            _ => return Err(format!("no value for required query parameter `{name}`")),
+        })
+    }
+
+    /// A minimal valid body for `route`, per caller (creations must not collide), and
+    /// whether it names one of the owner's objects.
+    fn body(&self, route: &str, who: Caller) -> Result<(Value, bool), String> {
+        let tag = who.tag();
+        Ok(match route {
+            "POST /auth/register" => (
+                json!({"username": format!("matrix_new_{tag}"), "password": PASSWORD}),
+                false,
+            ),
+            "POST /auth/login" => (
+                json!({"username": "matrix_login", "password": PASSWORD}),
+                false,
+            ),
+            "POST /tokens" => (json!({"name": format!("matrix {tag}")}), false),
+            "POST /ccus" => (
+                json!({"id": format!("MXNEW-{}", tag.to_uppercase())}),
+                false,
+            ),
+            "PATCH /ccus/{id}" => (json!({"location": "matrix hall"}), false),
+            "PUT /ccus/{id}/breaker-threshold" => (json!({"threshold_ma": 20000}), false),
+            "POST /outlets" => (
+                json!({"ccu_id": self.ccu, "device_id": "0B", "name": format!("matrix {tag}")}),
+                true,
+            ),
+            "PATCH /outlets/{id}" => (json!({"location": "matrix desk"}), false),
+            "PUT /outlets/{id}/threshold" => (json!({"threshold_ma": 1000}), false),
+            "POST /commands" => (json!({"outlet_id": self.outlet, "command": "ping"}), true),
+            _ => {
+                return Err(format!(
+                    "{route}: no request body: add one to World::body in tests/e2e/access_matrix.rs"
+                ));
+            }
+        })
+    }
+
+    /// The request for one operation of the spec.
+    fn call(&self, path: &str, method: &Method, op: &Value, who: Caller) -> Result<Call, String> {
+        let route = format!("{method} {path}");
+        let mut url_path = path.to_string();
+        let mut query = Vec::new();
+        let mut names_owner_object = false;
+        for p in op["parameters"].as_array().into_iter().flatten() {
+            let name = p["name"].as_str().unwrap_or_default();
+            let required = p["required"].as_bool().unwrap_or(false);
+            match p["in"].as_str() {
+                Some("path") => {
+                    let v = self.path_param(method, path, name)?;
+                    url_path = url_path.replace(&format!("{{{name}}}"), &v);
+                    names_owner_object = true;
+                }
+                Some("query") => {
+                    if let Some(v) = self.query_param(name, required)? {
+                        query.push(format!("{name}={v}"));
+                    }
+                }
+                Some("header" | "cookie") if !required => {}
+                other => {
+                    return Err(format!(
+                        "{route}: cannot fill parameter `{name}` in {other:?}"
+                    ));
+                }
+            }
+        }
+        if url_path.contains('{') {
+            return Err(format!("{route}: path parameter not declared in the spec"));
+        }
+        let body = if op.get("requestBody").is_some() {
+            let (b, names) = self.body(&route, who)?;
+            names_owner_object |= names;
+            Some(b)
+        } else {
+            None
+        };
+        if !query.is_empty() {
+            url_path = format!("{url_path}?{}", query.join("&"));
+        }
+        Ok(Call {
+            method: method.clone(),
+            path: url_path,
+            body,
+            names_owner_object,
+        })
+    }
+
+    async fn send(&self, call: &Call, who: Caller) -> (u16, String) {
+        let mut req = self
+            .http
+            .request(call.method.clone(), format!("{}{}", self.base, call.path));
+        match who {
+            Caller::Anonymous => {}
+            Caller::Other => req = req.bearer_auth(&self.other_token),
+            Caller::Owner => req = req.bearer_auth(&self.owner_token),
+        }
+        if let Some(b) = &call.body {
+            req = req.json(b);
+        }
+        let r = req.send().await.expect("request");
+        let status = r.status().as_u16();
+        (status, r.text().await.unwrap_or_default())
+    }
+
+    /// The owner's strings in `body` that the request itself did not carry.
+    fn leaks(&self, call: &Call, body: &str) -> Vec<&'static str> {
+        let sent = format!(
+            "{} {}",
+            call.path,
+            call.body.as_ref().map(Value::to_string).unwrap_or_default()
+        );
+        self.secrets
+            .iter()
+            .filter(|(s, _)| body.contains(s.as_str()) && !sent.contains(s.as_str()))
+            .map(|(_, what)| *what)
+            .collect()
+    }
+}
+
+/// Checks one answer; `Err` says what is wrong.
+fn judge(
+    route: &str,
+    public: bool,
+    call: &Call,
+    who: Caller,
+    status: u16,
+    leaks: &[&str],
+) -> Result<(), String> {
+    if status >= 500 {
+        return Err(format!("server error {status}"));
+    }
+    if who != Caller::Owner && !leaks.is_empty() {
+        return Err(format!("leak: {}", leaks.join(", ")));
+    }
+    match who {
+        Caller::Anonymous if public => Ok(()),
+        Caller::Anonymous if status == 401 => Ok(()),
+        Caller::Anonymous => Err(format!("expected 401, got {status}")),
+        Caller::Other if status == 401 => Err("a valid token was refused".into()),
+        Caller::Other if call.names_owner_object && !(status == 403 || status == 404) => Err(
+            format!("expected 403/404 for another user's object, got {status}"),
+        ),
+        Caller::Other => Ok(()),
+        Caller::Owner if (200..300).contains(&status) => Ok(()),
+        Caller::Owner => match OWNER_EXPECTED_4XX.iter().find(|(r, _, _)| *r == route) {
+            Some((_, want, _)) if *want == status => Ok(()),
+            _ => Err(format!("owner expected 2xx, got {status}")),
+        },
+    }
+}
+
+#[tokio::test]
+async fn every_spec_route_refuses_strangers_and_serves_its_owner() {
+    let w = world().await;
+    let spec: Value = w
+        .http
+        .get(format!("{}/openapi.json", w.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    // Every operation, non-destructive ones first; deletes last, those naming no object
+    // (e.g. deleting one's account) at the very end.
+    let mut ops = Vec::new();
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (m, op) in item.as_object().expect("path item") {
+            let Ok(method) = Method::from_bytes(m.to_uppercase().as_bytes()) else {
+                continue;
+            };
+            if !["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&method.as_str()) {
+                continue;
+            }
+            let rank = match (method == Method::DELETE, path.contains('{')) {
+                (false, _) => 0,
+                (true, true) => 1,
+                (true, false) => 2,
+            };
+            ops.push((rank, path.clone(), method, op.clone()));
+        }
+    }
+    ops.sort_by_key(|(rank, ..)| *rank);
+    assert!(ops.len() >= 30, "the spec lists {} operations", ops.len());
+
+    // Public routes: exactly those the spec marks without security.
+    let unsecured: BTreeSet<String> = ops
+        .iter()
+        .filter(|(_, _, _, op)| {
+            op.get("security")
+                .is_none_or(|s| s.as_array().is_some_and(Vec::is_empty))
+        })
+        .map(|(_, p, m, _)| format!("{m} {p}"))
+        .collect();
+    let listed: BTreeSet<String> = PUBLIC.iter().map(|s| s.to_string()).collect();
+    assert_eq!(
+        unsecured, listed,
+        "routes without security in the spec vs PUBLIC"
+    );
+
+    let mut table = String::new();
+    let mut failures = Vec::new();
+    let mut counts: HashMap<(Caller, &'static str), usize> = HashMap::new();
+    for (_, path, method, op) in &ops {
+        let route = format!("{method} {path}");
+        let public = PUBLIC.contains(&route.as_str());
+        let mut row = format!("{route:<45}");
+        for who in Caller::ALL {
+            let call = match w.call(path, method, op, who) {
+                Ok(c) => c,
+                Err(e) => {
+                    failures.push(e);
+                    let _ = write!(row, " {:>6}", "?");
+                    continue;
+                }
+            };
+            let (status, body) = w.send(&call, who).await;
+            let leaks = w.leaks(&call, &body);
+            let verdict = judge(&route, public, &call, who, status, &leaks);
+            let _ = write!(
+                row,
+                " {:>5}{}",
+                status,
+                if verdict.is_ok() { " " } else { "!" }
+            );
+            *counts
+                .entry((who, if verdict.is_ok() { "ok" } else { "FAIL" }))
+                .or_default() += 1;
+            if let Err(e) = verdict {
+                failures.push(format!("{route} as {}: {e}; body: {body:.300}", who.tag()));
+            }
+        }
+        let _ = writeln!(table, "{row}");
+    }
+
+    println!(
+        "\naccess matrix: {} routes x 3 callers (status; '!' = unexpected)\n{:<45} {:>6} {:>6} {:>6}\n{table}",
+        ops.len(),
+        "route",
+        "anon",
+        "other",
+        "owner"
+    );
+    for who in Caller::ALL {
+        println!(
+            "access matrix: {:<5} {} ok, {} failed",
+            who.tag(),
+            counts.get(&(who, "ok")).unwrap_or(&0),
+            counts.get(&(who, "FAIL")).unwrap_or(&0)
+        );
+    }
+    assert!(
+        failures.is_empty(),
+        "access matrix failures:\n{}",
+        failures.join("\n")
+    );
+}
+
+/// Routes outside the spec: the WebSockets, the legacy shim and the operations endpoints.
+#[tokio::test]
+async fn routes_outside_the_spec_follow_the_fixed_table() {
+    let w = world().await;
+    let addr = w.app.http_addr;
+    let mut table = String::new();
+    let mut failures = Vec::new();
+
+    // WebSockets: anonymous handshakes are refused; other users connect but see nothing of
+    // the owner's.
+    for path in [
+        "/ws".to_string(),
+        "/ws/sensor/FE/".to_string(),
+        format!("/ws/breaker/{}/", w.ccu),
+    ] {
+        for who in Caller::ALL {
+            let token = match who {
+                Caller::Anonymous => None,
+                Caller::Other => Some(&w.other_token),
+                Caller::Owner => Some(&w.owner_token),
+            };
+            let url = match token {
+                Some(t) => format!("ws://{addr}{path}?token={t}"),
+                None => format!("ws://{addr}{path}"),
+            };
+            let (status, first) = match tokio_tungstenite::connect_async(url.as_str()).await {
+                Ok((mut ws, resp)) => {
+                    use futures_util::StreamExt;
+                    // `/ws/sensor/` starts with `initial_data`; read it (bounded wait).
+                    let first = if path.starts_with("/ws/sensor/") {
+                        tokio::time::timeout(system_tests::wait::DEADLINE, ws.next())
+                            .await
+                            .ok()
+                            .flatten()
+                            .and_then(Result::ok)
+                            .map(|m| m.to_string())
+                            .unwrap_or_default()
+                    } else {
+                        String::new()
+                    };
+                    (resp.status().as_u16(), first)
+                }
+                Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+                    (resp.status().as_u16(), String::new())
+                }
+                Err(e) => panic!("{path}: {e}"),
+            };
+            let want = if who == Caller::Anonymous { 401 } else { 101 };
+            if status != want {
+                failures.push(format!(
+                    "GET {path} as {}: expected {want}, got {status}",
+                    who.tag()
+                ));
+            }
+            if path.starts_with("/ws/sensor/") {
+                let sees = first.contains("Owners Aquarium Heater");
+                match who {
+                    Caller::Other if sees || !first.contains("\"data\": null") => {
+                        failures.push(format!("GET {path} as other: initial_data shows {first}"))
+                    }
+                    Caller::Owner if !sees => failures.push(format!(
+                        "GET {path} as owner: initial_data lacks the outlet: {first}"
+                    )),
+                    _ => {}
+                }
+            }
+            let _ = writeln!(table, "GET {path:<36} {:<5} {status}", who.tag());
+        }
+    }
+
+    // Plain HTTP routes: (method, path, body, expected status per caller: anon, other, owner,
+    // and the metrics token).
+    let rows: &[(&str, &str, Option<&str>, [u16; 4])] = &[
+        ("GET", "/healthz", None, [200; 4]),
+        ("GET", "/readyz", None, [200; 4]),
+        ("GET", "/api/v1/openapi.json", None, [200; 4]),
+        // API tokens are not the metrics token.
+        ("GET", "/metrics", None, [401, 401, 401, 200]),
+        ("GET", "/status", None, [401, 401, 401, 200]),
+        // Not configured (no mqtt.external.http_auth_token): absent for everyone.
+        ("POST", "/internal/emqx/authn", Some("{}"), [404; 4]),
+        ("POST", "/internal/emqx/authz", Some("{}"), [404; 4]),
+        // The shim answers only legacy.allowed_networks, whatever the credentials.
+        ("GET", "/api/devices/", None, [403; 4]),
+        ("GET", "/api/commands/FE/", None, [403; 4]),
+        ("GET", "/api/focus/", None, [403; 4]),
+        ("GET", "/api/outlet-status/FE/", None, [403; 4]),
+        (
+            "POST",
+            "/api/data/",
+            Some(r#"{"device_id":"FE","current_a":1,"current_b":2}"#),
+            [403; 4],
+        ),
+        (
+            "POST",
+            "/api/breaker-data/",
+            Some(r#"{"ccu_id":"MXOWNER1","current_ma":1}"#),
+            [403; 4],
+        ),
+        ("POST", "/api/focus/FE/", Some("{}"), [403; 4]),
+        ("POST", "/api/focus/clear/", Some("{}"), [403; 4]),
+    ];
+    let callers = [
+        ("anon", None),
+        ("other", Some(format!("Bearer {}", w.other_token))),
+        ("owner", Some(format!("Bearer {}", w.owner_token))),
+        ("metrics", Some(format!("Bearer {METRICS_TOKEN}"))),
+    ];
+    for (method, path, body, want) in rows {
+        for ((who, auth), want) in callers.iter().zip(want) {
+            let headers: Vec<(&str, &str)> = auth
+                .as_deref()
+                .map(|a| vec![("Authorization", a)])
+                .unwrap_or_default();
+            let (status, text) = system_tests::http_raw(addr, method, path, *body, &headers).await;
+            if status != *want {
+                failures.push(format!(
+                    "{method} {path} as {who}: expected {want}, got {status}: {text:.200}"
+                ));
+            }
+            if *who != "owner" && path.starts_with("/api/") {
+                let call = Call {
+                    method: Method::GET,
+                    path: path.to_string(),
+                    body: body.map(|b| Value::String(b.to_string())),
+                    names_owner_object: false,
+                };
+                let leaks = w.leaks(&call, &text);
+                if !leaks.is_empty() {
+                    failures.push(format!(
+                        "{method} {path} as {who}: leak: {}",
+                        leaks.join(", ")
+                    ));
+                }
+            }
+            let _ = writeln!(table, "{method:<4} {path:<36} {who:<7} {status}");
+        }
+    }
+    println!("\naccess matrix, routes outside the spec:\n{table}");
+    println!(
+        "access matrix outside the spec: {} calls, {} failed",
+        table.lines().count(),
+        failures.len()
+    );
+    assert!(failures.is_empty(), "failures:\n{}", failures.join("\n"));
+}
