@@ -2,6 +2,7 @@
 
 mod alerts;
 mod api;
+mod bounds;
 mod broker_features;
 mod cli;
 mod commands;
