@@ -171,7 +171,7 @@ mod tests {
         // An hour later the budget is full again, not more.
         let later = NOW + 3_600_000;
         let kept_later = (0..1000)
-            .filter(|i| p.admit(&mut last, &mut bf, later - 1_800_000 + (i % 10) * MIN, later))
+            .filter(|i| p.admit(&mut last, &mut bf, NOW - 1_800_000 + (i % 10) * MIN, later))
             .count();
         assert_eq!(kept_later, 60);
     }

@@ -104,14 +104,12 @@ impl Store {
             .filter(sensor_reading::Column::Ts.gte(from))
             .filter(sensor_reading::Column::Ts.lt(to));
         if let Some(c) = after {
-            q = q.filter(
+            // `ts >= c.ts` lets the (…, ts) index start at the cursor; the index ends in
+            // the row id, so `(ts, id)` order needs no sort.
+            q = q.filter(sensor_reading::Column::Ts.gte(c.ts)).filter(
                 Condition::any()
                     .add(sensor_reading::Column::Ts.gt(c.ts))
-                    .add(
-                        Condition::all()
-                            .add(sensor_reading::Column::Ts.eq(c.ts))
-                            .add(sensor_reading::Column::Id.gt(c.id)),
-                    ),
+                    .add(sensor_reading::Column::Id.gt(c.id)),
             );
         }
         let rows = q
@@ -149,14 +147,12 @@ impl Store {
             .filter(breaker_reading::Column::Ts.gte(from))
             .filter(breaker_reading::Column::Ts.lt(to));
         if let Some(c) = after {
-            q = q.filter(
+            // `ts >= c.ts` lets the (…, ts) index start at the cursor; the index ends in
+            // the row id, so `(ts, id)` order needs no sort.
+            q = q.filter(breaker_reading::Column::Ts.gte(c.ts)).filter(
                 Condition::any()
                     .add(breaker_reading::Column::Ts.gt(c.ts))
-                    .add(
-                        Condition::all()
-                            .add(breaker_reading::Column::Ts.eq(c.ts))
-                            .add(breaker_reading::Column::Id.gt(c.id)),
-                    ),
+                    .add(breaker_reading::Column::Id.gt(c.id)),
             );
         }
         let rows = q

@@ -13,7 +13,7 @@ use futures_util::Stream;
 use poem::Body;
 
 /// Rows per database page (and per chunk of the body).
-pub const PAGE_ROWS: u64 = 2000;
+pub const PAGE_ROWS: u64 = 1000;
 
 /// Which history to export.
 #[derive(Debug, Clone)]
