@@ -23,7 +23,9 @@ const DAY_MS: i64 = 86_400_000;
 /// One memory measurement at a time in this process.
 async fn memory_lock() -> tokio::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::OnceLock<tokio::sync::Mutex<()>> = std::sync::OnceLock::new();
-    LOCK.get_or_init(|| tokio::sync::Mutex::new(())).lock().await
+    LOCK.get_or_init(|| tokio::sync::Mutex::new(()))
+        .lock()
+        .await
 }
 
 /// This process's resident set size in bytes (`VmRSS`), or one part of it (`RssAnon`: heap
@@ -119,7 +121,12 @@ struct Outcome {
 
 /// POSTs a 1 GiB body to `path` over a raw socket, the bytes streamed while the answer is
 /// read.
-async fn post_gib(addr: SocketAddr, path: &str, headers: &[(&str, &str)], framing: Framing) -> Outcome {
+async fn post_gib(
+    addr: SocketAddr,
+    path: &str,
+    headers: &[(&str, &str)],
+    framing: Framing,
+) -> Outcome {
     let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let (mut rd, mut wr) = stream.into_split();
     let mut head =
@@ -211,7 +218,10 @@ async fn a_gib_request_body_is_refused_early_and_memory_stays_flat() {
     let user = app.add_user("alice").await;
     let _ = app.add_ccu(&user, "02").await;
     let s = login(&app, "alice").await;
-    let auth_headers = [("Cookie", s.cookie.as_str()), ("X-CSRF-Token", s.csrf.as_str())];
+    let auth_headers = [
+        ("Cookie", s.cookie.as_str()),
+        ("X-CSRF-Token", s.csrf.as_str()),
+    ];
     let routes: [(&str, &[(&str, &str)], bool); 3] = [
         ("/api/v1/auth/login", &[], false),
         ("/api/v1/outlets", &auth_headers, false),
@@ -226,16 +236,19 @@ async fn a_gib_request_body_is_refused_early_and_memory_stays_flat() {
             assert_eq!(o.status, 413, "{what}");
             let v: Value = serde_json::from_str(&o.body).expect("JSON body");
             if legacy {
-                assert!(o.body.starts_with(r#"{"success": false, "message": "#), "{what}");
+                assert!(
+                    o.body.starts_with(r#"{"success": false, "message": "#),
+                    "{what}"
+                );
             } else {
                 assert_eq!(v["code"], "payload_too_large", "{what}");
             }
-            assert!(
-                v["message"].as_str().unwrap().contains("bytes"),
-                "{what}"
-            );
+            assert!(v["message"].as_str().unwrap().contains("bytes"), "{what}");
             assert!(o.sent_at_answer < 16 * MIB, "answered late: {what}");
-            assert!(o.cut_off && o.sent_total < 64 * MIB, "connection not closed: {what}");
+            assert!(
+                o.cut_off && o.sent_total < 64 * MIB,
+                "connection not closed: {what}"
+            );
             refused += 1;
         }
     }
@@ -293,12 +306,17 @@ async fn body_limits_are_configurable() {
         r#"{{"device_id":"FE","current_a":1,"current_b":2,"pad":"{}"}}"#,
         "x".repeat(3000)
     );
-    let (status, text) = system_tests::http_raw(app.http_addr, "POST", "/api/data/", Some(&body), &[]).await;
+    let (status, text) =
+        system_tests::http_raw(app.http_addr, "POST", "/api/data/", Some(&body), &[]).await;
     assert_eq!(status, 413, "{text}");
     assert!(text.contains("2048"), "{text}");
     let small = r#"{"device_id":"FE","current_a":1,"current_b":2}"#;
-    let (status, _) = system_tests::http_raw(app.http_addr, "POST", "/api/data/", Some(small), &[]).await;
-    assert_eq!(status, 404, "within the limit: the handler answers (no such outlet)");
+    let (status, _) =
+        system_tests::http_raw(app.http_addr, "POST", "/api/data/", Some(small), &[]).await;
+    assert_eq!(
+        status, 404,
+        "within the limit: the handler answers (no such outlet)"
+    );
 }
 
 #[tokio::test]
@@ -360,7 +378,9 @@ async fn a_year_of_readings_exports_as_a_streamed_csv_in_bounded_memory() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(
-        r.headers().get("transfer-encoding").map(|v| v.to_str().unwrap()),
+        r.headers()
+            .get("transfer-encoding")
+            .map(|v| v.to_str().unwrap()),
         Some("chunked"),
         "{:?}",
         r.headers()
@@ -387,7 +407,9 @@ async fn a_year_of_readings_exports_as_a_streamed_csv_in_bounded_memory() {
     let elapsed = started.elapsed();
     sampler.abort();
     let growth = peak.load(Ordering::Relaxed).saturating_sub(before);
-    let growth_anon = peak_anon.load(Ordering::Relaxed).saturating_sub(before_anon);
+    let growth_anon = peak_anon
+        .load(Ordering::Relaxed)
+        .saturating_sub(before_anon);
     eprintln!(
         "CSV: {lines} lines, {} KiB in {chunks} chunks, {elapsed:?}; VmRSS before {} MiB, peak growth {} KiB (RssAnon {} KiB)",
         bytes / 1024,
@@ -451,7 +473,10 @@ async fn history_ranges_and_bucket_counts_are_checked() {
     }
     let ok = [
         format!("/outlets/{id}/history"),
-        format!("/outlets/{id}/history?from={}&buckets=5000", now - 400 * DAY_MS + 1000),
+        format!(
+            "/outlets/{id}/history?from={}&buckets=5000",
+            now - 400 * DAY_MS + 1000
+        ),
         format!("/outlets/{id}/history?from=0&to=1&buckets=1"),
         "/ccus/02/breaker-history?buckets=1".into(),
         "/events?page=201&per_page=500".into(),
@@ -493,7 +518,10 @@ async fn readings_outside_the_time_window_are_rejected_counted_and_reported() {
     let e = next_error(&mut dev).await;
     assert_eq!(e["reason"], "stale_timestamp", "{e}");
     assert_eq!(e["topic"], "sensor", "{e}");
-    assert!(e["detail"].as_str().unwrap().contains("max_reading_age"), "{e}");
+    assert!(
+        e["detail"].as_str().unwrap().contains("max_reading_age"),
+        "{e}"
+    );
     dev.send(
         "sensor",
         json!({"device_id":"FE","current_a":1000,"current_b":0,"ts": now + DAY_MS}),
@@ -504,7 +532,10 @@ async fn readings_outside_the_time_window_are_rejected_counted_and_reported() {
     dev.send("breaker", json!({"current_ma": 5000, "ts": ten_years}))
         .await;
     let e = next_error(&mut dev).await;
-    assert_eq!((e["reason"].as_str(), e["topic"].as_str()), (Some("stale_timestamp"), Some("breaker")));
+    assert_eq!(
+        (e["reason"].as_str(), e["topic"].as_str()),
+        (Some("stale_timestamp"), Some("breaker"))
+    );
 
     let hour_ago = now - 3_600_000;
     dev.send(
@@ -539,8 +570,11 @@ async fn back_dated_batches_add_a_bounded_number_of_history_rows() {
     let app = spawn_app_with(|s| s.ingest.max_reading_age = Duration::from_secs(3600)).await;
     let (_user, secret, outlet) = app.seed().await;
     let dev = app.device("02", &secret).await;
-    dev.send("sensor", json!({"device_id":"FE","current_a":500,"current_b":0}))
-        .await;
+    dev.send(
+        "sensor",
+        json!({"device_id":"FE","current_a":500,"current_b":0}),
+    )
+    .await;
     let now = backend::clock::now_ms();
     // The same 1000 readings, one a second for the last ~17 minutes, replayed ten times.
     let batch: Vec<Value> = (0..1000)
@@ -549,8 +583,11 @@ async fn back_dated_batches_add_a_bounded_number_of_history_rows() {
     for _ in 0..10 {
         dev.send("sensor", json!(batch)).await;
     }
-    dev.send("sensor", json!({"device_id":"FE","current_a":777,"current_b":0}))
-        .await;
+    dev.send(
+        "sensor",
+        json!({"device_id":"FE","current_a":777,"current_b":0}),
+    )
+    .await;
     let b = app.backend().clone();
     wait_until("every batch handled", || {
         let b = b.clone();
@@ -563,7 +600,9 @@ async fn back_dated_batches_add_a_bounded_number_of_history_rows() {
     // First pass: one per minute of the 1000 s (17); replays draw on the budget of 60.
     assert!((1 + 17..=1 + 60).contains(&rows), "{rows} rows");
     assert_eq!(
-        app.backend().metrics().ingested_total(backend::metrics::Transport::Mqtt),
+        app.backend()
+            .metrics()
+            .ingested_total(backend::metrics::Transport::Mqtt),
         10_002,
         "every reading is accepted; only history rows are bounded"
     );

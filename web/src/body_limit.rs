@@ -154,8 +154,12 @@ impl<E> BodyLimitEndpoint<E> {
             .fetch_add(1, Ordering::Relaxed)
             + 1;
         match len {
-            Some(len) => tracing::warn!(client = %client.label(), path, limit, content_length = len, count = n, "request body refused: Content-Length over the limit"),
-            None => tracing::warn!(client = %client.label(), path, limit, count = n, "request body refused: cut off at the limit while reading"),
+            Some(len) => {
+                tracing::warn!(client = %client.label(), path, limit, content_length = len, count = n, "request body refused: Content-Length over the limit")
+            }
+            None => {
+                tracing::warn!(client = %client.label(), path, limit, count = n, "request body refused: cut off at the limit while reading")
+            }
         }
         let message = format!("request body larger than {limit} bytes");
         let resp = match class {
@@ -202,7 +206,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_body_is_cut_at_the_limit() {
-        let chunks: Vec<Result<Vec<u8>, std::io::Error>> = (0..10).map(|_| Ok(vec![b'x'; 100])).collect();
+        let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+            (0..10).map(|_| Ok(vec![b'x'; 100])).collect();
         let cut = Arc::new(AtomicBool::new(false));
         let body = limited(
             Body::from_bytes_stream(futures_util::stream::iter(chunks)),

@@ -87,12 +87,27 @@ mod tests {
     #[test]
     fn outside_the_window_is_rejected_with_its_reason() {
         let now = 1_764_000_000_000;
-        assert_eq!(reason((now - 7 * DAY - 1) as u64, now), Some(RejectReason::StaleTimestamp));
-        assert_eq!(reason((now - 3650 * DAY) as u64, now), Some(RejectReason::StaleTimestamp));
+        assert_eq!(
+            reason((now - 7 * DAY - 1) as u64, now),
+            Some(RejectReason::StaleTimestamp)
+        );
+        assert_eq!(
+            reason((now - 3650 * DAY) as u64, now),
+            Some(RejectReason::StaleTimestamp)
+        );
         assert_eq!(reason(0, now), Some(RejectReason::StaleTimestamp));
-        assert_eq!(reason((now + 300_001) as u64, now), Some(RejectReason::BadTimestamp));
-        assert_eq!(reason((now + DAY) as u64, now), Some(RejectReason::BadTimestamp));
-        assert_eq!(reason(i64::MAX as u64, now), Some(RejectReason::BadTimestamp));
+        assert_eq!(
+            reason((now + 300_001) as u64, now),
+            Some(RejectReason::BadTimestamp)
+        );
+        assert_eq!(
+            reason((now + DAY) as u64, now),
+            Some(RejectReason::BadTimestamp)
+        );
+        assert_eq!(
+            reason(i64::MAX as u64, now),
+            Some(RejectReason::BadTimestamp)
+        );
         assert_eq!(reason(u64::MAX, now), Some(RejectReason::BadTimestamp));
         let r = W.check(Some((now - 10 * DAY) as u64), now).unwrap_err();
         assert!(r.detail.contains("864000000 ms old"), "{}", r.detail);
@@ -111,9 +126,6 @@ mod tests {
             }
         }
         assert_eq!(wide.check(Some(0), i64::MAX).ok(), Some(0));
-        assert_eq!(
-            wide.check(Some(i64::MAX as u64), 0).ok(),
-            Some(i64::MAX)
-        );
+        assert_eq!(wide.check(Some(i64::MAX as u64), 0).ok(), Some(i64::MAX));
     }
 }

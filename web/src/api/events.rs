@@ -1,8 +1,8 @@
 //! The event log: filter, paginate, statistics.
 
 use super::models::{EventCount, EventPage};
-use crate::auth::Auth;
 use super::range::Range;
+use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
 use backend::Backend;
 use backend::store::EventFilter;
@@ -78,13 +78,8 @@ impl EventsApi {
         from: Query<Option<i64>>,
         to: Query<Option<i64>>,
     ) -> ApiResult<Json<Vec<EventCount>>> {
-        let r = Range::parse_with_default(
-            from.0,
-            to.0,
-            backend::clock::now_ms(),
-            30 * 86_400_000,
-        )
-        .map_err(ApiError::invalid)?;
+        let r = Range::parse_with_default(from.0, to.0, backend::clock::now_ms(), 30 * 86_400_000)
+            .map_err(ApiError::invalid)?;
         let counts = backend
             .store()
             .event_counts(auth.user_id(), r.from, r.to)
