@@ -211,6 +211,9 @@ fn response_complete(buf: &[u8]) -> bool {
         .is_some_and(|len| body.len() >= len)
 }
 
+/// A route to push a body at: path, extra headers, whether it answers in the legacy shape.
+type Route<'a> = (&'a str, &'a [(&'a str, &'a str)], bool);
+
 #[tokio::test]
 async fn a_gib_request_body_is_refused_early_and_memory_stays_flat() {
     let _serial = memory_lock().await;
@@ -222,7 +225,8 @@ async fn a_gib_request_body_is_refused_early_and_memory_stays_flat() {
         ("Cookie", s.cookie.as_str()),
         ("X-CSRF-Token", s.csrf.as_str()),
     ];
-    let routes: [(&str, &[(&str, &str)], bool); 3] = [
+    // (path, extra headers, legacy body shape)
+    let routes: [Route<'_>; 3] = [
         ("/api/v1/auth/login", &[], false),
         ("/api/v1/outlets", &auth_headers, false),
         ("/api/data/", &[], true),
