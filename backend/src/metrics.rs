@@ -27,8 +27,10 @@ pub enum RejectReason {
     NegativeCurrent,
     /// A current above the plausible maximum.
     AbsurdCurrent,
-    /// A `ts` too far in the future.
+    /// A `ts` too far in the future (`ingest.max_clock_skew`).
     BadTimestamp,
+    /// A `ts` too far in the past (`ingest.max_reading_age`).
+    StaleTimestamp,
     /// A batch longer than `ingest.max_batch`.
     BatchTooLarge,
     /// An ack for a command that does not exist.
@@ -39,7 +41,7 @@ pub enum RejectReason {
 
 impl RejectReason {
     /// Every reason, in counter order.
-    pub const ALL: [RejectReason; 14] = [
+    pub const ALL: [RejectReason; 15] = [
         RejectReason::Oversize,
         RejectReason::NotUtf8,
         RejectReason::MalformedJson,
@@ -51,6 +53,7 @@ impl RejectReason {
         RejectReason::NegativeCurrent,
         RejectReason::AbsurdCurrent,
         RejectReason::BadTimestamp,
+        RejectReason::StaleTimestamp,
         RejectReason::BatchTooLarge,
         RejectReason::UnknownCommand,
         RejectReason::ForeignCommand,
@@ -70,6 +73,7 @@ impl RejectReason {
             RejectReason::NegativeCurrent => "negative_current",
             RejectReason::AbsurdCurrent => "absurd_current",
             RejectReason::BadTimestamp => "bad_timestamp",
+            RejectReason::StaleTimestamp => "stale_timestamp",
             RejectReason::BatchTooLarge => "batch_too_large",
             RejectReason::UnknownCommand => "unknown_command",
             RejectReason::ForeignCommand => "foreign_command",
@@ -120,6 +124,8 @@ pub struct Metrics {
     pub ws_skipped: AtomicU64,
     /// Requests to `/metrics` or `/status` refused for a missing or wrong token.
     pub ops_refused: AtomicU64,
+    /// HTTP requests refused with 413 for a body over `http.body_limit`/`auth_body_limit`.
+    pub http_body_too_large: AtomicU64,
     /// Command latency (created → acknowledged ok), counts per bucket of [`LATENCY_BUCKETS_MS`].
     pub command_latency: [AtomicU64; LATENCY_BUCKETS_MS.len() + 1],
     /// Sum of command latencies (ms).

@@ -4,6 +4,7 @@
 //! within one write batch.
 
 use crate::domain::{CcuRecord, OutletRecord};
+use crate::ingest::Backfill;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -24,8 +25,10 @@ pub struct OutletState {
     pub last_seen: Option<i64>,
     /// Heard from within `presence.stale_after`.
     pub online: bool,
-    /// Time of the last reading written to history.
+    /// Time of the newest reading written to history.
     pub last_history_ts: Option<i64>,
+    /// Budget of back-dated history rows.
+    pub backfill: Backfill,
 }
 
 /// Newest known state of a CCU.
@@ -41,8 +44,10 @@ pub struct CcuState {
     pub breaker_ma: Option<i64>,
     /// When it was measured.
     pub breaker_at: Option<i64>,
-    /// Time of the last breaker reading written to history.
+    /// Time of the newest breaker reading written to history.
     pub last_history_ts: Option<i64>,
+    /// Budget of back-dated breaker history rows.
+    pub backfill: Backfill,
     /// When it last went offline (unix ms).
     pub offline_at: Option<i64>,
 }
@@ -66,6 +71,7 @@ impl StateTable {
                 breaker_ma: r.breaker_ma,
                 breaker_at: r.breaker_at,
                 last_history_ts: None,
+                backfill: Backfill::default(),
                 offline_at: None,
             });
         }
@@ -81,6 +87,7 @@ impl StateTable {
                 last_seen: r.last_seen,
                 online: r.online,
                 last_history_ts: None,
+                backfill: Backfill::default(),
             });
         }
     }

@@ -71,6 +71,11 @@ pub struct HttpSettings {
     /// `Authorization: Bearer <token>` (at least 16 characters). Empty: open.
     #[serde(default)]
     pub metrics_token: Secret,
+    /// Largest request body in bytes on every route but the auth routes (counted while it
+    /// is read, chunked bodies included); larger ones get 413.
+    pub body_limit: usize,
+    /// Largest request body in bytes on `/api/v1/auth/*` (login, registration).
+    pub auth_body_limit: usize,
 }
 
 impl HttpSettings {
@@ -266,6 +271,10 @@ pub struct IngestSettings {
     /// Largest accepted future skew of a reading's `ts`.
     #[serde(with = "humantime_serde")]
     pub max_clock_skew: Duration,
+    /// Oldest accepted reading: a `ts` further in the past is rejected. It also sizes the
+    /// budget of back-dated history rows per outlet and breaker.
+    #[serde(with = "humantime_serde")]
+    pub max_reading_age: Duration,
 }
 
 /// `[history]`
@@ -486,6 +495,19 @@ impl Settings {
                 "must be empty (open) or at least 16 characters",
             ));
         }
+        let h = &self.http;
+        if !(1024..=64 * 1024 * 1024).contains(&h.body_limit) {
+            return Err(Error::invalid(
+                "http.body_limit",
+                "must be between 1 KiB and 64 MiB",
+            ));
+        }
+        if !(256..=h.body_limit).contains(&h.auth_body_limit) {
+            return Err(Error::invalid(
+                "http.auth_body_limit",
+                "must be between 256 bytes and http.body_limit",
+            ));
+        }
         let url = self.database.url.expose();
         if !(url.is_empty() || url.starts_with("sqlite:") || url.starts_with("postgres")) {
             return Err(Error::invalid(
@@ -505,6 +527,20 @@ impl Settings {
             ));
         }
         positive("ingest.max_batch", self.ingest.max_batch)?;
+        if self.ingest.max_clock_skew > MAX_SKEW {
+            return Err(Error::invalid(
+                "ingest.max_clock_skew",
+                "must be at most 1 day",
+            ));
+        }
+        if self.ingest.max_reading_age < Duration::from_secs(60)
+            || self.ingest.max_reading_age > MAX_READING_AGE
+        {
+            return Err(Error::invalid(
+                "ingest.max_reading_age",
+                "must be between 1 minute and 3650 days",
+            ));
+        }
         if self.alerts.hysteresis_pct > 90 {
             return Err(Error::invalid("alerts.hysteresis_pct", "must be 0 to 90"));
         }
@@ -524,6 +560,11 @@ impl Settings {
         Ok(())
     }
 }
+
+/// Upper bound of `ingest.max_clock_skew`.
+pub const MAX_SKEW: Duration = Duration::from_secs(86_400);
+/// Upper bound of `ingest.max_reading_age` (keeps the window arithmetic far from overflow).
+pub const MAX_READING_AGE: Duration = Duration::from_secs(3650 * 86_400);
 
 fn positive(key: &'static str, v: usize) -> Result<()> {
     if v == 0 {

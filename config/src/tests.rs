@@ -68,6 +68,20 @@ fn bad_values_name_the_key() {
             "mqtt.external.http_auth_token",
         ),
         ("[mqtt.external]\nprovisioning = \"ldap\"", "provisioning"),
+        ("[http]\nbody_limit = 10", "http.body_limit"),
+        ("[http]\nauth_body_limit = 100000", "http.auth_body_limit"),
+        (
+            "[ingest]\nmax_reading_age = \"1s\"",
+            "ingest.max_reading_age",
+        ),
+        (
+            "[ingest]\nmax_reading_age = \"4000days\"",
+            "ingest.max_reading_age",
+        ),
+        (
+            "[ingest]\nmax_clock_skew = \"2days\"",
+            "ingest.max_clock_skew",
+        ),
     ];
     for (text, key) in cases {
         let mut f = tempfile::NamedTempFile::new().unwrap();

@@ -3,6 +3,7 @@
 mod access_matrix;
 mod alerts;
 mod api;
+mod bounds;
 mod broker_features;
 mod cli;
 mod commands;

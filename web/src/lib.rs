@@ -3,6 +3,7 @@
 //! # Layout
 //! - [`api`]: the REST API (poem-openapi) at `/api/v1`, Swagger UI at `/docs`.
 //! - [`auth`]: session cookie + CSRF, API tokens, login rate limiting.
+//! - [`body_limit`]: request body limits on every route (`http.body_limit`, `auth_body_limit`).
 //! - [`client_ip`]: the client's address (`X-Forwarded-For` from trusted proxies only).
 //! - [`error`]: the one JSON error shape.
 //! - [`legacy`]: the old firmware's `/api/` routes, byte-compatible.
@@ -14,6 +15,7 @@
 mod acceptor;
 pub mod api;
 pub mod auth;
+pub mod body_limit;
 pub mod client_ip;
 mod dashboard;
 mod emqx;
@@ -115,6 +117,7 @@ pub fn app(backend: Backend) -> impl poem::Endpoint {
         .at("/status", get(index))
         .at("/", get(dashboard::index))
         .at("/assets/:file", get(dashboard::asset))
+        .with(body_limit::BodyLimit::new(backend.clone()))
         .with(client_ip::ClientIpLayer::new(proxies))
         .with(poem::middleware::CookieJarManager::new())
         .with(poem::middleware::CatchPanic::new())
@@ -264,6 +267,17 @@ fn metrics(backend: Data<&Backend>, req: &poem::Request) -> poem::Response {
             backend
                 .metrics()
                 .ops_refused
+                .load(std::sync::atomic::Ordering::Relaxed),
+        )],
+    );
+    counter(
+        "smart_outlet_http_body_too_large_total",
+        "HTTP requests refused with 413: body over http.body_limit (http.auth_body_limit on /api/v1/auth/*).",
+        &[(
+            "",
+            backend
+                .metrics()
+                .http_body_too_large
                 .load(std::sync::atomic::Ordering::Relaxed),
         )],
     );

@@ -24,16 +24,10 @@ impl Backend {
         } else {
             r.current_ma
         };
-        let interval = self.inner.settings.history.interval.as_millis() as i64;
+        let policy = self.history_policy();
         let (live, store_history) = self.inner.state.with_ccu(&ccu.id, |st| {
             let live = st.breaker_at.is_none_or(|at| ts >= at);
-            let store_history = interval == 0
-                || st
-                    .last_history_ts
-                    .is_none_or(|h| (ts - h).abs() >= interval);
-            if store_history {
-                st.last_history_ts = Some(st.last_history_ts.map_or(ts, |h| h.max(ts)));
-            }
+            let store_history = policy.admit(&mut st.last_history_ts, &mut st.backfill, ts, now);
             if live {
                 st.breaker_ma = Some(ma);
                 st.breaker_at = Some(ts);

@@ -1,15 +1,20 @@
 //! Ingest of device traffic: topic routing, payload checks, and the per-kind handlers.
 //!
 //! Bad input (unknown CCU or outlet, another CCU's outlet, wrong types, negative or absurd
-//! currents, oversize or non-UTF-8 payloads) is rejected with a log line and a per-reason
+//! currents, a `ts` outside the window of `window.rs`, oversize or non-UTF-8 payloads) is
+//! rejected with a log line and a per-reason
 //! counter; nothing here panics or stops the loop.
 
 mod breaker;
 mod decode;
+pub mod history_gate;
 mod payload;
 mod sensor;
+pub mod window;
 
 pub use decode::Rejection;
+pub use history_gate::{Backfill, HistoryPolicy};
+pub use window::Window;
 
 use crate::app::Backend;
 use crate::bus::BusEvent;

@@ -41,17 +41,12 @@ impl Backend {
         let (a, b) = (floor(r.current_a), floor(r.current_b));
         let overload = r.is_overload || a == Some(OVERLOAD_MA) || b == Some(OVERLOAD_MA);
 
-        let interval = self.inner.settings.history.interval.as_millis() as i64;
+        let policy = self.history_policy();
         let (live, came_back, store_history, relay_changes) =
             self.inner.state.with_outlet(outlet.id, |st| {
                 let live = st.last_seen.is_none_or(|seen| ts >= seen);
-                let store_history = interval == 0
-                    || st
-                        .last_history_ts
-                        .is_none_or(|h| (ts - h).abs() >= interval);
-                if store_history {
-                    st.last_history_ts = Some(st.last_history_ts.map_or(ts, |h| h.max(ts)));
-                }
+                let store_history =
+                    policy.admit(&mut st.last_history_ts, &mut st.backfill, ts, now);
                 let mut came_back = false;
                 let mut relay_changes = Vec::new();
                 if live {
@@ -183,17 +178,16 @@ impl Backend {
         Ok(())
     }
 
-    /// The reading's time: its `ts` if plausible, else now.
+    /// The reading's time: its `ts` if inside the window of `[ingest]`, now if it has none.
     pub(super) fn reading_time(&self, ts: Option<u64>, now: i64) -> Result<i64, Rejection> {
-        let Some(ts) = ts else { return Ok(now) };
-        let skew = self.inner.settings.ingest.max_clock_skew.as_millis() as i64;
-        let ts = i64::try_from(ts).unwrap_or(i64::MAX);
-        if ts > now + skew {
-            return Err(Rejection::new(
-                RejectReason::BadTimestamp,
-                format!("ts {ts} is {} ms in the future", ts - now),
-            ));
-        }
-        Ok(ts)
+        super::Window::of(&self.inner.settings.ingest).check(ts, now)
+    }
+
+    /// Which readings get history rows (`[history]`, `[ingest]`).
+    pub(super) fn history_policy(&self) -> super::HistoryPolicy {
+        super::HistoryPolicy::new(
+            self.inner.settings.history.interval,
+            self.inner.settings.ingest.max_reading_age,
+        )
     }
 }

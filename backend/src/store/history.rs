@@ -1,4 +1,4 @@
-//! Reading history queries.
+//! Reading history queries: bounded reads and keyset pages (the CSV export streams those).
 
 use super::Store;
 use super::entity::{breaker_reading, sensor_reading};
@@ -73,5 +73,102 @@ impl Store {
             .filter(breaker_reading::Column::CcuId.eq(ccu_id))
             .count(self.db())
             .await?)
+    }
+}
+
+/// Where a page of history ended: the `(ts, id)` of its last row. Rows are ordered by
+/// `(ts, id)`, so the next page starts strictly after it (keyset paging: no offsets, each
+/// page an index range scan however deep into the range it is).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryCursor {
+    /// `ts` of the last row sent.
+    pub ts: i64,
+    /// Its id.
+    pub id: i64,
+}
+
+impl Store {
+    /// One page of an outlet's readings in `[from, to)` after `after`, ordered by `(ts, id)`,
+    /// at most `limit`; with the cursor of its last row.
+    pub async fn readings_page(
+        &self,
+        outlet_id: i32,
+        from: i64,
+        to: i64,
+        after: Option<HistoryCursor>,
+        limit: u64,
+    ) -> Result<(Vec<ReadingPoint>, Option<HistoryCursor>), Error> {
+        use sea_orm::Condition;
+        let mut q = sensor_reading::Entity::find()
+            .filter(sensor_reading::Column::OutletId.eq(outlet_id))
+            .filter(sensor_reading::Column::Ts.gte(from))
+            .filter(sensor_reading::Column::Ts.lt(to));
+        if let Some(c) = after {
+            // `ts >= c.ts` lets the (…, ts) index start at the cursor; the index ends in
+            // the row id, so `(ts, id)` order needs no sort.
+            q = q.filter(sensor_reading::Column::Ts.gte(c.ts)).filter(
+                Condition::any()
+                    .add(sensor_reading::Column::Ts.gt(c.ts))
+                    .add(sensor_reading::Column::Id.gt(c.id)),
+            );
+        }
+        let rows = q
+            .order_by_asc(sensor_reading::Column::Ts)
+            .order_by_asc(sensor_reading::Column::Id)
+            .limit(limit)
+            .all(self.db())
+            .await?;
+        let cursor = rows.last().map(|r| HistoryCursor { ts: r.ts, id: r.id });
+        let points = rows
+            .into_iter()
+            .map(|r| ReadingPoint {
+                ts: r.ts,
+                current_a: r.current_a,
+                current_b: r.current_b,
+                is_overload: r.is_overload,
+            })
+            .collect();
+        Ok((points, cursor))
+    }
+
+    /// One page of a CCU's breaker readings in `[from, to)` after `after`, ordered by
+    /// `(ts, id)`, at most `limit`; with the cursor of its last row.
+    pub async fn breaker_page(
+        &self,
+        ccu_id: &str,
+        from: i64,
+        to: i64,
+        after: Option<HistoryCursor>,
+        limit: u64,
+    ) -> Result<(Vec<BreakerPoint>, Option<HistoryCursor>), Error> {
+        use sea_orm::Condition;
+        let mut q = breaker_reading::Entity::find()
+            .filter(breaker_reading::Column::CcuId.eq(ccu_id))
+            .filter(breaker_reading::Column::Ts.gte(from))
+            .filter(breaker_reading::Column::Ts.lt(to));
+        if let Some(c) = after {
+            // `ts >= c.ts` lets the (…, ts) index start at the cursor; the index ends in
+            // the row id, so `(ts, id)` order needs no sort.
+            q = q.filter(breaker_reading::Column::Ts.gte(c.ts)).filter(
+                Condition::any()
+                    .add(breaker_reading::Column::Ts.gt(c.ts))
+                    .add(breaker_reading::Column::Id.gt(c.id)),
+            );
+        }
+        let rows = q
+            .order_by_asc(breaker_reading::Column::Ts)
+            .order_by_asc(breaker_reading::Column::Id)
+            .limit(limit)
+            .all(self.db())
+            .await?;
+        let cursor = rows.last().map(|r| HistoryCursor { ts: r.ts, id: r.id });
+        let points = rows
+            .into_iter()
+            .map(|r| BreakerPoint {
+                ts: r.ts,
+                current_ma: r.current_ma,
+            })
+            .collect();
+        Ok((points, cursor))
     }
 }

@@ -20,6 +20,7 @@ pub use alerts::NewAlert;
 pub use batch::{Batch, BreakerRow, OutletLatest, SensorRow};
 pub use ccus::CcuAuth;
 pub use events::{EventFilter, NewEvent};
+pub use history::HistoryCursor;
 pub use stats::{BreakerBucket, EventCount, ReadingBucket};
 
 use crate::Error;

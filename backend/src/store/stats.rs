@@ -90,7 +90,7 @@ impl Store {
         for r in rows {
             let b: i64 = r.try_get("", "b")?;
             out.push(ReadingBucket {
-                ts: from + b * width,
+                ts: from.saturating_add(b.saturating_mul(width)),
                 n: r.try_get("", "n")?,
                 a: (
                     r.try_get("", "amin")?,
@@ -139,7 +139,7 @@ impl Store {
         for r in rows {
             let b: i64 = r.try_get("", "b")?;
             out.push(BreakerBucket {
-                ts: from + b * width,
+                ts: from.saturating_add(b.saturating_mul(width)),
                 n: r.try_get("", "n")?,
                 ma: (
                     r.try_get("", "mn")?,

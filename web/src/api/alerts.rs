@@ -21,6 +21,7 @@ pub struct AlertsApi;
 #[OpenApi(prefix_path = "/alerts", tag = "Tag::Alerts")]
 impl AlertsApi {
     /// Your alerts, newest first; `active=true` for the active ones only.
+    /// `limit` 1 to 1000 (default 100); out of range: 400.
     #[oai(path = "/", method = "get")]
     async fn list(
         &self,
@@ -29,7 +30,7 @@ impl AlertsApi {
         active: Query<Option<bool>>,
         limit: Query<Option<u64>>,
     ) -> ApiResult<Json<Vec<Alert>>> {
-        let limit = limit.0.unwrap_or(100).clamp(1, 1000);
+        let limit = super::paging::limit(limit.0).map_err(crate::error::ApiError::invalid)?;
         let alerts = backend
             .list_alerts(auth.user_id(), active.0.unwrap_or(false), limit)
             .await?;

@@ -51,6 +51,7 @@ impl CommandsApi {
     }
 
     /// Recent commands, newest first (optionally of one outlet).
+    /// `limit` 1 to 1000 (default 100); out of range: 400.
     #[oai(path = "/commands", method = "get")]
     async fn list(
         &self,
@@ -59,7 +60,7 @@ impl CommandsApi {
         outlet_id: Query<Option<i32>>,
         limit: Query<Option<u64>>,
     ) -> ApiResult<Json<Vec<Command>>> {
-        let limit = limit.0.unwrap_or(100).clamp(1, 1000);
+        let limit = super::paging::limit(limit.0).map_err(crate::error::ApiError::invalid)?;
         let cmds = backend
             .list_commands(auth.user_id(), outlet_id.0, limit)
             .await?;

@@ -1,8 +1,9 @@
 //! The event log: filter, paginate, statistics.
 
 use super::models::{EventCount, EventPage};
+use super::range::Range;
 use crate::auth::Auth;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use backend::Backend;
 use backend::store::EventFilter;
 use poem::web::Data;
@@ -22,6 +23,8 @@ pub struct EventsApi;
 #[OpenApi(prefix_path = "/events", tag = "Tag::Events")]
 impl EventsApi {
     /// Your events, newest first, filtered by kind, source, CCU, device and time (unix ms).
+    /// `per_page` 1 to 500 (default 50); `page` from 1, at most 100 000 events skipped
+    /// (`(page - 1) * per_page`); beyond, narrow with `from`/`to`. Out of range: 400.
     #[oai(path = "/", method = "get")]
     #[allow(clippy::too_many_arguments)]
     async fn list(
@@ -37,8 +40,8 @@ impl EventsApi {
         page: Query<Option<u64>>,
         per_page: Query<Option<u64>>,
     ) -> ApiResult<Json<EventPage>> {
-        let page = page.0.unwrap_or(1).max(1);
-        let per_page = per_page.0.unwrap_or(50).clamp(1, 500);
+        let (page, per_page, offset) =
+            super::paging::page(page.0, per_page.0).map_err(ApiError::invalid)?;
         let device_id = device_id.0.map(|d| {
             backend::domain::DeviceId::parse(&d)
                 .map(|d| d.to_string())
@@ -55,7 +58,7 @@ impl EventsApi {
         };
         let (items, total) = backend
             .store()
-            .list_events(&filter, (page - 1) * per_page, per_page)
+            .list_events(&filter, offset, per_page)
             .await?;
         Ok(Json(EventPage {
             items: items.into_iter().map(Into::into).collect(),
@@ -65,7 +68,8 @@ impl EventsApi {
         }))
     }
 
-    /// Counts of your events per kind per UTC day (default: the last 30 days).
+    /// Counts of your events per kind per UTC day in `[from, to)` (unix ms; default: the
+    /// last 30 days; at most 400 days). Out of range: 400.
     #[oai(path = "/stats", method = "get")]
     async fn stats(
         &self,
@@ -74,12 +78,11 @@ impl EventsApi {
         from: Query<Option<i64>>,
         to: Query<Option<i64>>,
     ) -> ApiResult<Json<Vec<EventCount>>> {
-        let to = to.0.unwrap_or_else(|| backend::clock::now_ms() + 1);
-        // Saturating: any `to` a client sends (schemathesis found i64::MIN panicking here).
-        let from = from.0.unwrap_or(to.saturating_sub(30 * 86_400_000));
+        let r = Range::parse_with_default(from.0, to.0, backend::clock::now_ms(), 30 * 86_400_000)
+            .map_err(ApiError::invalid)?;
         let counts = backend
             .store()
-            .event_counts(auth.user_id(), from, to)
+            .event_counts(auth.user_id(), r.from, r.to)
             .await?;
         Ok(Json(
             counts

@@ -1,9 +1,16 @@
-//! Reading and breaker history, downsampled into buckets; CSV export.
+//! Reading and breaker history, downsampled into buckets; CSV export (streamed).
+//!
+//! Every range is checked by [`Range`] (both ends within year 0–10000 in unix ms, `from`
+//! before `to`, at most 400 days) and every bucket count by [`Range::bucket_width`] (1 to
+//! 5000), so no request can make the bucket arithmetic overflow.
 
+use super::csv_export::{self, Series};
 use super::models::{BreakerBucket, BreakerHistory, ReadingBucket, ReadingHistory, Stat};
+use super::range::Range;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
 use backend::Backend;
+use poem::Body;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{Attachment, AttachmentType, Json};
@@ -18,32 +25,8 @@ enum Tag {
 /// History operations.
 pub struct HistoryApi;
 
-/// Most buckets one request may ask for.
-pub const MAX_BUCKETS: i64 = 5000;
-
-/// Latest time a history query accepts (9999-12-31, unix ms): with `from` and `to` in
-/// `0..=MAX_TS` the bucket arithmetic cannot overflow (schemathesis found `to` = i64::MIN
-/// panicking here).
-pub const MAX_TS: i64 = 253_402_300_799_999;
-
-fn range(from: Option<i64>, to: Option<i64>, buckets: Option<i64>) -> ApiResult<(i64, i64, i64)> {
-    for (name, v) in [("from", from), ("to", to)] {
-        if let Some(v) = v
-            && !(0..=MAX_TS).contains(&v)
-        {
-            return Err(ApiError::invalid(format!(
-                "`{name}` must be a unix time in ms from 0 to {MAX_TS}"
-            )));
-        }
-    }
-    let to = to.unwrap_or_else(|| backend::clock::now_ms() + 1);
-    let from = from.unwrap_or(to.saturating_sub(86_400_000).max(0));
-    if from >= to {
-        return Err(ApiError::invalid("`from` must be before `to`"));
-    }
-    let n = buckets.unwrap_or(500).clamp(1, MAX_BUCKETS);
-    let width = ((to - from) + n - 1) / n;
-    Ok((from, to, width.max(1)))
+fn range(from: Option<i64>, to: Option<i64>) -> ApiResult<Range> {
+    Range::parse(from, to, backend::clock::now_ms()).map_err(ApiError::invalid)
 }
 
 fn stat(s: (i64, f64, i64)) -> Stat {
@@ -56,8 +39,9 @@ fn stat(s: (i64, f64, i64)) -> Stat {
 
 #[OpenApi(tag = "Tag::History")]
 impl HistoryApi {
-    /// An outlet's readings in `[from, to)` (unix ms; default the last 24 h) as at most
-    /// `buckets` (default 500, max 5000) buckets with min, mean and max per socket.
+    /// An outlet's readings in `[from, to)` (unix ms, 0 to 253402300800000; default the last
+    /// 24 h; at most 400 days) as at most `buckets` (1 to 5000, default 500) buckets with
+    /// min, mean and max per socket. Out-of-range values are a 400.
     #[oai(path = "/outlets/:id/history", method = "get")]
     async fn outlet(
         &self,
@@ -69,14 +53,15 @@ impl HistoryApi {
         buckets: Query<Option<i64>>,
     ) -> ApiResult<Json<ReadingHistory>> {
         backend.get_outlet(auth.user_id(), id.0).await?;
-        let (from, to, width) = range(from.0, to.0, buckets.0)?;
+        let r = range(from.0, to.0)?;
+        let width = r.bucket_width(buckets.0).map_err(ApiError::invalid)?;
         let rows = backend
             .store()
-            .reading_buckets(id.0, from, to, width)
+            .reading_buckets(id.0, r.from, r.to, width)
             .await?;
         Ok(Json(ReadingHistory {
-            from,
-            to,
+            from: r.from,
+            to: r.to,
             bucket_ms: width,
             buckets: rows
                 .into_iter()
@@ -91,7 +76,8 @@ impl HistoryApi {
         }))
     }
 
-    /// An outlet's stored readings in `[from, to)` as CSV (at most 1 000 000 rows).
+    /// An outlet's stored readings in `[from, to)` (unix ms; default the last 24 h; at most
+    /// 400 days) as CSV, every row, streamed (chunked, read from the database page by page).
     #[oai(path = "/outlets/:id/history.csv", method = "get")]
     async fn outlet_csv(
         &self,
@@ -100,27 +86,17 @@ impl HistoryApi {
         id: Path<i32>,
         from: Query<Option<i64>>,
         to: Query<Option<i64>>,
-    ) -> ApiResult<Attachment<Vec<u8>>> {
+    ) -> ApiResult<Attachment<Body>> {
         let outlet = backend.get_outlet(auth.user_id(), id.0).await?;
-        let (from, to, _) = range(from.0, to.0, None)?;
-        let rows = backend.store().readings(id.0, from, to, 1_000_000).await?;
-        let mut csv =
-            String::from("timestamp_ms,timestamp,current_a_ma,current_b_ma,is_overload\n");
-        for r in rows {
-            let iso = chrono::DateTime::from_timestamp_millis(r.ts)
-                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-                .unwrap_or_default();
-            csv.push_str(&format!(
-                "{},{iso},{},{},{}\n",
-                r.ts, r.current_a, r.current_b, r.is_overload
-            ));
-        }
-        Ok(Attachment::new(csv.into_bytes())
+        let r = range(from.0, to.0)?;
+        let body = csv_export::body(backend.store().clone(), Series::Outlet(id.0), r.from, r.to);
+        Ok(Attachment::new(body)
             .attachment_type(AttachmentType::Attachment)
             .filename(format!("outlet-{}-history.csv", outlet.device_id)))
     }
 
-    /// A CCU's stored breaker readings in `[from, to)` as CSV (at most 1 000 000 rows).
+    /// A CCU's stored breaker readings in `[from, to)` (unix ms; default the last 24 h; at
+    /// most 400 days) as CSV, every row, streamed (chunked).
     #[oai(path = "/ccus/:id/breaker-history.csv", method = "get")]
     async fn breaker_csv(
         &self,
@@ -129,26 +105,22 @@ impl HistoryApi {
         id: Path<String>,
         from: Query<Option<i64>>,
         to: Query<Option<i64>>,
-    ) -> ApiResult<Attachment<Vec<u8>>> {
+    ) -> ApiResult<Attachment<Body>> {
         let ccu = backend.get_ccu(auth.user_id(), &id.0).await?;
-        let (from, to, _) = range(from.0, to.0, None)?;
-        let rows = backend
-            .store()
-            .breaker_readings(&ccu.id, from, to, 1_000_000)
-            .await?;
-        let mut csv = String::from("timestamp_ms,timestamp,current_ma\n");
-        for r in rows {
-            let iso = chrono::DateTime::from_timestamp_millis(r.ts)
-                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-                .unwrap_or_default();
-            csv.push_str(&format!("{},{iso},{}\n", r.ts, r.current_ma));
-        }
-        Ok(Attachment::new(csv.into_bytes())
+        let r = range(from.0, to.0)?;
+        let body = csv_export::body(
+            backend.store().clone(),
+            Series::Breaker(ccu.id.clone()),
+            r.from,
+            r.to,
+        );
+        Ok(Attachment::new(body)
             .attachment_type(AttachmentType::Attachment)
             .filename(format!("ccu-{}-breaker-history.csv", ccu.id)))
     }
 
-    /// A CCU's main-breaker load in `[from, to)` as at most `buckets` buckets.
+    /// A CCU's main-breaker load in `[from, to)` (unix ms; default the last 24 h; at most
+    /// 400 days) as at most `buckets` (1 to 5000, default 500) buckets.
     #[oai(path = "/ccus/:id/breaker-history", method = "get")]
     async fn breaker(
         &self,
@@ -160,14 +132,15 @@ impl HistoryApi {
         buckets: Query<Option<i64>>,
     ) -> ApiResult<Json<BreakerHistory>> {
         let ccu = backend.get_ccu(auth.user_id(), &id.0).await?;
-        let (from, to, width) = range(from.0, to.0, buckets.0)?;
+        let r = range(from.0, to.0)?;
+        let width = r.bucket_width(buckets.0).map_err(ApiError::invalid)?;
         let rows = backend
             .store()
-            .breaker_buckets(&ccu.id, from, to, width)
+            .breaker_buckets(&ccu.id, r.from, r.to, width)
             .await?;
         Ok(Json(BreakerHistory {
-            from,
-            to,
+            from: r.from,
+            to: r.to,
             bucket_ms: width,
             buckets: rows
                 .into_iter()

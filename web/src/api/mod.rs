@@ -5,10 +5,13 @@ mod accounts;
 mod alerts;
 mod ccus;
 mod commands;
+mod csv_export;
 mod events;
 mod history;
 pub mod models;
 mod outlets;
+pub mod paging;
+pub mod range;
 mod server;
 mod tokens;
 

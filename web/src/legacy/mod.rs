@@ -11,6 +11,7 @@ pub mod body;
 mod handlers;
 mod pyjson;
 
+pub use handlers::Failure;
 pub use pyjson::to_string as python_json;
 
 pub use crate::client_ip::ClientIp;
