@@ -1,5 +1,6 @@
 //! System tests: the whole program over real sockets with real MQTT clients and databases.
 
+mod accounts;
 mod alerts;
 mod api;
 mod broker_features;
