@@ -64,7 +64,11 @@ impl Backend {
         self.open_session(user, ttl_ms).await
     }
 
-    async fn open_session(&self, user: UserRecord, ttl_ms: i64) -> Result<(UserRecord, NewSession)> {
+    async fn open_session(
+        &self,
+        user: UserRecord,
+        ttl_ms: i64,
+    ) -> Result<(UserRecord, NewSession)> {
         let token = credentials::generate_secret();
         let csrf = credentials::generate_secret();
         let now = clock::now_ms();

@@ -6,9 +6,9 @@
 use futures_util::future::join_all;
 use reqwest::{Client, Method, StatusCode};
 use rumqttc::AsyncClient;
-use std::sync::atomic::Ordering::Relaxed;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 use system_tests::device::{Device, connack, options};
 use system_tests::{TestApp, spawn_app, spawn_app_with, wait_for};
@@ -130,7 +130,10 @@ async fn parallel_wrong_passwords_for_one_user_check_at_most_the_limit() {
         checked <= per_user,
         "{checked} argon2 checks for 200 parallel guesses; the limit is {per_user}"
     );
-    assert_eq!(checked, unauthorized, "every answered guess was checked once");
+    assert_eq!(
+        checked, unauthorized,
+        "every answered guess was checked once"
+    );
     assert_eq!(
         metric(&app, "smart_outlet_login_limited_total").await - limited,
         refused
@@ -181,9 +184,7 @@ async fn registration_is_closed_after_the_first_user() {
     let app = spawn_app_with(|s| s.accounts.registration = settings::Registration::Closed).await;
     let anon = Browser::new(&app);
     let first = json!({"username": "first", "password": PASSWORD});
-    let (s, v) = anon
-        .call(Method::POST, "/auth/register", Some(first))
-        .await;
+    let (s, v) = anon.call(Method::POST, "/auth/register", Some(first)).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert_eq!(v["is_admin"], true, "the first user is admin: {v}");
     let (s, v) = anon
@@ -216,7 +217,8 @@ async fn changing_the_password_ends_other_sessions_and_keeps_this_one() {
     app.add_user("alice").await;
     let here = Browser::login(&app, "alice", PASSWORD).await;
     let elsewhere = Browser::login(&app, "alice", PASSWORD).await;
-    let change = |current: &str, new: &str| json!({"current_password": current, "new_password": new});
+    let change =
+        |current: &str, new: &str| json!({"current_password": current, "new_password": new});
 
     let (s, v) = here
         .call(
@@ -227,10 +229,21 @@ async fn changing_the_password_ends_other_sessions_and_keeps_this_one() {
         .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
     let (s, v) = here
-        .call(Method::POST, "/auth/password", Some(change(PASSWORD, "short")))
+        .call(
+            Method::POST,
+            "/auth/password",
+            Some(change(PASSWORD, "short")),
+        )
         .await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::BAD_REQUEST, Some("validation")));
-    assert_eq!(elsewhere.me().await, StatusCode::OK, "failed changes end nothing");
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("validation"))
+    );
+    assert_eq!(
+        elsewhere.me().await,
+        StatusCode::OK,
+        "failed changes end nothing"
+    );
 
     let (s, v) = here
         .call(
@@ -240,8 +253,16 @@ async fn changing_the_password_ends_other_sessions_and_keeps_this_one() {
         )
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
-    assert_eq!(here.me().await, StatusCode::OK, "the caller's session stays");
-    assert_eq!(elsewhere.me().await, StatusCode::UNAUTHORIZED, "the other one ended");
+    assert_eq!(
+        here.me().await,
+        StatusCode::OK,
+        "the caller's session stays"
+    );
+    assert_eq!(
+        elsewhere.me().await,
+        StatusCode::UNAUTHORIZED,
+        "the other one ended"
+    );
     assert_eq!(
         try_login(&app, "alice", PASSWORD).await,
         StatusCode::UNAUTHORIZED
@@ -377,20 +398,44 @@ async fn deleting_the_account_removes_its_data_and_ends_its_ccus_mqtt_login() {
     assert!(app.store().find_user("alice").await.unwrap().is_none());
     let u = alice.id;
     for (what, sql) in [
-        ("CCUs", "SELECT COUNT(*) FROM ccus WHERE id = '02'".to_string()),
-        ("outlets", "SELECT COUNT(*) FROM outlets WHERE ccu_id = '02'".into()),
+        (
+            "CCUs",
+            "SELECT COUNT(*) FROM ccus WHERE id = '02'".to_string(),
+        ),
+        (
+            "outlets",
+            "SELECT COUNT(*) FROM outlets WHERE ccu_id = '02'".into(),
+        ),
         (
             "readings",
-            format!("SELECT COUNT(*) FROM sensor_readings WHERE outlet_id = {}", outlet.id),
+            format!(
+                "SELECT COUNT(*) FROM sensor_readings WHERE outlet_id = {}",
+                outlet.id
+            ),
         ),
         (
             "commands",
-            format!("SELECT COUNT(*) FROM commands WHERE outlet_id = {}", outlet.id),
+            format!(
+                "SELECT COUNT(*) FROM commands WHERE outlet_id = {}",
+                outlet.id
+            ),
         ),
-        ("events", format!("SELECT COUNT(*) FROM events WHERE user_id = {u}")),
-        ("alerts", format!("SELECT COUNT(*) FROM alerts WHERE user_id = {u}")),
-        ("sessions", format!("SELECT COUNT(*) FROM sessions WHERE user_id = {u}")),
-        ("tokens", format!("SELECT COUNT(*) FROM api_tokens WHERE user_id = {u}")),
+        (
+            "events",
+            format!("SELECT COUNT(*) FROM events WHERE user_id = {u}"),
+        ),
+        (
+            "alerts",
+            format!("SELECT COUNT(*) FROM alerts WHERE user_id = {u}"),
+        ),
+        (
+            "sessions",
+            format!("SELECT COUNT(*) FROM sessions WHERE user_id = {u}"),
+        ),
+        (
+            "tokens",
+            format!("SELECT COUNT(*) FROM api_tokens WHERE user_id = {u}"),
+        ),
     ] {
         assert_eq!(count(&app, &sql).await, 0, "{what} left behind");
     }
@@ -420,7 +465,10 @@ async fn a_disabled_user_cannot_log_in_and_loses_sessions_and_tokens_at_once() {
         .await
         .unwrap();
     assert_eq!(b.me().await, StatusCode::UNAUTHORIZED);
-    assert_eq!(with_token().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        with_token().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
     let anon = Browser::new(&app);
     let (s, v) = anon
         .call(

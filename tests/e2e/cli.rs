@@ -273,7 +273,10 @@ async fn user_admin_commands() {
     };
     let pw = "correct horse battery\n";
     let (ok, out, err) = run(user(&["add", "alice"]), Some(pw)).await;
-    assert!(ok && out.contains("admin"), "the first user is admin: {out}{err}");
+    assert!(
+        ok && out.contains("admin"),
+        "the first user is admin: {out}{err}"
+    );
     let (ok, out, _) = run(user(&["add", "bob"]), Some(pw)).await;
     assert!(ok && out.contains("(id 2, user)"), "{out}");
     let (ok, out, _) = run(user(&["add", "carol", "--admin"]), Some(pw)).await;
@@ -342,7 +345,10 @@ async fn disabling_from_the_cli_locks_out_a_running_server_at_once() {
     let app = system_tests::spawn_app().await;
     app.add_user("alice").await;
     let base = format!("http://{}/api/v1", app.http_addr);
-    let http = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
     let creds = serde_json::json!({"username": "alice", "password": "correct horse battery"});
     let r = http
         .post(format!("{base}/auth/login"))

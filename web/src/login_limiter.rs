@@ -226,14 +226,20 @@ mod tests {
         let slots: Vec<_> = (0..3)
             .map(|_| l.acquire("Alice", ip("10.0.0.1")).unwrap())
             .collect();
-        assert_eq!(l.acquire(" alice", ip("10.0.0.2")).err(), Some(Limited::User));
+        assert_eq!(
+            l.acquire(" alice", ip("10.0.0.2")).err(),
+            Some(Limited::User)
+        );
         // Bob is not affected.
         l.succeeded(l.acquire("bob", ip("10.0.0.1")).unwrap());
         // One success gives one slot back; the failures keep counting.
         let mut slots = slots.into_iter();
         l.succeeded(slots.next().unwrap());
         let s = l.acquire("alice", ip("10.0.0.1")).unwrap();
-        assert_eq!(l.acquire("alice", ip("10.0.0.1")).err(), Some(Limited::User));
+        assert_eq!(
+            l.acquire("alice", ip("10.0.0.1")).err(),
+            Some(Limited::User)
+        );
         drop(s);
     }
 
@@ -241,7 +247,8 @@ mod tests {
     fn an_address_is_limited_across_usernames_and_ipv6_by_64() {
         let l = limiter(100, 4, 1000);
         for i in 0..4 {
-            l.acquire(&format!("user{i}"), ip("2001:db8:1:2::1")).unwrap();
+            l.acquire(&format!("user{i}"), ip("2001:db8:1:2::1"))
+                .unwrap();
         }
         assert_eq!(
             l.acquire("other", ip("2001:db8:1:2:ffff::9")).err(),

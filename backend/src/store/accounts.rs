@@ -92,7 +92,11 @@ impl Store {
     }
 
     /// Ends every session of a user, but the one with digest `keep`.
-    pub async fn delete_user_sessions(&self, user_id: i32, keep: Option<&str>) -> Result<u64, Error> {
+    pub async fn delete_user_sessions(
+        &self,
+        user_id: i32,
+        keep: Option<&str>,
+    ) -> Result<u64, Error> {
         let mut q = session::Entity::delete_many().filter(session::Column::UserId.eq(user_id));
         if let Some(keep) = keep {
             q = q.filter(session::Column::Id.ne(keep));
