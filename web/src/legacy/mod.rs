@@ -16,7 +16,7 @@ pub use crate::client_ip::ClientIp;
 use backend::Backend;
 use ipnet::IpNet;
 use poem::http::StatusCode;
-use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, get, post};
+use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route, get, post};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
