@@ -1,4 +1,4 @@
-//! The command line: `serve` (default), `config`, `migrate`, `user add`, `ccu add|list|rotate-secret`, `outlet add|list`, `tls self-signed`.
+//! The command line: `serve` (default), `config`, `migrate`, `user add|list|disable|enable|reset-password`, `ccu add|list|rotate-secret`, `outlet add|list`, `tls self-signed`.
 
 use crate::demo;
 use crate::startup::{Application, mask_url};
@@ -97,10 +97,35 @@ pub struct ServeArgs {
 /// `user …`
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
-    /// Create a user; the password is asked for (or read from the first line of stdin).
+    /// Create a user; the password is asked for (or read from the first line of stdin). The
+    /// first user is an admin.
     Add {
         /// Login name.
         name: String,
+        /// Make the user an admin.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// List users: id, name, role, state, created.
+    List,
+    /// Disable a user: it cannot log in, and its sessions and API tokens stop working at once.
+    Disable {
+        /// Login name.
+        name: String,
+    },
+    /// Enable a disabled user again (its API tokens work again; sessions were ended).
+    Enable {
+        /// Login name.
+        name: String,
+    },
+    /// Set a new password and end the user's sessions. Prints a generated password once, or
+    /// with --stdin reads it from the first line of stdin (never logged).
+    ResetPassword {
+        /// Login name.
+        name: String,
+        /// Read the new password from stdin instead of generating one.
+        #[arg(long)]
+        stdin: bool,
     },
 }
 
@@ -191,13 +216,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("database {} is up to date", mask_url(&url));
             Ok(())
         }
-        Command::User(UserCommand::Add { name }) => {
-            let password = read_password()?;
-            let store = open_store(&settings).await?;
-            let user = admin::add_user(&store, &name, &password).await?;
-            println!("user {} created (id {})", user.username, user.id);
-            Ok(())
-        }
+        Command::User(c) => user_command(&settings, c).await,
         Command::Ccu(c) => ccu_command(&settings, c).await,
         Command::Outlet(c) => outlet_command(&settings, c).await,
         Command::Tls(TlsCommand::SelfSigned { hosts, force }) => {
@@ -274,6 +293,62 @@ async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     Store::open(&url, 2)
         .await
         .with_context(|| format!("opening the database {}", mask_url(&url)))
+}
+
+async fn user_command(settings: &Settings, c: UserCommand) -> anyhow::Result<()> {
+    match c {
+        UserCommand::Add { name, admin } => {
+            let password = read_password()?;
+            let store = open_store(settings).await?;
+            let user = admin::add_user_with_role(&store, &name, &password, admin).await?;
+            let role = if user.is_admin { "admin" } else { "user" };
+            println!("user {} created (id {}, {role})", user.username, user.id);
+        }
+        UserCommand::List => {
+            let store = open_store(settings).await?;
+            for u in backend::users::list(&store).await? {
+                println!(
+                    "{}\t{}\t{}\t{}\tcreated={}",
+                    u.id,
+                    u.username,
+                    if u.is_admin { "admin" } else { "user" },
+                    if u.disabled { "disabled" } else { "active" },
+                    u.created_at
+                );
+            }
+        }
+        UserCommand::Disable { name } => set_disabled(settings, &name, true).await?,
+        UserCommand::Enable { name } => set_disabled(settings, &name, false).await?,
+        UserCommand::ResetPassword { name, stdin } => {
+            let store = open_store(settings).await?;
+            let (password, show) = if stdin {
+                (read_password()?, false)
+            } else {
+                (backend::users::generate_password(), true)
+            };
+            backend::users::reset_password(&store, &name, &password)
+                .await
+                .with_context(|| format!("user {name}"))?;
+            println!("password of {name} reset; their sessions ended");
+            if show {
+                println!("new password (shown once): {password}");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn set_disabled(settings: &Settings, name: &str, disable: bool) -> anyhow::Result<()> {
+    let store = open_store(settings).await?;
+    backend::users::set_disabled(&store, name, disable)
+        .await
+        .with_context(|| format!("user {name}"))?;
+    if disable {
+        println!("user {name} disabled: logins, sessions and API tokens refused");
+    } else {
+        println!("user {name} enabled");
+    }
+    Ok(())
 }
 
 async fn ccu_command(settings: &Settings, c: CcuCommand) -> anyhow::Result<()> {

@@ -7,6 +7,7 @@ use crate::app::Backend;
 use crate::domain::UserRecord;
 use crate::store::{SessionRecord, TokenRecord};
 use crate::{Error, Result, admin, clock, credentials};
+use settings::Registration;
 use sha2::{Digest, Sha256};
 
 /// Prefix of API tokens, so that leaked ones are recognisable.
@@ -29,9 +30,25 @@ pub fn digest(secret: &str) -> String {
 }
 
 impl Backend {
-    /// Creates an account (username and password policy in [`admin`]).
+    /// Creates an account (username and password policy in [`admin`]). With
+    /// `accounts.registration = "closed"` only while no user exists; the first user is admin.
     pub async fn register(&self, username: &str, password: &str) -> Result<UserRecord> {
-        admin::add_user(&self.inner.store, username, password).await
+        let closed = self.inner.settings.accounts.registration == Registration::Closed;
+        let store = &self.inner.store;
+        if closed && store.count_users().await? > 0 {
+            return Err(registration_closed());
+        }
+        admin::validate_username(username)?;
+        admin::validate_password(password)?;
+        let hash = self.inner.passwords.hash(password).await?;
+        let _one_at_a_time = self.inner.register_lock.lock().await;
+        let first = store.count_users().await? == 0;
+        if closed && !first {
+            return Err(registration_closed());
+        }
+        let user = store.insert_user_with_role(username, &hash, first).await?;
+        tracing::info!(user = %user.username, admin = user.is_admin, "account registered");
+        Ok(user)
     }
 
     /// Checks a login and opens a session lasting `ttl_ms`.
@@ -41,7 +58,17 @@ impl Backend {
         password: &str,
         ttl_ms: i64,
     ) -> Result<(UserRecord, NewSession)> {
-        let user = admin::verify_user(&self.inner.store, username, password).await?;
+        let user =
+            admin::verify_user_with(&self.inner.store, &self.inner.passwords, username, password)
+                .await?;
+        self.open_session(user, ttl_ms).await
+    }
+
+    async fn open_session(
+        &self,
+        user: UserRecord,
+        ttl_ms: i64,
+    ) -> Result<(UserRecord, NewSession)> {
         let token = credentials::generate_secret();
         let csrf = credentials::generate_secret();
         let now = clock::now_ms();
@@ -71,6 +98,76 @@ impl Backend {
     /// Ends a session.
     pub async fn logout(&self, token: &str) -> Result<()> {
         self.inner.store.delete_session(&digest(token)).await
+    }
+
+    /// Ends every session of a user (API tokens stay: they are listed and revoked one by
+    /// one). Returns how many ended.
+    pub async fn logout_everywhere(&self, user_id: i32) -> Result<u64> {
+        let n = self.inner.store.delete_user_sessions(user_id, None).await?;
+        tracing::info!(user_id, sessions = n, "logged out everywhere");
+        Ok(n)
+    }
+
+    /// Checks a user's current password in the people's budget.
+    async fn check_password(&self, user_id: i32, password: &str) -> Result<()> {
+        let hash = self
+            .inner
+            .store
+            .password_hash(user_id)
+            .await?
+            .ok_or(Error::NotFound("user"))?;
+        if self.inner.passwords.verify(password, &hash).await? {
+            Ok(())
+        } else {
+            Err(Error::Unauthorized)
+        }
+    }
+
+    /// Changes a password after checking the current one; ends every other session of the
+    /// user (the session `keep`, the caller's cookie value, stays). API tokens stay.
+    pub async fn change_password(
+        &self,
+        user_id: i32,
+        current: &str,
+        new: &str,
+        keep: Option<&str>,
+    ) -> Result<()> {
+        admin::validate_password(new)?;
+        self.check_password(user_id, current).await?;
+        let hash = self.inner.passwords.hash(new).await?;
+        let store = &self.inner.store;
+        store.set_password_hash(user_id, &hash).await?;
+        let keep = keep.map(digest);
+        let n = store.delete_user_sessions(user_id, keep.as_deref()).await?;
+        tracing::info!(user_id, other_sessions_ended = n, "password changed");
+        Ok(())
+    }
+
+    /// Deletes an account after checking its password: its CCUs (whose live MQTT sessions
+    /// close at once and whose broker logins go), outlets, readings, commands, events,
+    /// alerts, sessions and API tokens.
+    pub async fn delete_account(&self, user_id: i32, password: &str) -> Result<()> {
+        self.check_password(user_id, password).await?;
+        self.remove_user(user_id).await
+    }
+
+    /// Deletes a user and everything it owns, without a password check (admins).
+    pub async fn remove_user(&self, user_id: i32) -> Result<()> {
+        let ccus = self.inner.store.delete_user(user_id).await?;
+        for id in &ccus {
+            self.inner
+                .auth_cache
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(id);
+            self.inner.sessions.revoke(id);
+        }
+        self.config_changed().await?;
+        for id in &ccus {
+            self.broker_ccu_removed(id).await?;
+        }
+        tracing::info!(user_id, ccus = ccus.len(), "account deleted");
+        Ok(())
     }
 
     /// Creates an API token; the secret is returned once.
@@ -121,4 +218,11 @@ impl Backend {
             .await?
             .ok_or(Error::NotFound("user"))
     }
+}
+
+fn registration_closed() -> Error {
+    Error::Forbidden(
+        "registration is closed: ask the administrator for an account (smart-outlet user add)"
+            .into(),
+    )
 }

@@ -9,6 +9,7 @@ use crate::credentials::{self, Kind};
 use crate::domain::{
     CcuId, CcuRecord, DeviceId, EventKind, OutletRecord, Source, Transport, UserRecord,
 };
+use crate::passwords::Passwords;
 use crate::store::NewEvent;
 use crate::{Error, Result, Store};
 use ccu_core::protocol::{MAX_OUTLETS_PER_CCU, TopicKind};
@@ -44,26 +45,51 @@ pub fn validate_password(password: &str) -> Result<()> {
     Ok(())
 }
 
-/// Creates a user with an argon2-hashed password.
+/// Creates a user with an argon2-hashed password (the CLI and tests; the server's
+/// registration is [`Backend::register`]). The first user becomes admin.
 pub async fn add_user(store: &Store, username: &str, password: &str) -> Result<UserRecord> {
-    validate_username(username)?;
-    validate_password(password)?;
-    let hash = credentials::hash_async(password.to_string(), Kind::Password).await?;
-    store.insert_user(username, &hash).await
+    add_user_with_role(store, username, password, false).await
 }
 
-/// Checks a login; the same error for an unknown user and a wrong password.
+/// As [`add_user`]; `admin` makes the user an admin (the first user always is one).
+pub async fn add_user_with_role(
+    store: &Store,
+    username: &str,
+    password: &str,
+    admin: bool,
+) -> Result<UserRecord> {
+    validate_username(username)?;
+    validate_password(password)?;
+    let hash = Passwords::new(1, 0).hash(password).await?;
+    let admin = admin || store.count_users().await? == 0;
+    store.insert_user_with_role(username, &hash, admin).await
+}
+
+/// Checks a login (the CLI and tests; the server uses [`verify_user_with`] and its budget).
 pub async fn verify_user(store: &Store, username: &str, password: &str) -> Result<UserRecord> {
+    verify_user_with(store, &Passwords::new(1, 0), username, password).await
+}
+
+/// Checks a login in `passwords`' budget; the same error for an unknown user and a wrong
+/// password (an unknown name costs a hash too, so names cannot be probed by timing). A
+/// disabled user with the right password gets [`Error::Forbidden`].
+pub async fn verify_user_with(
+    store: &Store,
+    passwords: &Passwords,
+    username: &str,
+    password: &str,
+) -> Result<UserRecord> {
     let Some((user, hash)) = store.find_user(username).await? else {
-        // Spend the same time as a real check so that names cannot be probed.
-        let _ = credentials::verify_async(password.to_string(), DUMMY_HASH.to_string()).await;
+        let _ = passwords.verify(password, DUMMY_HASH).await?;
         return Err(Error::Unauthorized);
     };
-    if credentials::verify_async(password.to_string(), hash).await {
-        Ok(user)
-    } else {
-        Err(Error::Unauthorized)
+    if !passwords.verify(password, &hash).await? {
+        return Err(Error::Unauthorized);
     }
+    if user.disabled {
+        return Err(Error::Forbidden("this account is disabled".into()));
+    }
+    Ok(user)
 }
 
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3kV0K0Lr0p5tMq9a1Gm0n3iQ2wY0cVvK5m9w3a1vG7Q";

@@ -43,6 +43,10 @@ pub(crate) struct Inner {
     pub reload_lock: tokio::sync::Mutex<()>,
     /// Provisioning of an external broker's logins (`external`), if configured.
     pub dynsec: Option<crate::external::dynsec::Dynsec>,
+    /// People's password hashes, in a budget apart from CCU logins.
+    pub passwords: crate::passwords::Passwords,
+    /// Serialises registrations, so "the first user" is one user.
+    pub register_lock: tokio::sync::Mutex<()>,
 }
 
 impl Backend {
@@ -65,6 +69,10 @@ impl Backend {
         );
         let sessions = broker::sessions::Sessions::new(metrics.broker.clone());
         let dynsec = crate::external::connect(&settings);
+        let passwords = crate::passwords::Passwords::new(
+            settings.accounts.password_hash_concurrency,
+            settings.accounts.password_hash_queue,
+        );
         let backend = Backend {
             inner: Arc::new(Inner {
                 settings,
@@ -82,6 +90,8 @@ impl Backend {
                 fingerprint: Mutex::new(None),
                 reload_lock: tokio::sync::Mutex::new(()),
                 dynsec,
+                passwords,
+                register_lock: tokio::sync::Mutex::new(()),
             }),
         };
         backend.inner.registry.reload(&backend.inner.store).await?;
@@ -102,6 +112,11 @@ impl Backend {
     /// The store.
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// People's password-hashing budget and its counters.
+    pub fn passwords(&self) -> &crate::passwords::Passwords {
+        &self.inner.passwords
     }
 
     /// Counters.

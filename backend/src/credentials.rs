@@ -111,7 +111,9 @@ fn argon2_slots() -> &'static tokio::sync::Semaphore {
     })
 }
 
-/// As [`verify`], on the blocking pool, at most one per core at a time.
+/// As [`verify`], on the blocking pool, at most one per core at a time: the budget of CCU
+/// logins. People's passwords have their own budget (`passwords::Passwords`), so that a
+/// flood of logins or registrations never queues in front of a CCU.
 pub async fn verify_async(secret: String, phc: String) -> bool {
     let Ok(_slot) = argon2_slots().acquire().await else {
         return false;
@@ -121,7 +123,8 @@ pub async fn verify_async(secret: String, phc: String) -> bool {
         .unwrap_or(false)
 }
 
-/// As [`hash`], on the blocking pool, at most one per core at a time.
+/// As [`hash`], on the blocking pool, in the CCU budget (see [`verify_async`]); for
+/// generated secrets ([`Kind::Secret`]).
 pub async fn hash_async(secret: String, kind: Kind) -> Result<String, Error> {
     let _slot = argon2_slots()
         .acquire()

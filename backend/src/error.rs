@@ -24,6 +24,12 @@ pub enum Error {
     /// Password hashing failed.
     #[error("password hashing failed: {0}")]
     Hash(String),
+    /// Not allowed for this caller (registration closed, account disabled, not an admin).
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too many password hashes waiting already; try again shortly.
+    #[error("too many password checks in progress; try again shortly")]
+    Busy,
 }
 
 impl Error {

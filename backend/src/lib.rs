@@ -29,11 +29,13 @@ pub mod ingest;
 pub mod legacy;
 pub mod live;
 pub mod metrics;
+pub mod passwords;
 mod presence;
 mod queries;
 pub mod registry;
 pub mod state;
 pub mod store;
+pub mod users;
 pub mod writer;
 
 pub use app::Backend;

@@ -132,6 +132,8 @@ pub struct Metrics {
     pub command_latency_sum_ms: AtomicU64,
     /// The embedded broker's refusals and health (shared with the broker).
     pub broker: std::sync::Arc<broker::stats::Stats>,
+    /// Password checks refused by the login limiter before any hash ran.
+    pub login_limited: AtomicU64,
 }
 
 /// Upper bounds (ms) of the command latency histogram buckets.

@@ -32,6 +32,8 @@ pub struct Settings {
     pub log: LogSettings,
     /// The legacy HTTP shim for old CCU firmware.
     pub legacy: LegacySettings,
+    /// People's accounts: registration, the login limiter, the password-hashing budget.
+    pub accounts: AccountsSettings,
 }
 
 /// `[legacy]`
@@ -557,6 +559,7 @@ impl Settings {
                 return Err(Error::invalid(key, "must be greater than 0"));
             }
         }
+        self.accounts.validate()?;
         Ok(())
     }
 }
@@ -607,4 +610,67 @@ fn valid_filter(filter: &str) -> bool {
                 !l.contains('+') || *l == "+"
             }
         })
+}
+
+/// Who may create an account over the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Registration {
+    /// Anyone who reaches the server.
+    Open,
+    /// Only while no user exists (the first user, who becomes admin); after that the CLI
+    /// (`smart-outlet user add`) makes accounts.
+    Closed,
+}
+
+/// `[accounts]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountsSettings {
+    /// `open` or `closed` (default: only the first user may register).
+    pub registration: Registration,
+    /// Password checks (login, change password, delete account) per username per window.
+    pub attempts_per_user: u32,
+    /// Password checks per client address (IPv6: per /64) per window.
+    pub attempts_per_address: u32,
+    /// The limiter's window: a checked attempt counts against its keys this long.
+    #[serde(with = "humantime_serde")]
+    pub attempt_window: Duration,
+    /// Most usernames and most addresses the limiter tracks (each; bounds its memory).
+    pub limiter_max_keys: usize,
+    /// People's password hashes (argon2, ~19 MiB and tens of ms each) running at once, apart
+    /// from CCU logins, which have their own budget.
+    pub password_hash_concurrency: usize,
+    /// People's password hashes allowed to wait for a slot; more are refused (429 `busy`).
+    pub password_hash_queue: usize,
+}
+
+impl AccountsSettings {
+    fn validate(&self) -> Result<()> {
+        positive(
+            "accounts.attempts_per_user",
+            self.attempts_per_user as usize,
+        )?;
+        positive(
+            "accounts.attempts_per_address",
+            self.attempts_per_address as usize,
+        )?;
+        if self.attempt_window.is_zero() {
+            return Err(Error::invalid(
+                "accounts.attempt_window",
+                "must be greater than 0",
+            ));
+        }
+        if self.limiter_max_keys < 16 {
+            return Err(Error::invalid(
+                "accounts.limiter_max_keys",
+                "must be at least 16",
+            ));
+        }
+        positive(
+            "accounts.password_hash_concurrency",
+            self.password_hash_concurrency,
+        )?;
+        Ok(())
+    }
 }

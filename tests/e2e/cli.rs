@@ -261,3 +261,108 @@ async fn migrate_and_user_errors() {
     assert!(!ok);
     assert!(err.contains("nobody"), "{err}");
 }
+
+/// `user add|list|disable|enable|reset-password` on a SQLite file, checked through the store.
+#[tokio::test]
+async fn user_admin_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let user = |args: &[&str]| {
+        let mut c = cmd(dir.path());
+        c.arg("user").args(args);
+        c
+    };
+    let pw = "correct horse battery\n";
+    let (ok, out, err) = run(user(&["add", "alice"]), Some(pw)).await;
+    assert!(
+        ok && out.contains("admin"),
+        "the first user is admin: {out}{err}"
+    );
+    let (ok, out, _) = run(user(&["add", "bob"]), Some(pw)).await;
+    assert!(ok && out.contains("(id 2, user)"), "{out}");
+    let (ok, out, _) = run(user(&["add", "carol", "--admin"]), Some(pw)).await;
+    assert!(ok && out.contains("admin"), "{out}");
+
+    let (ok, out, err) = run(user(&["disable", "bob"]), None).await;
+    assert!(ok, "{err}");
+    assert!(out.contains("disabled"), "{out}");
+    let (ok, out, _) = run(user(&["list"]), None).await;
+    assert!(ok);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert!(lines[0].contains("alice\tadmin\tactive"), "{out}");
+    assert!(lines[1].contains("bob\tuser\tdisabled"), "{out}");
+    assert!(lines[2].contains("carol\tadmin\tactive"), "{out}");
+    let (ok, _, err) = run(user(&["disable", "nobody"]), None).await;
+    assert!(!ok && err.contains("nobody"), "{err}");
+
+    // A generated password, printed once, that works (bob is disabled: the right password
+    // gets "disabled", a wrong one "invalid credentials").
+    let (ok, out, err) = run(user(&["reset-password", "bob"]), None).await;
+    assert!(ok, "{err}");
+    let new = out
+        .lines()
+        .find_map(|l| l.strip_prefix("new password (shown once): "))
+        .unwrap_or_else(|| panic!("{out}"))
+        .to_string();
+    assert!(!err.contains(&new), "the password is never logged");
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("smart-outlet.db").display()
+    );
+    let store = backend::Store::open(&url, 1).await.unwrap();
+    let check = |p: String| {
+        let store = store.clone();
+        async move { backend::admin::verify_user(&store, "bob", &p).await }
+    };
+    assert!(matches!(
+        check(new.clone()).await,
+        Err(backend::Error::Forbidden(_))
+    ));
+    assert!(matches!(
+        check(pw.trim().into()).await,
+        Err(backend::Error::Unauthorized)
+    ));
+    let (ok, _, _) = run(user(&["enable", "bob"]), None).await;
+    assert!(ok);
+    assert_eq!(check(new).await.unwrap().username, "bob");
+
+    // From stdin: the policy applies and nothing is echoed.
+    let (ok, _, err) = run(user(&["reset-password", "bob", "--stdin"]), Some("short\n")).await;
+    assert!(!ok && err.contains("8"), "{err}");
+    let (ok, out, err) = run(
+        user(&["reset-password", "bob", "--stdin"]),
+        Some("another long password\n"),
+    )
+    .await;
+    assert!(ok, "{err}");
+    assert!(!out.contains("another long") && !err.contains("another long"));
+    assert!(check("another long password".into()).await.is_ok());
+}
+
+/// `user disable` from the CLI ends a running server's session and API token at once.
+#[tokio::test]
+async fn disabling_from_the_cli_locks_out_a_running_server_at_once() {
+    let app = system_tests::spawn_app().await;
+    app.add_user("alice").await;
+    let base = format!("http://{}/api/v1", app.http_addr);
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let creds = serde_json::json!({"username": "alice", "password": "correct horse battery"});
+    let r = http
+        .post(format!("{base}/auth/login"))
+        .json(&creds)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let me = || http.get(format!("{base}/auth/me")).send();
+    assert_eq!(me().await.unwrap().status(), 200);
+    let mut c = cmd(app.dir.path());
+    c.env("SMART_OUTLET_DATABASE__URL", &app.database_url)
+        .args(["user", "disable", "alice"]);
+    let (ok, _, err) = run(c, None).await;
+    assert!(ok, "{err}");
+    assert_eq!(me().await.unwrap().status(), 401);
+}

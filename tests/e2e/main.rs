@@ -1,6 +1,7 @@
 //! System tests: the whole program over real sockets with real MQTT clients and databases.
 
 mod access_matrix;
+mod accounts;
 mod alerts;
 mod api;
 mod bounds;

@@ -45,7 +45,7 @@ function route({ focus = true } = {}) {
   const { path, params } = parseHash();
   const r = ROUTES.find((x) => x.pattern.test(path)) || ROUTES[0];
   const match = path.match(r.pattern);
-  mountView(r.name, r.view, { params: { ...params, ...(match?.groups || {}) }, onLogout: logout });
+  mountView(r.name, r.view, { params: { ...params, ...(match?.groups || {}) }, onLogout: logout, onEnded: showLogin });
   document.title = `${r.title} · Smart Outlet`;
   for (const a of $$("[data-nav]")) setAttrs(a, { "aria-current": a.dataset.nav === r.name ? "page" : null });
   if (focus && r.name !== "events") {

@@ -1,5 +1,6 @@
 // Settings: API tokens (create, shown once; list; revoke) and the account (who, since when,
-// session expiry, log out), with the server's version and MQTT broker.
+// session expiry, log out), with the server's version and MQTT broker; security: change
+// password, log out everywhere, delete the account (each confirmed).
 
 import { api } from "./api.js";
 import { state } from "./state.js";
@@ -31,11 +32,70 @@ const TEMPLATE = () => `
     </form>
     <div class="table-wrap"><table class="table" id="tokens"><thead><tr><th>Name</th><th>Prefix</th><th>Created</th><th>Last used</th><th><span class="visually-hidden">Actions</span></th></tr></thead><tbody></tbody></table></div>
   </section>
+  <section class="card section" aria-labelledby="security-title">
+    <h2 id="security-title">Security</h2>
+    <form id="change-password" class="stack-form">
+      <h3>Change password</h3>
+      <label>Current password <input name="current" type="password" required autocomplete="current-password"></label>
+      <label>New password <input name="new" type="password" required minlength="8" autocomplete="new-password"></label>
+      <label>Repeat new password <input name="new2" type="password" required minlength="8" autocomplete="new-password"></label>
+      <p class="error-text" role="alert" data-f="password-msg"></p>
+      <button type="submit">Change password</button>
+      <p class="muted small">Your other sessions end; this one and your API tokens stay.</p>
+    </form>
+    <h3>Sessions</h3>
+    <p class="muted small">Ends every session of this account, this one too. API tokens keep working: revoke them above.</p>
+    <button type="button" class="ghost" data-logout-all>Log out everywhere</button>
+    <form id="delete-account" class="stack-form">
+      <h3>Delete account</h3>
+      <p class="muted small">Deletes your CCUs (they are disconnected at once and can no longer log in), outlets, history, commands, events, alerts, sessions and API tokens. This cannot be undone.</p>
+      <label>Password <input name="password" type="password" required autocomplete="current-password"></label>
+      <button type="submit" class="danger">Delete account…</button>
+    </form>
+  </section>
 </div>`;
 
-/** Shows the settings in `root`; `onLogout` logs out. */
-export function mount(root, { onLogout }) {
+/** Shows the settings in `root`; `onLogout` logs out; `onEnded(message)` shows the login after the session ended here. */
+export function mount(root, { onLogout, onEnded }) {
   root.innerHTML = TEMPLATE();
+
+  $("#change-password", root).addEventListener("submit", (e) => {
+    e.preventDefault();
+    const f = e.target;
+    const msg = $('[data-f="password-msg"]', root);
+    setText(msg, "");
+    if (f.elements.new.value !== f.elements.new2.value) {
+      setText(msg, "The two new passwords differ.");
+      f.elements.new2.select();
+      return;
+    }
+    busy(f, async () => {
+      try {
+        await api("POST", "/auth/password", { current_password: f.elements.current.value, new_password: f.elements.new.value });
+      } catch (err) {
+        setText(msg, err.status === 401 ? "The current password is wrong." : err.message);
+        return;
+      }
+      f.reset();
+      toast("Password changed; your other sessions ended", "ok");
+    });
+  });
+  $("#delete-account", root).addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const f = e.target;
+    const ok = await confirmAction(
+      "Delete your account?",
+      "Your CCUs, outlets and all their data are deleted, and your CCUs are disconnected. This cannot be undone.",
+      "Delete account",
+    );
+    if (!ok) return;
+    busy(f, () =>
+      attempt(async () => {
+        await api("DELETE", "/auth/account", { password: f.elements.password.value });
+        onEnded("Your account was deleted.");
+      }),
+    );
+  });
 
   async function loadTokens() {
     const tokens = await api("GET", "/tokens");
@@ -70,6 +130,14 @@ export function mount(root, { onLogout }) {
           await api("DELETE", `/tokens/${r.dataset.revoke}`);
           await loadTokens();
           toast("Token revoked", "ok");
+        });
+      }
+    } else if (e.target.closest("[data-logout-all]")) {
+      const ok = await confirmAction("Log out everywhere?", "Every session of this account ends, this one too.", "Log out everywhere");
+      if (ok) {
+        await attempt(async () => {
+          await api("POST", "/auth/logout-all");
+          onEnded("You are logged out everywhere.");
         });
       }
     } else if (e.target.closest("[data-logout]")) onLogout();

@@ -1,14 +1,11 @@
 //! Who is calling: a session cookie (with a CSRF token on state-changing requests) or an API
-//! token sent as `Authorization: Bearer so_…`. Also the login rate limiter.
+//! token sent as `Authorization: Bearer so_…`. The login limiter is in `login_limiter`.
 
 use backend::Backend;
 use poem::Request;
 use poem::http::{Method, StatusCode};
 use poem_openapi::SecurityScheme;
 use poem_openapi::auth::{ApiKey, Bearer};
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "so_session";
@@ -156,51 +153,4 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
         return false;
     }
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// Counts failed logins per key (username and client address) in a sliding window.
-#[derive(Debug)]
-pub struct LoginLimiter {
-    max_failures: usize,
-    window: Duration,
-    failures: Mutex<HashMap<String, Vec<Instant>>>,
-}
-
-impl LoginLimiter {
-    /// At most `max_failures` failures per `window` per key.
-    pub fn new(max_failures: usize, window: Duration) -> LoginLimiter {
-        LoginLimiter {
-            max_failures,
-            window,
-            failures: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// True while `key` may try again.
-    pub fn allowed(&self, key: &str) -> bool {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let now = Instant::now();
-        let v = map.entry(key.to_string()).or_default();
-        v.retain(|t| now.duration_since(*t) < self.window);
-        v.len() < self.max_failures
-    }
-
-    /// Records a failure.
-    pub fn failed(&self, key: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        map.entry(key.to_string()).or_default().push(Instant::now());
-        if map.len() > 100_000 {
-            let now = Instant::now();
-            let window = self.window;
-            map.retain(|_, v| v.iter().any(|t| now.duration_since(*t) < window));
-        }
-    }
-
-    /// Forgets failures after a success.
-    pub fn succeeded(&self, key: &str) {
-        self.failures
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(key);
-    }
 }

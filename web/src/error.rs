@@ -25,7 +25,7 @@ pub enum ApiError {
     /// Not logged in, or a bad token.
     #[oai(status = 401)]
     Unauthorized(Json<ErrorBody>),
-    /// Missing or wrong CSRF token.
+    /// Missing or wrong CSRF token; registration closed; account disabled.
     #[oai(status = 403)]
     Forbidden(Json<ErrorBody>),
     /// No such resource (or it belongs to someone else).
@@ -37,7 +37,7 @@ pub enum ApiError {
     /// The request has no JSON body (missing or wrong `Content-Type`).
     #[oai(status = 415)]
     UnsupportedMediaType(Json<ErrorBody>),
-    /// Too many attempts.
+    /// Too many attempts (`rate_limited`), or too many password checks queued (`busy`).
     #[oai(status = 429)]
     TooManyRequests(Json<ErrorBody>),
     /// Something broke on our side.
@@ -79,6 +79,8 @@ impl From<backend::Error> for ApiError {
             E::Conflict(m) => ApiError::Conflict(body("conflict", m)),
             E::Invalid(m) => ApiError::invalid(m),
             E::Unauthorized => ApiError::unauthorized("invalid username or password"),
+            E::Forbidden(m) => ApiError::Forbidden(body("forbidden", m)),
+            E::Busy => ApiError::TooManyRequests(body("busy", E::Busy.to_string())),
             other => {
                 tracing::error!(cause = %other, "internal error");
                 ApiError::Internal(body("internal", "internal server error"))

@@ -21,6 +21,7 @@ mod dashboard;
 mod emqx;
 pub mod error;
 pub mod legacy;
+pub mod login_limiter;
 pub mod ws;
 
 use acceptor::NoDelayAcceptor;
@@ -86,7 +87,7 @@ impl HttpServer {
 
 /// Every route, with the backend attached and errors rendered as JSON.
 pub fn app(backend: Backend) -> impl poem::Endpoint {
-    let api = api::service();
+    let api = api::service_for(&backend.settings().accounts);
     let docs = api.swagger_ui();
     let spec = api.spec_endpoint();
     let http = &backend.settings().http;
@@ -359,6 +360,27 @@ fn metrics(backend: Data<&Backend>, req: &poem::Request) -> poem::Response {
             .load(std::sync::atomic::Ordering::Relaxed)
     );
     let _ = writeln!(out, "smart_outlet_command_latency_ms_count {cumulative}");
+    let p = backend.passwords();
+    let _ = writeln!(
+        out,
+        "# HELP smart_outlet_password_checks_total Argon2 checks of people's passwords (login, change password, delete account).\n# TYPE smart_outlet_password_checks_total counter\nsmart_outlet_password_checks_total {}",
+        p.checks()
+    );
+    let _ = writeln!(
+        out,
+        "# HELP smart_outlet_login_limited_total Password attempts refused by the login limiter before any hash.\n# TYPE smart_outlet_login_limited_total counter\nsmart_outlet_login_limited_total {}",
+        m.login_limited.load(std::sync::atomic::Ordering::Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "# HELP smart_outlet_password_hashes_pending People's password hashes waiting or running (their own budget, apart from CCU logins).\n# TYPE smart_outlet_password_hashes_pending gauge\nsmart_outlet_password_hashes_pending {}",
+        p.pending()
+    );
+    let _ = writeln!(
+        out,
+        "# HELP smart_outlet_password_hashes_refused_total People's password hashes refused because accounts.password_hash_queue was full.\n# TYPE smart_outlet_password_hashes_refused_total counter\nsmart_outlet_password_hashes_refused_total {}",
+        p.refused()
+    );
     poem::Response::builder()
         .content_type("text/plain; version=0.0.4")
         .body(out)

@@ -50,6 +50,10 @@ pub struct UserRecord {
     pub username: String,
     /// Creation time (unix ms).
     pub created_at: i64,
+    /// May manage other users (the first user is).
+    pub is_admin: bool,
+    /// Cannot log in; its sessions and API tokens are refused.
+    pub disabled: bool,
 }
 
 /// A CCU with its presence and latest breaker load.

@@ -1,7 +1,7 @@
 //! Sessions and API tokens (stored as SHA-256 digests of the secrets handed out).
 
 use super::Store;
-use super::entity::{api_token, session};
+use super::entity::{api_token, session, user};
 use crate::Error;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
@@ -59,21 +59,49 @@ impl Store {
         Ok(())
     }
 
-    /// A session that has not expired.
+    /// A session that has not expired, of a user who is not disabled.
     pub async fn find_session(
         &self,
         digest: &str,
         now: i64,
     ) -> Result<Option<SessionRecord>, Error> {
-        Ok(session::Entity::find_by_id(digest.to_string())
+        let Some(m) = session::Entity::find_by_id(digest.to_string())
             .filter(session::Column::ExpiresAt.gt(now))
             .one(self.db())
             .await?
-            .map(|m| SessionRecord {
-                user_id: m.user_id,
-                csrf_token: m.csrf_token,
-                expires_at: m.expires_at,
-            }))
+        else {
+            return Ok(None);
+        };
+        if !self.user_enabled(m.user_id).await? {
+            return Ok(None);
+        }
+        Ok(Some(SessionRecord {
+            user_id: m.user_id,
+            csrf_token: m.csrf_token,
+            expires_at: m.expires_at,
+        }))
+    }
+
+    /// True if the user exists and is not disabled.
+    async fn user_enabled(&self, user_id: i32) -> Result<bool, Error> {
+        Ok(user::Entity::find_by_id(user_id)
+            .filter(user::Column::Disabled.eq(false))
+            .one(self.db())
+            .await?
+            .is_some())
+    }
+
+    /// Ends every session of a user, but the one with digest `keep`.
+    pub async fn delete_user_sessions(
+        &self,
+        user_id: i32,
+        keep: Option<&str>,
+    ) -> Result<u64, Error> {
+        let mut q = session::Entity::delete_many().filter(session::Column::UserId.eq(user_id));
+        if let Some(keep) = keep {
+            q = q.filter(session::Column::Id.ne(keep));
+        }
+        Ok(q.exec(self.db()).await?.rows_affected)
     }
 
     /// Ends a session.
@@ -108,7 +136,7 @@ impl Store {
         Ok(token_record(m))
     }
 
-    /// The owner of an unrevoked token, marking it used.
+    /// The owner of an unrevoked token (if not disabled), marking it used.
     pub async fn use_token(&self, digest: &str, now: i64) -> Result<Option<i32>, Error> {
         let Some(m) = api_token::Entity::find()
             .filter(api_token::Column::TokenHash.eq(digest))
@@ -118,6 +146,9 @@ impl Store {
         else {
             return Ok(None);
         };
+        if !self.user_enabled(m.user_id).await? {
+            return Ok(None);
+        }
         api_token::Entity::update_many()
             .col_expr(api_token::Column::LastUsedAt, Expr::value(now))
             .filter(api_token::Column::Id.eq(m.id))

@@ -1,12 +1,16 @@
-//! Register, log in (session cookie + CSRF token), log out, who am I.
+//! Register, log in (session cookie + CSRF token), log out (here or everywhere), who am I,
+//! change password, delete the account. Every password check takes a limiter slot first.
 
-use super::models::{Credentials, Session, User};
-use crate::auth::{Auth, LoginLimiter, SESSION_COOKIE};
+use super::models::{Credentials, PasswordChange, PasswordConfirm, Session, User};
+use crate::auth::{Auth, SESSION_COOKIE};
+use crate::client_ip::ClientIp;
 use crate::error::{ApiError, ApiResult};
+use crate::login_limiter::{Limited, Limits, LoginLimiter, Slot};
 use backend::Backend;
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi, Tags};
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 #[derive(Tags)]
@@ -23,12 +27,42 @@ pub struct AccountsApi {
     limiter: LoginLimiter,
 }
 
-impl Default for AccountsApi {
-    fn default() -> Self {
+impl AccountsApi {
+    /// With the `[accounts]` limits.
+    pub fn new(settings: &settings::AccountsSettings) -> AccountsApi {
         AccountsApi {
-            limiter: LoginLimiter::new(5, Duration::from_secs(300)),
+            limiter: LoginLimiter::new(Limits::from_settings(settings)),
         }
     }
+
+    /// A limiter slot for a password check of `username`, or 429 (counted and logged).
+    fn slot(&self, backend: &Backend, req: &poem::Request, username: &str) -> ApiResult<Slot> {
+        let ip = ClientIp::of(req);
+        self.limiter.acquire(username, ip.0).map_err(|which| {
+            let n = backend.metrics().login_limited.fetch_add(1, Relaxed) + 1;
+            let limit = match which {
+                Limited::User => "username",
+                Limited::Address => "address",
+            };
+            tracing::warn!(client = %ip.label(), limit, refused = n, "password check refused by the limiter");
+            ApiError::rate_limited("too many password attempts; try again in a few minutes")
+        })
+    }
+
+    /// Gives the slot back unless the check failed (a wrong password keeps counting).
+    fn settle<T>(&self, slot: Slot, result: &backend::Result<T>) {
+        match result {
+            Err(backend::Error::Unauthorized) | Err(backend::Error::Db(_)) => {}
+            _ => self.limiter.succeeded(slot),
+        }
+    }
+}
+
+#[derive(ApiResponse)]
+enum Done {
+    /// Done.
+    #[oai(status = 204)]
+    Ok,
 }
 
 #[derive(ApiResponse)]
@@ -79,7 +113,8 @@ fn secure(req: &poem::Request) -> bool {
 
 #[OpenApi(prefix_path = "/auth", tag = "Tag::Accounts")]
 impl AccountsApi {
-    /// Create an account.
+    /// Create an account. With `accounts.registration = "closed"` (the default) only the
+    /// first user may register (and becomes admin); then 403 `forbidden`.
     #[oai(path = "/register", method = "post")]
     async fn register(
         &self,
@@ -92,8 +127,11 @@ impl AccountsApi {
         Ok(Created::Ok(Json(user.into())))
     }
 
-    /// Log in: sets the `so_session` cookie and returns the CSRF token. Five failures per
-    /// five minutes per username and address answer 429.
+    /// Log in: sets the `so_session` cookie and returns the CSRF token. Password checks are
+    /// limited per username and per client address (`accounts.attempts_per_user`,
+    /// `accounts.attempts_per_address` per `accounts.attempt_window`, 5 and 20 per 5 minutes
+    /// by default); a successful one does not count. Over the limit: 429 `rate_limited`
+    /// without checking. A disabled account: 403.
     #[oai(path = "/login", method = "post")]
     async fn login(
         &self,
@@ -101,23 +139,17 @@ impl AccountsApi {
         req: &poem::Request,
         body: Json<Credentials>,
     ) -> ApiResult<LoginResponse> {
-        let ip = crate::client_ip::ClientIp::of(req).label();
-        let key = format!("{}|{ip}", body.username.trim().to_lowercase());
-        if !self.limiter.allowed(&key) {
-            return Err(ApiError::rate_limited(
-                "too many failed logins; try again in a few minutes",
-            ));
-        }
-        match backend
+        let slot = self.slot(&backend, req, &body.username)?;
+        let result = backend
             .login(
                 body.username.trim(),
                 &body.password,
                 SESSION_TTL.as_millis() as i64,
             )
-            .await
-        {
+            .await;
+        self.settle(slot, &result);
+        match result {
             Ok((user, session)) => {
-                self.limiter.succeeded(&key);
                 let c = cookie(&session.token, SESSION_TTL.as_secs(), secure(req));
                 Ok(LoginResponse::Ok(
                     Json(Session {
@@ -127,10 +159,6 @@ impl AccountsApi {
                     }),
                     c,
                 ))
-            }
-            Err(backend::Error::Unauthorized) => {
-                self.limiter.failed(&key);
-                Err(ApiError::unauthorized("invalid username or password"))
             }
             Err(e) => Err(e.into()),
         }
@@ -166,5 +194,68 @@ impl AccountsApi {
             csrf_token,
             expires_at,
         }))
+    }
+
+    /// Log out everywhere: ends every session of the account, this one included. API tokens
+    /// keep working (revoke them under /tokens).
+    #[oai(path = "/logout-all", method = "post")]
+    async fn logout_all(
+        &self,
+        backend: Data<&Backend>,
+        req: &poem::Request,
+        auth: Auth,
+    ) -> ApiResult<LogoutResponse> {
+        backend.logout_everywhere(auth.user_id()).await?;
+        Ok(LogoutResponse::Ok(cookie("", 0, secure(req))))
+    }
+
+    /// Change the password (needs the current one, limited like a login). Every other
+    /// session ends; the caller's stays. API tokens keep working.
+    #[oai(path = "/password", method = "post")]
+    async fn change_password(
+        &self,
+        backend: Data<&Backend>,
+        req: &poem::Request,
+        auth: Auth,
+        body: Json<PasswordChange>,
+    ) -> ApiResult<Done> {
+        let user = backend.user(auth.user_id()).await?;
+        let slot = self.slot(&backend, req, &user.username)?;
+        let result = backend
+            .change_password(
+                user.id,
+                &body.current_password,
+                &body.new_password,
+                auth.caller().session.as_deref(),
+            )
+            .await;
+        self.settle(slot, &result);
+        result.map_err(|e| match e {
+            backend::Error::Unauthorized => ApiError::unauthorized("wrong current password"),
+            e => e.into(),
+        })?;
+        Ok(Done::Ok)
+    }
+
+    /// Delete the account (needs the password, limited like a login) with its CCUs, outlets,
+    /// readings, commands, events, alerts, sessions and API tokens. Its CCUs' MQTT sessions
+    /// close at once and their logins stop working.
+    #[oai(path = "/account", method = "delete")]
+    async fn delete_account(
+        &self,
+        backend: Data<&Backend>,
+        req: &poem::Request,
+        auth: Auth,
+        body: Json<PasswordConfirm>,
+    ) -> ApiResult<LogoutResponse> {
+        let user = backend.user(auth.user_id()).await?;
+        let slot = self.slot(&backend, req, &user.username)?;
+        let result = backend.delete_account(user.id, &body.password).await;
+        self.settle(slot, &result);
+        result.map_err(|e| match e {
+            backend::Error::Unauthorized => ApiError::unauthorized("wrong password"),
+            e => e.into(),
+        })?;
+        Ok(LogoutResponse::Ok(cookie("", 0, secure(req))))
     }
 }

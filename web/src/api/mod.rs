@@ -30,11 +30,16 @@ pub type Apis = (
     server::ServerApi,
 );
 
-/// The OpenAPI service mounted at `/api/v1`.
+/// The OpenAPI service mounted at `/api/v1`, with the default `[accounts]` settings.
 pub fn service() -> OpenApiService<Apis, ()> {
+    service_for(&settings::Settings::default().accounts)
+}
+
+/// The OpenAPI service with these `[accounts]` settings (the login limiter's numbers).
+pub fn service_for(account_settings: &settings::AccountsSettings) -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
-            accounts::AccountsApi::default(),
+            accounts::AccountsApi::new(account_settings),
             tokens::TokensApi,
             ccus::CcusApi,
             outlets::OutletsApi,

@@ -12,6 +12,8 @@ pub struct User {
     pub username: String,
     /// Created (unix ms).
     pub created_at: i64,
+    /// May manage other users (the first user is; `smart-outlet user add --admin`).
+    pub is_admin: bool,
 }
 
 impl From<d::UserRecord> for User {
@@ -20,8 +22,25 @@ impl From<d::UserRecord> for User {
             id: u.id,
             username: u.username,
             created_at: u.created_at,
+            is_admin: u.is_admin,
         }
     }
+}
+
+/// A password change.
+#[derive(Debug, Object)]
+pub struct PasswordChange {
+    /// The password now.
+    pub current_password: String,
+    /// The new one: at least 8 characters.
+    pub new_password: String,
+}
+
+/// The account's password, to confirm a destructive action.
+#[derive(Debug, Object)]
+pub struct PasswordConfirm {
+    /// The password now.
+    pub password: String,
 }
 
 /// Username and password.

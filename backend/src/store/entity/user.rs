@@ -11,6 +11,8 @@ pub struct Model {
     pub username: String,
     pub password_hash: String,
     pub created_at: i64,
+    pub is_admin: bool,
+    pub disabled: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
