@@ -43,6 +43,8 @@ pub(crate) struct Inner {
     pub reload_lock: tokio::sync::Mutex<()>,
     /// Provisioning of an external broker's logins (`external`), if configured.
     pub dynsec: Option<crate::external::dynsec::Dynsec>,
+    /// Legacy CCUs: the last address a request for each was refused from.
+    pub legacy_refused: crate::legacy::RefusedAddrs,
 }
 
 impl Backend {
@@ -82,6 +84,7 @@ impl Backend {
                 fingerprint: Mutex::new(None),
                 reload_lock: tokio::sync::Mutex::new(()),
                 dynsec,
+                legacy_refused: Default::default(),
             }),
         };
         backend.inner.registry.reload(&backend.inner.store).await?;
