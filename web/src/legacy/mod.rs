@@ -19,7 +19,7 @@ pub use crate::client_ip::ClientIp;
 use backend::Backend;
 use ipnet::IpNet;
 use poem::http::StatusCode;
-use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, get, post};
+use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route, get, post};
 use std::sync::Arc;
 
 /// State of the shim: the networks allowed to call it. (Which CCU a caller is, and each
