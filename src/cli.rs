@@ -370,17 +370,25 @@ async fn ccu_command(settings: &Settings, c: CcuCommand) -> anyhow::Result<()> {
         }
         CcuCommand::Bind { id, addr } => {
             if !settings.legacy.allowed().iter().any(|n| n.contains(&addr)) {
-                bail!("{addr} is not in legacy.allowed_networks: the old firmware could not call from there");
+                bail!(
+                    "{addr} is not in legacy.allowed_networks: the old firmware could not call from there"
+                );
             }
             let shared: Vec<String> = store
                 .list_ccus(None)
                 .await?
                 .into_iter()
-                .filter(|c| c.legacy_addr.as_deref() == Some(addr.to_string().as_str()) && c.id != id.to_uppercase())
+                .filter(|c| {
+                    c.legacy_addr.as_deref() == Some(addr.to_string().as_str())
+                        && c.id != id.to_uppercase()
+                })
                 .map(|c| c.id)
                 .collect();
             backend::legacy::bind(&store, &id, addr).await?;
-            println!("CCU {} bound to {addr}; legacy requests from {addr} are served for it.", id.to_uppercase());
+            println!(
+                "CCU {} bound to {addr}; legacy requests from {addr} are served for it.",
+                id.to_uppercase()
+            );
             if !shared.is_empty() {
                 println!(
                     "Also bound to {addr}: {}. Requests from an address bound to CCUs of several owners are refused.",

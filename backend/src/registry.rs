@@ -167,7 +167,9 @@ fn build(ccus: Vec<CcuRecord>, outlets: Vec<OutletRecord>) -> Maps {
     for c in ccus {
         let legacy_addr = c.legacy_addr.as_deref().and_then(|a| {
             a.parse::<IpAddr>()
-                .inspect_err(|_| tracing::warn!(ccu = %c.id, addr = a, "stored legacy address is invalid"))
+                .inspect_err(
+                    |_| tracing::warn!(ccu = %c.id, addr = a, "stored legacy address is invalid"),
+                )
                 .ok()
         });
         if let Some(a) = legacy_addr {

@@ -58,7 +58,8 @@ fn default_learn_window() -> Duration {
 impl LegacySettings {
     /// Checks `learn_window`: 1 s to 30 days.
     pub fn validate(&self) -> Result<()> {
-        if !(Duration::from_secs(1)..=Duration::from_secs(30 * 86_400)).contains(&self.learn_window) {
+        if !(Duration::from_secs(1)..=Duration::from_secs(30 * 86_400)).contains(&self.learn_window)
+        {
             return Err(Error::invalid(
                 "legacy.learn_window",
                 "must be between 1s and 30 days",

@@ -40,8 +40,13 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         for col in [Ccus::LegacyFocus, Ccus::LegacyBindUntil, Ccus::LegacyAddr] {
-            m.alter_table(Table::alter().table(Ccus::Table).drop_column(col).to_owned())
-                .await?;
+            m.alter_table(
+                Table::alter()
+                    .table(Ccus::Table)
+                    .drop_column(col)
+                    .to_owned(),
+            )
+            .await?;
         }
         Ok(())
     }

@@ -274,11 +274,26 @@ async fn ccu_bind_and_unbind_manage_the_legacy_address() {
     };
     let (ok, _, err) = step(&["user", "add", "alice"], Some("correct horse battery\n")).await;
     assert!(ok, "{err}");
-    let (ok, _, err) = step(&["ccu", "add", "02", "--owner", "alice", "--transport", "http"], None).await;
+    let (ok, _, err) = step(
+        &[
+            "ccu",
+            "add",
+            "02",
+            "--owner",
+            "alice",
+            "--transport",
+            "http",
+        ],
+        None,
+    )
+    .await;
     assert!(ok, "{err}");
     let (ok, out, err) = step(&["ccu", "list"], None).await;
     assert!(ok, "{err}");
-    assert!(out.contains("\tlegacy=learning ("), "a new HTTP CCU learns: {out}");
+    assert!(
+        out.contains("\tlegacy=learning ("),
+        "a new HTTP CCU learns: {out}"
+    );
     let (ok, out, err) = step(&["ccu", "bind", "02", "192.168.1.20"], None).await;
     assert!(ok, "{err}");
     assert!(out.contains("bound to 192.168.1.20"), "{out}");

@@ -23,12 +23,7 @@ async fn http_ccu_learning(app: &TestApp) -> backend::domain::UserRecord {
 async fn http_ccu(app: &TestApp) -> backend::domain::UserRecord {
     let user = http_ccu_learning(app).await;
     app.backend()
-        .set_legacy_binding(
-            Some(user.id),
-            "02",
-            Binding::Address(LOOPBACK),
-            Source::Web,
-        )
+        .set_legacy_binding(Some(user.id), "02", Binding::Address(LOOPBACK), Source::Web)
         .await
         .unwrap();
     user
@@ -495,7 +490,14 @@ async fn a_ccu_registered_without_a_transport_is_settled_by_its_first_bound_cont
         async move { (b.registry().ccu("03")?.transport == Transport::Mqtt).then_some(()) }
     })
     .await;
-    assert_eq!(app.backend().registry().ccu("03").unwrap().legacy_bind_until, None);
+    assert_eq!(
+        app.backend()
+            .registry()
+            .ccu("03")
+            .unwrap()
+            .legacy_bind_until,
+        None
+    );
     assert_eq!(
         http_raw(
             a,
@@ -516,9 +518,11 @@ async fn a_ccu_registered_without_a_transport_is_settled_by_its_first_bound_cont
         .unwrap();
     let breaker = r#"{"ccu_id":"02","current_ma":100}"#;
     assert_eq!(
-        http_raw_from(stray, a, "POST", "/api/breaker-data/", Some(breaker), &[])
-            .await,
-        (404, r#"{"success": false, "message": "CCU 02 not found"}"#.to_string())
+        http_raw_from(stray, a, "POST", "/api/breaker-data/", Some(breaker), &[]).await,
+        (
+            404,
+            r#"{"success": false, "message": "CCU 02 not found"}"#.to_string()
+        )
     );
     assert_eq!(
         app.backend().registry().ccu("02").unwrap().transport,

@@ -101,7 +101,13 @@ const NO_COMMANDS: &str = r#"{"success": true, "commands": []}"#;
 #[tokio::test]
 async fn two_households_with_the_same_rf_id_never_mix() {
     let app = spawn_app().await;
-    let alice = household(&app, "alice", "02", &[("FE", "Alice desk"), ("A1", "Alice lamp")]).await;
+    let alice = household(
+        &app,
+        "alice",
+        "02",
+        &[("FE", "Alice desk"), ("A1", "Alice lamp")],
+    )
+    .await;
     let bob = household(&app, "bob", "03", &[("FE", "Bob desk")]).await;
     let a = Firmware::at(&app, "127.0.0.2");
     let b = Firmware::at(&app, "127.0.0.3");
@@ -109,8 +115,14 @@ async fn two_households_with_the_same_rf_id_never_mix() {
     // Each CCU learns the address of its first breaker reading.
     assert_eq!(a.breaker("02", 1000).await, 200);
     assert_eq!(b.breaker("03", 2000).await, 200);
-    assert_eq!(app.backend().registry().ccu("02").unwrap().legacy_addr, Some(a.from));
-    assert_eq!(app.backend().registry().ccu("03").unwrap().legacy_addr, Some(b.from));
+    assert_eq!(
+        app.backend().registry().ccu("02").unwrap().legacy_addr,
+        Some(a.from)
+    );
+    assert_eq!(
+        app.backend().registry().ccu("03").unwrap().legacy_addr,
+        Some(b.from)
+    );
     // A breaker reading naming the other household's CCU is refused and remembered.
     let wrong = refused(&app, Refusal::WrongAddress);
     assert_eq!(a.breaker("03", 1).await, 404);
@@ -120,7 +132,10 @@ async fn two_households_with_the_same_rf_id_never_mix() {
     // Each caller lists only its own outlets.
     assert_eq!(
         a.get("/api/devices/").await,
-        (200, r#"{"success": true, "devices": ["A1", "FE"]}"#.to_string())
+        (
+            200,
+            r#"{"success": true, "devices": ["A1", "FE"]}"#.to_string()
+        )
     );
     assert_eq!(
         b.get("/api/devices/").await,
@@ -129,9 +144,16 @@ async fn two_households_with_the_same_rf_id_never_mix() {
 
     // A command Bob queued for his FE is never handed to Alice's poll of FE, and vice versa.
     let bobs = queue(&app, &bob, "03", "FE", true).await;
-    assert_eq!(a.get("/api/commands/FE/").await, (200, NO_COMMANDS.to_string()));
+    assert_eq!(
+        a.get("/api/commands/FE/").await,
+        (200, NO_COMMANDS.to_string())
+    );
     let got = app.backend().get_command(bob.id, &bobs).await.unwrap();
-    assert_eq!(got.status, CommandStatus::Queued, "still waiting for Bob's CCU");
+    assert_eq!(
+        got.status,
+        CommandStatus::Queued,
+        "still waiting for Bob's CCU"
+    );
     assert_eq!(
         b.get("/api/commands/FE/").await,
         (
@@ -141,7 +163,10 @@ async fn two_households_with_the_same_rf_id_never_mix() {
         )
     );
     let alices = queue(&app, &alice, "02", "FE", false).await;
-    assert_eq!(b.get("/api/commands/FE/").await, (200, NO_COMMANDS.to_string()));
+    assert_eq!(
+        b.get("/api/commands/FE/").await,
+        (200, NO_COMMANDS.to_string())
+    );
     assert_eq!(
         a.get("/api/commands/FE/").await,
         (
@@ -158,8 +183,18 @@ async fn two_households_with_the_same_rf_id_never_mix() {
     let bob_fe = app.store().find_outlet("03", "FE").await.unwrap().unwrap();
     let (s, _) = a.reading("FE", 1234).await;
     assert_eq!(s, 200);
-    assert_eq!(app.backend().state().outlet(alice_fe.id).unwrap().current_a, Some(1234));
-    assert_eq!(app.backend().state().outlet(bob_fe.id).unwrap_or_default().current_a, None);
+    assert_eq!(
+        app.backend().state().outlet(alice_fe.id).unwrap().current_a,
+        Some(1234)
+    );
+    assert_eq!(
+        app.backend()
+            .state()
+            .outlet(bob_fe.id)
+            .unwrap_or_default()
+            .current_a,
+        None
+    );
     let store = app.store().clone();
     wait_for("Alice's reading in her history", || {
         let store = store.clone();
@@ -170,7 +205,10 @@ async fn two_households_with_the_same_rf_id_never_mix() {
     // A1 exists only at Alice's: Bob's CCU cannot report it.
     assert_eq!(
         b.reading("A1", 1).await,
-        (404, r#"{"success": false, "message": "Outlet with device_id A1 not found"}"#.to_string())
+        (
+            404,
+            r#"{"success": false, "message": "Outlet with device_id A1 not found"}"#.to_string()
+        )
     );
 
     // Outlet status answers each caller with its own outlet.
@@ -188,16 +226,34 @@ async fn two_households_with_the_same_rf_id_never_mix() {
         a.post("/api/focus/fe/", "").await.1,
         r#"{"success": true, "device_id": "FE"}"#
     );
-    assert_eq!(a.get("/api/focus/").await.1, r#"{"success": true, "device_id": "FE"}"#);
-    assert_eq!(b.get("/api/focus/").await.1, r#"{"success": true, "device_id": null}"#);
+    assert_eq!(
+        a.get("/api/focus/").await.1,
+        r#"{"success": true, "device_id": "FE"}"#
+    );
+    assert_eq!(
+        b.get("/api/focus/").await.1,
+        r#"{"success": true, "device_id": null}"#
+    );
     assert_eq!(
         b.post("/api/focus/a1/", "").await,
-        (404, r#"{"success": false, "message": "Outlet A1 not found"}"#.to_string())
+        (
+            404,
+            r#"{"success": false, "message": "Outlet A1 not found"}"#.to_string()
+        )
     );
     assert_eq!(b.post("/api/focus/clear/", "").await.0, 200);
-    assert_eq!(a.get("/api/focus/").await.1, r#"{"success": true, "device_id": "FE"}"#);
     assert_eq!(
-        app.store().get_ccu("02").await.unwrap().unwrap().legacy_focus.as_deref(),
+        a.get("/api/focus/").await.1,
+        r#"{"success": true, "device_id": "FE"}"#
+    );
+    assert_eq!(
+        app.store()
+            .get_ccu("02")
+            .await
+            .unwrap()
+            .unwrap()
+            .legacy_focus
+            .as_deref(),
         Some("FE"),
         "stored, so every instance answers the same"
     );
@@ -211,16 +267,31 @@ async fn two_households_with_the_same_rf_id_never_mix() {
     );
     let not_found = r#"{"success": false, "message": "Outlet with device_id FE not found"}"#;
     assert_eq!(c.reading("FE", 9).await, (404, not_found.to_string()));
-    assert_eq!(c.get("/api/commands/FE/").await, (404, not_found.to_string()));
-    assert_eq!(c.get("/api/outlet-status/FE/").await, (404, not_found.to_string()));
-    assert_eq!(c.get("/api/focus/").await.1, r#"{"success": true, "device_id": null}"#);
+    assert_eq!(
+        c.get("/api/commands/FE/").await,
+        (404, not_found.to_string())
+    );
+    assert_eq!(
+        c.get("/api/outlet-status/FE/").await,
+        (404, not_found.to_string())
+    );
+    assert_eq!(
+        c.get("/api/focus/").await.1,
+        r#"{"success": true, "device_id": null}"#
+    );
     assert_eq!(
         c.post("/api/focus/fe/", "").await,
-        (404, r#"{"success": false, "message": "No CCU registered"}"#.to_string())
+        (
+            404,
+            r#"{"success": false, "message": "No CCU registered"}"#.to_string()
+        )
     );
     assert_eq!(c.breaker("02", 5).await, 404);
     assert_eq!(refused(&app, Refusal::UnboundCaller), unbound + 6);
-    assert_eq!(app.backend().state().outlet(alice_fe.id).unwrap().current_a, Some(1234));
+    assert_eq!(
+        app.backend().state().outlet(alice_fe.id).unwrap().current_a,
+        Some(1234)
+    );
 }
 
 #[tokio::test]
@@ -234,11 +305,19 @@ async fn an_address_of_two_owners_is_refused_and_counted() {
     let taken = refused(&app, Refusal::AddressTaken);
     assert_eq!(shared.breaker("03", 1).await, 404);
     assert_eq!(refused(&app, Refusal::AddressTaken), taken + 1);
-    assert_eq!(app.backend().registry().ccu("03").unwrap().legacy_addr, None);
+    assert_eq!(
+        app.backend().registry().ccu("03").unwrap().legacy_addr,
+        None
+    );
     // ... nor can Bob bind it there ...
     let err = app
         .backend()
-        .set_legacy_binding(Some(bob.id), "03", Binding::Address(shared.from), Source::Web)
+        .set_legacy_binding(
+            Some(bob.id),
+            "03",
+            Binding::Address(shared.from),
+            Source::Web,
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, backend::Error::Conflict(_)), "{err}");
@@ -255,13 +334,33 @@ async fn an_address_of_two_owners_is_refused_and_counted() {
     );
     let not_found = r#"{"success": false, "message": "Outlet with device_id FE not found"}"#;
     assert_eq!(shared.reading("FE", 7).await, (404, not_found.to_string()));
-    assert_eq!(shared.get("/api/commands/FE/").await, (404, not_found.to_string()));
-    assert_eq!(shared.get("/api/outlet-status/FE/").await, (404, not_found.to_string()));
+    assert_eq!(
+        shared.get("/api/commands/FE/").await,
+        (404, not_found.to_string())
+    );
+    assert_eq!(
+        shared.get("/api/outlet-status/FE/").await,
+        (404, not_found.to_string())
+    );
     assert_eq!(refused(&app, Refusal::AmbiguousCaller), before + 4);
     for (user, ccu) in [(&alice, "02"), (&bob, "03")] {
         let outlet = app.store().find_outlet(ccu, "FE").await.unwrap().unwrap();
-        assert_eq!(app.backend().state().outlet(outlet.id).unwrap_or_default().current_a, None);
-        assert_eq!(app.backend().get_ccu(user.id, ccu).await.unwrap().legacy_refused_addr, Some(shared.from.to_string()));
+        assert_eq!(
+            app.backend()
+                .state()
+                .outlet(outlet.id)
+                .unwrap_or_default()
+                .current_a,
+            None
+        );
+        assert_eq!(
+            app.backend()
+                .get_ccu(user.id, ccu)
+                .await
+                .unwrap()
+                .legacy_refused_addr,
+            Some(shared.from.to_string())
+        );
     }
     let metrics = http_get(app.http_addr, "/metrics").await;
     assert!(
@@ -288,7 +387,12 @@ async fn an_address_of_two_owners_is_refused_and_counted() {
         .await
         .unwrap();
     app.backend()
-        .set_legacy_binding(Some(alice.id), "05", Binding::Address(shared.from), Source::Web)
+        .set_legacy_binding(
+            Some(alice.id),
+            "05",
+            Binding::Address(shared.from),
+            Source::Web,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -305,9 +409,18 @@ async fn an_address_of_two_owners_is_refused_and_counted() {
 async fn the_learning_window_closes_reset_reopens_it_and_an_explicit_bind_works() {
     let app = spawn_app().await;
     let alice = household(&app, "alice", "02", &[("FE", "Desk")]).await;
-    let window = app.backend().registry().ccu("02").unwrap().legacy_bind_until.unwrap();
+    let window = app
+        .backend()
+        .registry()
+        .ccu("02")
+        .unwrap()
+        .legacy_bind_until
+        .unwrap();
     let expected = backend::clock::now_ms() + 15 * 60 * 1000;
-    assert!((expected - 60_000..=expected).contains(&window), "{window} vs {expected}");
+    assert!(
+        (expected - 60_000..=expected).contains(&window),
+        "{window} vs {expected}"
+    );
     // The window closes (moved into the past, as if 15 minutes had passed).
     app.store()
         .set_legacy_binding("02", None, Some(backend::clock::now_ms() - 1))
@@ -318,7 +431,10 @@ async fn the_learning_window_closes_reset_reopens_it_and_an_explicit_bind_works(
     let closed = refused(&app, Refusal::NotLearning);
     assert_eq!(fw.breaker("02", 1).await, 404);
     assert_eq!(refused(&app, Refusal::NotLearning), closed + 1);
-    assert_eq!(app.backend().registry().ccu("02").unwrap().legacy_addr, None);
+    assert_eq!(
+        app.backend().registry().ccu("02").unwrap().legacy_addr,
+        None
+    );
     assert_eq!(fw.reading("FE", 1).await.0, 404);
 
     // Over the REST API: the owner sees it called from there, and resets the binding.
@@ -326,7 +442,10 @@ async fn the_learning_window_closes_reset_reopens_it_and_an_explicit_bind_works(
     let api = Api::new(&app, &token);
     let (s, c) = api.get("/ccus/02").await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(c["legacy"], json!({"state": "unbound", "addr": null, "learn_until": null, "refused_addr": "127.0.0.6"}));
+    assert_eq!(
+        c["legacy"],
+        json!({"state": "unbound", "addr": null, "learn_until": null, "refused_addr": "127.0.0.6"})
+    );
     let (s, c) = api.post("/ccus/02/legacy-binding", json!({})).await;
     assert_eq!(s, StatusCode::OK, "{c}");
     assert_eq!(c["legacy"]["state"], "learning");
@@ -334,10 +453,15 @@ async fn the_learning_window_closes_reset_reopens_it_and_an_explicit_bind_works(
     assert_eq!(fw.breaker("02", 1).await, 200);
     assert_eq!(fw.reading("FE", 1).await.0, 200);
     let (_, c) = api.get("/ccus/02").await;
-    assert_eq!(c["legacy"], json!({"state": "bound", "addr": "127.0.0.6", "learn_until": null, "refused_addr": null}));
+    assert_eq!(
+        c["legacy"],
+        json!({"state": "bound", "addr": "127.0.0.6", "learn_until": null, "refused_addr": null})
+    );
 
     // An explicit bind moves it; the old address is refused from then on.
-    let (s, c) = api.post("/ccus/02/legacy-binding", json!({"addr": "127.0.0.7"})).await;
+    let (s, c) = api
+        .post("/ccus/02/legacy-binding", json!({"addr": "127.0.0.7"}))
+        .await;
     assert_eq!(s, StatusCode::OK, "{c}");
     assert_eq!(c["legacy"]["addr"], "127.0.0.7");
     assert_eq!(fw.reading("FE", 1).await.0, 404);
@@ -346,9 +470,13 @@ async fn the_learning_window_closes_reset_reopens_it_and_an_explicit_bind_works(
     assert_eq!(moved.reading("FE", 2).await.0, 200);
     assert_eq!(moved.breaker("02", 2).await, 200);
     // Nonsense and addresses the shim would never serve are refused.
-    let (s, _) = api.post("/ccus/02/legacy-binding", json!({"addr": "not an ip"})).await;
+    let (s, _) = api
+        .post("/ccus/02/legacy-binding", json!({"addr": "not an ip"}))
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    let (s, _) = api.post("/ccus/02/legacy-binding", json!({"addr": "203.0.113.9"})).await;
+    let (s, _) = api
+        .post("/ccus/02/legacy-binding", json!({"addr": "203.0.113.9"}))
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
 }
 
@@ -393,11 +521,15 @@ impl Api {
         let r = req.bearer_auth(&self.token).send().await.unwrap();
         let status = r.status();
         let text = r.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     async fn get(&self, path: &str) -> (StatusCode, Value) {
-        self.send(self.http.get(format!("{}{path}", self.base))).await
+        self.send(self.http.get(format!("{}{path}", self.base)))
+            .await
     }
 
     async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {

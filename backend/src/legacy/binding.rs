@@ -74,13 +74,23 @@ impl Backend {
         match ccu.legacy_addr {
             Some(bound) if bound == addr => return Ok(ccu),
             Some(_) => {
-                return Err(self.legacy_refused(ROUTE, Some(addr), Some(&ccu.id), Refusal::WrongAddress));
+                return Err(self.legacy_refused(
+                    ROUTE,
+                    Some(addr),
+                    Some(&ccu.id),
+                    Refusal::WrongAddress,
+                ));
             }
             None => {}
         }
         let now = clock::now_ms();
         if ccu.legacy_bind_until.is_none_or(|until| until <= now) {
-            return Err(self.legacy_refused(ROUTE, Some(addr), Some(&ccu.id), Refusal::NotLearning));
+            return Err(self.legacy_refused(
+                ROUTE,
+                Some(addr),
+                Some(&ccu.id),
+                Refusal::NotLearning,
+            ));
         }
         if self
             .inner
@@ -89,15 +99,22 @@ impl Backend {
             .iter()
             .any(|c| c.owner_id != ccu.owner_id && c.transport.serves_http())
         {
-            return Err(self.legacy_refused(ROUTE, Some(addr), Some(&ccu.id), Refusal::AddressTaken));
+            return Err(self.legacy_refused(
+                ROUTE,
+                Some(addr),
+                Some(&ccu.id),
+                Refusal::AddressTaken,
+            ));
         }
         match self.learn(&ccu, addr, now).await {
-            Ok(true) => self
-                .inner
-                .registry
-                .ccu(&ccu.id)
-                .ok_or_else(|| self.legacy_refused(ROUTE, Some(addr), None, Refusal::UnknownCcu)),
-            Ok(false) => Err(self.legacy_refused(ROUTE, Some(addr), Some(&ccu.id), Refusal::WrongAddress)),
+            Ok(true) => {
+                self.inner.registry.ccu(&ccu.id).ok_or_else(|| {
+                    self.legacy_refused(ROUTE, Some(addr), None, Refusal::UnknownCcu)
+                })
+            }
+            Ok(false) => {
+                Err(self.legacy_refused(ROUTE, Some(addr), Some(&ccu.id), Refusal::WrongAddress))
+            }
             Err(e) => {
                 tracing::error!(ccu = %ccu.id, cause = %e, "legacy address not learnt");
                 Err(self.legacy_refused(ROUTE, Some(addr), Some(&ccu.id), Refusal::NotLearning))
@@ -109,7 +126,9 @@ impl Backend {
     /// reads the winner's binding) and reloads. True when `ccu` is now bound to `addr`.
     async fn learn(&self, ccu: &CcuEntry, addr: IpAddr, now: i64) -> Result<bool> {
         let store = &self.inner.store;
-        let learnt = store.learn_legacy_addr(&ccu.id, &addr.to_string(), now).await?;
+        let learnt = store
+            .learn_legacy_addr(&ccu.id, &addr.to_string(), now)
+            .await?;
         let bound = learnt
             || store
                 .get_ccu(&ccu.id)
@@ -124,7 +143,10 @@ impl Backend {
                 Source::Device,
                 Some(&ccu.id),
                 None,
-                format!("CCU {} (old firmware) bound to {addr} at its first contact", ccu.id),
+                format!(
+                    "CCU {} (old firmware) bound to {addr} at its first contact",
+                    ccu.id
+                ),
             )
             .await?;
         }

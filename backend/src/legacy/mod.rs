@@ -12,9 +12,7 @@ pub use caller::Caller;
 pub use refusal::{Refusal, RefusedAddrs};
 
 use crate::app::Backend;
-use crate::domain::{
-    CommandKind, CommandRecord, CommandStatus, Socket, Source, Transport,
-};
+use crate::domain::{CommandKind, CommandRecord, CommandStatus, Socket, Source, Transport};
 use crate::{Result, clock};
 
 impl Backend {

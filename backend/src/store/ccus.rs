@@ -155,7 +155,10 @@ impl Store {
     pub async fn learn_legacy_addr(&self, id: &str, addr: &str, now: i64) -> Result<bool, Error> {
         let r = ccu::Entity::update_many()
             .col_expr(ccu::Column::LegacyAddr, Expr::value(addr.to_string()))
-            .col_expr(ccu::Column::LegacyBindUntil, Expr::value(Option::<i64>::None))
+            .col_expr(
+                ccu::Column::LegacyBindUntil,
+                Expr::value(Option::<i64>::None),
+            )
             .col_expr(ccu::Column::UpdatedAt, Expr::value(now))
             .filter(ccu::Column::Id.eq(id))
             .filter(ccu::Column::LegacyAddr.is_null())

@@ -161,9 +161,10 @@ impl CcusApi {
     ) -> ApiResult<Json<Ccu>> {
         let binding = match body.0.addr.as_deref().map(str::trim) {
             None | Some("") => Binding::Reset,
-            Some(a) => Binding::Address(a.parse().map_err(|_| {
-                backend::Error::Invalid(format!("{a:?} is not an IP address"))
-            })?),
+            Some(a) => Binding::Address(
+                a.parse()
+                    .map_err(|_| backend::Error::Invalid(format!("{a:?} is not an IP address")))?,
+            ),
         };
         backend
             .set_legacy_binding(Some(auth.user_id()), &id.0, binding, Source::Web)

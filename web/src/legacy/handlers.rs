@@ -4,8 +4,8 @@ use super::{ClientIp, json};
 use backend::Backend;
 use backend::domain::{DeviceId, Socket};
 use backend::legacy::Caller;
-use backend::registry::{CcuEntry, OutletEntry};
 use backend::metrics::Transport as Via;
+use backend::registry::{CcuEntry, OutletEntry};
 use ccu_core::protocol::{BreakerReading, SensorReading};
 use poem::http::StatusCode;
 use poem::web::{Data, Path};
@@ -394,7 +394,10 @@ pub async fn focus_set(
     let Some(device) = DeviceId::parse(&raw) else {
         return not_found();
     };
-    match backend.set_legacy_focus(&caller, device, "/api/focus/").await {
+    match backend
+        .set_legacy_focus(&caller, device, "/api/focus/")
+        .await
+    {
         Ok(Ok(id)) => json(
             StatusCode::OK,
             &Focus {
