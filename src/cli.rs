@@ -1,4 +1,4 @@
-//! The command line: `serve` (default), `config`, `migrate`, `user add|list|disable|enable|reset-password`, `ccu add|list|rotate-secret`, `outlet add|list`, `tls self-signed`.
+//! The command line: `serve` (default), `config`, `migrate`, `user add|list|disable|enable|reset-password`, `ccu add|list|rotate-secret|bind|unbind`, `outlet add|list`, `tls self-signed`.
 
 use crate::demo;
 use crate::startup::{Application, mask_url};
@@ -154,6 +154,20 @@ pub enum CcuCommand {
     List,
     /// Replace a CCU's secret and print the new one.
     RotateSecret {
+        /// CCU id.
+        id: String,
+    },
+    /// Bind a CCU on the old HTTP firmware to the address it calls from (legacy requests
+    /// are served only for the CCUs bound to the caller's address).
+    Bind {
+        /// CCU id.
+        id: String,
+        /// The client address as the server sees it, e.g. 192.168.1.20.
+        addr: std::net::IpAddr,
+    },
+    /// Unbind a CCU on the old HTTP firmware: it learns its address again from its next
+    /// breaker reading within `legacy.learn_window`.
+    Unbind {
         /// CCU id.
         id: String,
     },
@@ -376,6 +390,9 @@ async fn ccu_command(settings: &Settings, c: CcuCommand) -> anyhow::Result<()> {
             )
             .await?;
             provision(settings, &store, &ccu.id, &secret, false).await?;
+            if transport.serves_http() {
+                backend::legacy::reset(&store, &ccu.id, settings.legacy.learn_window).await?;
+            }
             let port = settings.mqtt.addr.port();
             if json {
                 let v = serde_json::json!({
@@ -409,11 +426,12 @@ async fn ccu_command(settings: &Settings, c: CcuCommand) -> anyhow::Result<()> {
                     .map(|u| u.username)
                     .unwrap_or_default();
                 println!(
-                    "{}\t{}\towner={owner}\t{}\t{}",
+                    "{}\t{}\towner={owner}\t{}\t{}\tlegacy={}",
                     c.id,
                     c.name,
                     c.transport.as_str(),
-                    if c.online { "online" } else { "offline" }
+                    if c.online { "online" } else { "offline" },
+                    legacy_binding(&c)
                 );
             }
             Ok(())
@@ -425,6 +443,58 @@ async fn ccu_command(settings: &Settings, c: CcuCommand) -> anyhow::Result<()> {
             println!("new password for CCU {id} (shown once): {secret}");
             Ok(())
         }
+        CcuCommand::Bind { id, addr } => {
+            if !settings.legacy.allowed().iter().any(|n| n.contains(&addr)) {
+                bail!(
+                    "{addr} is not in legacy.allowed_networks: the old firmware could not call from there"
+                );
+            }
+            let shared: Vec<String> = store
+                .list_ccus(None)
+                .await?
+                .into_iter()
+                .filter(|c| {
+                    c.legacy_addr.as_deref() == Some(addr.to_string().as_str())
+                        && c.id != id.to_uppercase()
+                })
+                .map(|c| c.id)
+                .collect();
+            backend::legacy::bind(&store, &id, addr).await?;
+            println!(
+                "CCU {} bound to {addr}; legacy requests from {addr} are served for it.",
+                id.to_uppercase()
+            );
+            if !shared.is_empty() {
+                println!(
+                    "Also bound to {addr}: {}. Requests from an address bound to CCUs of several owners are refused.",
+                    shared.join(", ")
+                );
+            }
+            Ok(())
+        }
+        CcuCommand::Unbind { id } => {
+            let window = settings.legacy.learn_window;
+            backend::legacy::reset(&store, &id, window).await?;
+            println!(
+                "CCU {} unbound; it learns its address from its next POST /api/breaker-data/ within {} s.",
+                id.to_uppercase(),
+                window.as_secs()
+            );
+            Ok(())
+        }
+    }
+}
+
+/// `bound <addr>`, `learning (N s left)`, `unbound`, or `-` for an MQTT CCU.
+fn legacy_binding(c: &backend::domain::CcuRecord) -> String {
+    let now = backend::clock::now_ms();
+    match (&c.legacy_addr, c.legacy_bind_until) {
+        (Some(a), _) => format!("bound {a}"),
+        (None, Some(until)) if until > now => {
+            format!("learning ({} s left)", (until - now) / 1000)
+        }
+        _ if !c.transport.serves_http() => "-".to_string(),
+        _ => "unbound".to_string(),
     }
 }
 

@@ -169,6 +169,9 @@ impl Backend {
         let threshold = self.inner.settings.alerts.default_breaker_threshold_ma;
         let (ccu, secret) =
             add_ccu(&self.inner.store, owner_id, id, name, transport, threshold).await?;
+        if transport.serves_http() {
+            self.open_learning_window(&ccu.id).await?;
+        }
         self.broker_ccu_added(&ccu.id, &secret).await?;
         self.config_event(
             owner_id,
@@ -381,7 +384,7 @@ impl Backend {
         Ok(())
     }
 
-    async fn config_event(
+    pub(crate) async fn config_event(
         &self,
         owner_id: i32,
         source: Source,

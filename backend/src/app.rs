@@ -47,6 +47,8 @@ pub(crate) struct Inner {
     pub passwords: crate::passwords::Passwords,
     /// Serialises registrations, so "the first user" is one user.
     pub register_lock: tokio::sync::Mutex<()>,
+    /// Legacy CCUs: the last address a request for each was refused from.
+    pub legacy_refused: crate::legacy::RefusedAddrs,
 }
 
 impl Backend {
@@ -92,6 +94,7 @@ impl Backend {
                 dynsec,
                 passwords,
                 register_lock: tokio::sync::Mutex::new(()),
+                legacy_refused: Default::default(),
             }),
         };
         backend.inner.registry.reload(&backend.inner.store).await?;

@@ -126,6 +126,8 @@ pub struct Metrics {
     pub ops_refused: AtomicU64,
     /// HTTP requests refused with 413 for a body over `http.body_limit`/`auth_body_limit`.
     pub http_body_too_large: AtomicU64,
+    /// Legacy requests refused, by [`crate::legacy::Refusal`].
+    pub legacy_refused: [AtomicU64; crate::legacy::Refusal::ALL.len()],
     /// Command latency (created → acknowledged ok), counts per bucket of [`LATENCY_BUCKETS_MS`].
     pub command_latency: [AtomicU64; LATENCY_BUCKETS_MS.len() + 1],
     /// Sum of command latencies (ms).
@@ -180,6 +182,16 @@ impl Metrics {
     /// Counts a reject and returns the new count for that reason.
     pub fn reject(&self, reason: RejectReason) -> u64 {
         self.rejects[reason.index()].fetch_add(1, Relaxed) + 1
+    }
+
+    /// Counts a refused legacy request and returns the new count for that reason.
+    pub fn legacy_refusal(&self, reason: crate::legacy::Refusal) -> u64 {
+        self.legacy_refused[reason.index()].fetch_add(1, Relaxed) + 1
+    }
+
+    /// Refused legacy requests of one reason.
+    pub fn legacy_refusals(&self, reason: crate::legacy::Refusal) -> u64 {
+        self.legacy_refused[reason.index()].load(Relaxed)
     }
 
     /// The count of one reason.

@@ -28,6 +28,7 @@ impl Backend {
     }
 
     fn overlay_ccu(&self, c: &mut CcuRecord) {
+        c.legacy_refused_addr = self.legacy_refused_addr(&c.id).map(|a| a.to_string());
         if let Some(s) = self.inner.state.ccu(&c.id) {
             c.online = s.online;
             c.last_seen = s.last_seen.or(c.last_seen);

@@ -7,6 +7,7 @@ use crate::domain::{CcuRecord, DeviceId, OutletRecord, Transport};
 use crate::{Result, Store};
 use ccu_core::protocol::{DeviceEntry, DeviceList};
 use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
 use std::sync::RwLock;
 
 /// What ingest needs of a CCU.
@@ -22,6 +23,12 @@ pub struct CcuEntry {
     pub transport: Transport,
     /// Breaker threshold (mA).
     pub breaker_threshold_ma: i64,
+    /// Legacy firmware: the client address the CCU is bound to.
+    pub legacy_addr: Option<IpAddr>,
+    /// Legacy firmware: unix ms until which an unbound CCU may learn its address.
+    pub legacy_bind_until: Option<i64>,
+    /// Legacy firmware: the outlet to read first.
+    pub legacy_focus: Option<DeviceId>,
 }
 
 /// What ingest needs of an outlet.
@@ -60,6 +67,8 @@ struct Maps {
     /// connect) must not walk every outlet: with 10 000 CCUs that made a reconnect storm
     /// quadratic (bench `connections`, perf).
     by_ccu: HashMap<String, Vec<i32>>,
+    /// Legacy CCU ids by the address they are bound to, sorted.
+    by_addr: HashMap<IpAddr, Vec<String>>,
 }
 
 /// The cache. Reads take a short read lock and clone what they return.
@@ -94,6 +103,17 @@ impl Registry {
     /// Every CCU.
     pub fn ccus(&self) -> Vec<CcuEntry> {
         self.read().ccus.values().cloned().collect()
+    }
+
+    /// The CCUs bound to a legacy caller's address, by id.
+    pub fn ccus_bound_to(&self, addr: IpAddr) -> Vec<CcuEntry> {
+        let maps = self.read();
+        maps.by_addr
+            .get(&addr)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| maps.ccus.get(id).cloned())
+            .collect()
     }
 
     /// An outlet by id.
@@ -145,6 +165,16 @@ impl Registry {
 fn build(ccus: Vec<CcuRecord>, outlets: Vec<OutletRecord>) -> Maps {
     let mut maps = Maps::default();
     for c in ccus {
+        let legacy_addr = c.legacy_addr.as_deref().and_then(|a| {
+            a.parse::<IpAddr>()
+                .inspect_err(
+                    |_| tracing::warn!(ccu = %c.id, addr = a, "stored legacy address is invalid"),
+                )
+                .ok()
+        });
+        if let Some(a) = legacy_addr {
+            maps.by_addr.entry(a).or_default().push(c.id.clone());
+        }
         maps.ccus.insert(
             c.id.clone(),
             CcuEntry {
@@ -153,8 +183,14 @@ fn build(ccus: Vec<CcuRecord>, outlets: Vec<OutletRecord>) -> Maps {
                 name: c.name,
                 transport: c.transport,
                 breaker_threshold_ma: c.breaker_threshold_ma,
+                legacy_addr,
+                legacy_bind_until: c.legacy_bind_until,
+                legacy_focus: c.legacy_focus.as_deref().and_then(DeviceId::parse),
             },
         );
+    }
+    for ids in maps.by_addr.values_mut() {
+        ids.sort();
     }
     for o in outlets {
         let Some(device_id) = DeviceId::parse(&o.device_id) else {
@@ -228,6 +264,10 @@ mod tests {
             breaker_ma: None,
             breaker_at: None,
             created_at: 0,
+            legacy_addr: None,
+            legacy_bind_until: None,
+            legacy_focus: None,
+            legacy_refused_addr: None,
         }
     }
 

@@ -92,6 +92,13 @@ impl Seeder {
             self.store
                 .insert_ccu(&id, owner, &id, transport, &hash, 1_000_000)
                 .await?;
+            if transport == Transport::Http {
+                // The bench's old-firmware CCUs call from loopback: bind them there (the
+                // legacy shim serves only the CCUs bound to the caller's address).
+                self.store
+                    .set_legacy_binding(&id, Some("127.0.0.1".into()), None)
+                    .await?;
+            }
             let mut list = Vec::with_capacity(outlets);
             for j in 0..outlets {
                 let device = format!("{:02X}", first_device.wrapping_sub(j as u8));

@@ -47,9 +47,29 @@ pub struct LegacySettings {
     /// Deprecated: use `http.trusted_proxies` (the two lists are merged).
     #[serde(default)]
     pub trusted_proxies: Vec<String>,
+    /// How long a CCU registered for `http` or `auto` (or whose binding its owner reset) may
+    /// learn the address it calls from, from its first `POST /api/breaker-data/`.
+    #[serde(with = "humantime_serde", default = "default_learn_window")]
+    pub learn_window: Duration,
+}
+
+fn default_learn_window() -> Duration {
+    Duration::from_secs(15 * 60)
 }
 
 impl LegacySettings {
+    /// Checks `learn_window`: 1 s to 30 days.
+    pub fn validate(&self) -> Result<()> {
+        if !(Duration::from_secs(1)..=Duration::from_secs(30 * 86_400)).contains(&self.learn_window)
+        {
+            return Err(Error::invalid(
+                "legacy.learn_window",
+                "must be between 1s and 30 days",
+            ));
+        }
+        Ok(())
+    }
+
     /// The allowed networks, parsed.
     pub fn allowed(&self) -> Vec<ipnet::IpNet> {
         self.allowed_networks
@@ -344,6 +364,7 @@ pub struct LogSettings {
 impl Settings {
     /// Checks ranges that types alone cannot express.
     pub fn validate(&self) -> Result<()> {
+        self.legacy.validate()?;
         let m = &self.mqtt;
         if m.connection_timeout.as_millis() == 0 || m.connection_timeout.as_millis() > 65_000 {
             return Err(Error::invalid(

@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_initial;
 mod m20261123_000002_accounts;
+mod m20261202_000003_legacy_binding;
 mod m20261202_000004_user_admin;
 
 /// Every migration in order; `Migrator::up(&db, None)` is idempotent and runs at start-up.
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_initial::Migration),
             Box::new(m20261123_000002_accounts::Migration),
+            Box::new(m20261202_000003_legacy_binding::Migration),
             Box::new(m20261202_000004_user_admin::Migration),
         ]
     }

@@ -11,7 +11,7 @@
 //! - [`site`]: the server with a user, a CCU, outlets and a simulated CCU.
 //! - [`proxy`]: a TCP proxy that can cut the browser off the server.
 //! - one module per feature: [`accounts`], [`devices`], [`relays`], [`alerts`],
-//!   [`cut_all`], [`events`], [`reconnect`].
+//!   [`cut_all`], [`events`], [`reconnect`], [`legacy_binding`].
 
 mod accounts;
 mod alerts;
@@ -19,6 +19,7 @@ mod chrome;
 mod cut_all;
 mod devices;
 mod events;
+mod legacy_binding;
 mod page;
 mod proxy;
 mod reconnect;

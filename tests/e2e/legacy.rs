@@ -2,9 +2,12 @@
 
 use backend::commands::{Actor, NewCommand};
 use backend::domain::{AlertKind, CommandKind, CommandStatus, Socket, Source, Transport};
-use system_tests::{TestApp, http_raw, spawn_app, spawn_app_with, wait_for};
+use backend::legacy::Binding;
+use std::net::{IpAddr, Ipv4Addr};
+use system_tests::{TestApp, http_raw, http_raw_from, spawn_app, spawn_app_with, wait_for};
 
-async fn http_ccu(app: &TestApp) -> backend::domain::UserRecord {
+/// CCU `02` for the old firmware with three outlets, not bound yet (learning).
+async fn http_ccu_learning(app: &TestApp) -> backend::domain::UserRecord {
     let user = app.add_user("alice").await;
     app.backend()
         .create_ccu(user.id, "02", None, Transport::Http, Source::Cli)
@@ -15,6 +18,18 @@ async fn http_ccu(app: &TestApp) -> backend::domain::UserRecord {
     }
     user
 }
+
+/// [`http_ccu_learning`], bound to loopback (where `http_raw` calls from).
+async fn http_ccu(app: &TestApp) -> backend::domain::UserRecord {
+    let user = http_ccu_learning(app).await;
+    app.backend()
+        .set_legacy_binding(Some(user.id), "02", Binding::Address(LOOPBACK), Source::Web)
+        .await
+        .unwrap();
+    user
+}
+
+const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
 /// The firmware's parse of `/api/commands/<id>/` (CloudClient): plain string searches.
 fn firmware_parse(body: &str) -> Option<Vec<(String, String, i64)>> {
@@ -45,18 +60,16 @@ fn firmware_parse(body: &str) -> Option<Vec<(String, String, i64)>> {
 #[tokio::test]
 async fn the_old_firmware_cycle_works_byte_for_byte() {
     let app = spawn_app().await;
-    let user = http_ccu(&app).await;
+    let user = http_ccu_learning(&app).await;
     let a = app.http_addr;
 
-    // 0: device sync.
+    // 0: device sync. The CCU is not bound to an address yet, so nothing is listed (the old
+    // shape; the firmware keeps its devices) ...
     assert_eq!(
         http_raw(a, "GET", "/api/devices/", None, &[]).await,
-        (
-            200,
-            r#"{"success": true, "devices": ["1F", "03", "FE"]}"#.to_string()
-        )
+        (200, r#"{"success": true, "devices": []}"#.to_string())
     );
-    // 1: breaker.
+    // 1: breaker: ... until its first breaker reading binds it to the address it calls from.
     assert_eq!(
         http_raw(
             a,
@@ -84,6 +97,18 @@ async fn the_old_firmware_cycle_works_byte_for_byte() {
             200,
             r#"{"success": true, "message": "Breaker data received (WebSocket only)"}"#.to_string()
         )
+    );
+    // The next cycle's device sync.
+    assert_eq!(
+        http_raw(a, "GET", "/api/devices/", None, &[]).await,
+        (
+            200,
+            r#"{"success": true, "devices": ["1F", "03", "FE"]}"#.to_string()
+        )
+    );
+    assert_eq!(
+        app.backend().registry().ccu("02").unwrap().legacy_addr,
+        Some(LOOPBACK)
     );
     // 2: focus (set by the dashboard).
     assert_eq!(
@@ -346,7 +371,7 @@ async fn legacy_routes_are_limited_to_allowed_networks() {
         s.legacy.allowed_networks = vec!["10.1.2.3/32".into()];
     })
     .await;
-    http_ccu(&app).await;
+    http_ccu_learning(&app).await;
     let a = app.http_addr;
     let (s, body) = http_raw(a, "GET", "/api/devices/", None, &[]).await;
     assert_eq!(
@@ -372,7 +397,21 @@ async fn legacy_routes_are_limited_to_allowed_networks() {
         s.http.trusted_proxies = vec!["127.0.0.1/32".into()];
     })
     .await;
-    http_ccu(&app).await;
+    let user = http_ccu_learning(&app).await;
+    // Only allowed addresses can be bound.
+    let bind = |addr: &str| {
+        app.backend().set_legacy_binding(
+            Some(user.id),
+            "02",
+            Binding::Address(addr.parse().unwrap()),
+            Source::Web,
+        )
+    };
+    assert!(matches!(
+        bind("127.0.0.1").await,
+        Err(backend::Error::Invalid(_))
+    ));
+    bind("10.1.2.3").await.unwrap();
     let via_proxy = |xff: &'static str| {
         let a = app.http_addr;
         async move {
@@ -382,6 +421,19 @@ async fn legacy_routes_are_limited_to_allowed_networks() {
         }
     };
     assert_eq!(via_proxy("10.1.2.3").await, 200);
+    assert_eq!(
+        http_raw(
+            app.http_addr,
+            "GET",
+            "/api/devices/",
+            None,
+            &[("X-Forwarded-For", "10.1.2.3")]
+        )
+        .await
+        .1,
+        r#"{"success": true, "devices": ["1F", "03", "FE"]}"#,
+        "the client behind the proxy is the bound address"
+    );
     // The header is read from the right: a client behind the trusted proxy who prepends an
     // allowed address is still itself.
     assert_eq!(via_proxy("10.1.2.3, 203.0.113.9").await, 403);
@@ -389,7 +441,7 @@ async fn legacy_routes_are_limited_to_allowed_networks() {
     assert_eq!(via_proxy("10.1.2.3, bogus").await, 403);
 
     let app = spawn_app_with(|s| s.legacy.enabled = false).await;
-    http_ccu(&app).await;
+    http_ccu_learning(&app).await;
     assert_eq!(
         http_raw(app.http_addr, "GET", "/api/devices/", None, &[])
             .await
@@ -399,7 +451,7 @@ async fn legacy_routes_are_limited_to_allowed_networks() {
 }
 
 #[tokio::test]
-async fn a_ccu_registered_without_a_transport_is_settled_by_its_first_contact() {
+async fn a_ccu_registered_without_a_transport_is_settled_by_its_first_bound_contact() {
     let app = spawn_app().await;
     let user = app.add_user("alice").await;
     for id in ["02", "03"] {
@@ -411,16 +463,26 @@ async fn a_ccu_registered_without_a_transport_is_settled_by_its_first_contact() 
     app.add_outlet("02", "FE", "Old firmware outlet").await;
     app.add_outlet("03", "FD", "New firmware outlet").await;
     let a = app.http_addr;
-    // Not settled yet: both may be old firmware, so the shim lists both.
+    let stray: IpAddr = "127.0.0.2".parse().unwrap();
+    // Neither is bound yet: a stray legacy request settles nothing and lists nothing.
+    let reading = r#"{"device_id":"FE","current_a":500,"current_b":0}"#;
+    assert_eq!(
+        http_raw_from(stray, a, "POST", "/api/data/", Some(reading), &[])
+            .await
+            .0,
+        404
+    );
     assert_eq!(
         http_raw(a, "GET", "/api/devices/", None, &[]).await.1,
-        r#"{"success": true, "devices": ["FD", "FE"]}"#
+        r#"{"success": true, "devices": []}"#
     );
-    // CCU 03 connects over MQTT: it is an MQTT CCU from now on.
-    let (_, secret) = (
-        0,
-        app.backend().rotate_ccu_secret(None, "03").await.unwrap(),
+    assert_eq!(
+        app.backend().registry().ccu("02").unwrap().transport,
+        Transport::Auto
     );
+    // CCU 03 connects over MQTT: it is an MQTT CCU from now on, and can no longer learn a
+    // legacy address.
+    let secret = app.backend().rotate_ccu_secret(None, "03").await.unwrap();
     let _dev = app.device("03", &secret).await;
     let b = app.backend().clone();
     wait_for("03 settled on mqtt", || {
@@ -428,15 +490,51 @@ async fn a_ccu_registered_without_a_transport_is_settled_by_its_first_contact() 
         async move { (b.registry().ccu("03")?.transport == Transport::Mqtt).then_some(()) }
     })
     .await;
-    // CCU 02 speaks the old HTTP cycle.
-    let (s, _) = http_raw(
-        a,
-        "POST",
-        "/api/data/",
-        Some(r#"{"device_id":"FE","current_a":500,"current_b":0}"#),
-        &[],
-    )
-    .await;
+    assert_eq!(
+        app.backend()
+            .registry()
+            .ccu("03")
+            .unwrap()
+            .legacy_bind_until,
+        None
+    );
+    assert_eq!(
+        http_raw(
+            a,
+            "POST",
+            "/api/breaker-data/",
+            Some(r#"{"ccu_id":"03","current_ma":1}"#),
+            &[]
+        )
+        .await
+        .0,
+        404
+    );
+    // CCU 02's owner binds it to 127.0.0.1; a breaker reading naming 02 from elsewhere is
+    // refused and settles nothing ...
+    app.backend()
+        .set_legacy_binding(Some(user.id), "02", Binding::Address(LOOPBACK), Source::Web)
+        .await
+        .unwrap();
+    let breaker = r#"{"ccu_id":"02","current_ma":100}"#;
+    assert_eq!(
+        http_raw_from(stray, a, "POST", "/api/breaker-data/", Some(breaker), &[]).await,
+        (
+            404,
+            r#"{"success": false, "message": "CCU 02 not found"}"#.to_string()
+        )
+    );
+    assert_eq!(
+        app.backend().registry().ccu("02").unwrap().transport,
+        Transport::Auto
+    );
+    assert_eq!(
+        app.backend().legacy_refused_addr("02"),
+        Some(stray),
+        "the dashboard can offer to rebind"
+    );
+    // ... and its old HTTP cycle from the bound address settles it.
+    let (s, _) = http_raw(a, "POST", "/api/data/", Some(reading), &[]).await;
     assert_eq!(s, 200);
     assert_eq!(
         app.backend().registry().ccu("02").unwrap().transport,

@@ -16,6 +16,7 @@ mod ingest;
 mod interop;
 mod isolation;
 mod legacy;
+mod legacy_tenancy;
 mod nodelay;
 mod ops;
 mod presence;

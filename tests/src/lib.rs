@@ -177,8 +177,41 @@ pub async fn http_raw(
     body: Option<&str>,
     extra_headers: &[(&str, &str)],
 ) -> (u16, String) {
+    let s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    http_raw_on(s, addr, method, path, body, extra_headers).await
+}
+
+/// [`http_raw`] from the local address `from` (e.g. `127.0.0.2`: every 127/8 address is
+/// loopback on Linux), so that one machine has several legacy callers.
+pub async fn http_raw_from(
+    from: std::net::IpAddr,
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    extra_headers: &[(&str, &str)],
+) -> (u16, String) {
+    let socket = match from {
+        std::net::IpAddr::V4(_) => tokio::net::TcpSocket::new_v4(),
+        std::net::IpAddr::V6(_) => tokio::net::TcpSocket::new_v6(),
+    }
+    .expect("socket");
+    socket
+        .bind(SocketAddr::new(from, 0))
+        .expect("bind the client socket");
+    let s = socket.connect(addr).await.expect("connect");
+    http_raw_on(s, addr, method, path, body, extra_headers).await
+}
+
+async fn http_raw_on(
+    mut s: tokio::net::TcpStream,
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    extra_headers: &[(&str, &str)],
+) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let mut req = format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nUser-Agent: ESP32HTTPClient\r\n"
     );

@@ -1,8 +1,10 @@
 // CCU cards: name, id, online or offline with last seen, MQTT connection details, rotate the
-// secret (shown once), remove; and the "add a CCU" form.
+// secret (shown once), remove; for CCUs on the old HTTP firmware, the address they are bound
+// to (or the learning window, or the address a request was refused from) with rebind and
+// reset; and the "add a CCU" form.
 
 import { api } from "./api.js";
-import { emit, loadAll, state } from "./state.js";
+import { ccuById, emit, loadAll, state } from "./state.js";
 import { agoHtml, attempt, busy, confirmAction, el, esc, setAgo, setAttrs, setText, showSecret, toast } from "./ui.js";
 
 const mqttHost = () => state.server?.mqtt_host || location.hostname;
@@ -27,6 +29,13 @@ export function createCcuCard(c) {
         <dt>Topics</dt><dd><code>ccu/${id}/…</code></dd>
       </dl>
     </details>
+    <div class="legacy small" data-f="legacy" hidden>
+      <p>Old firmware: <span data-f="legacy-text"></span></p>
+      <p class="row">
+        <button type="button" class="ghost" data-legacy-rebind="${id}" hidden></button>
+        <button type="button" class="ghost" data-legacy-reset="${id}">Reset binding</button>
+      </p>
+    </div>
     <div class="card-foot">
       <button type="button" class="ghost" data-rotate="${id}">Rotate secret</button>
       <button type="button" class="ghost danger-text" data-del-ccu="${id}">Remove</button>
@@ -45,6 +54,46 @@ export function updateCcuCard(node, c) {
   setAgo(node.querySelector('[data-f="seen"] time'), c.last_seen);
   setText(node.querySelector('[data-f="host"]'), mqttHost());
   setText(node.querySelector('[data-f="port"]'), String(mqttPort()));
+  updateLegacy(node, c);
+}
+
+const clock = (ms) => new Date(ms).toLocaleString([], { dateStyle: "short", timeStyle: "short" });
+
+/** The legacy binding line: only for CCUs that may run the old HTTP firmware. */
+function updateLegacy(node, c) {
+  const box = node.querySelector('[data-f="legacy"]');
+  const l = c.legacy;
+  box.hidden = !l || c.transport === "mqtt";
+  if (box.hidden) return;
+  const text =
+    l.state === "bound"
+      ? `bound to ${l.addr}; its requests are served only from there.`
+      : l.state === "learning"
+        ? `waiting for its first breaker reading until ${clock(l.learn_until)}; it is bound to the address it calls from.`
+        : "not bound: its requests are refused. Reset the binding, then let it call within the learning window.";
+  const refused = l.refused_addr && l.refused_addr !== l.addr ? ` Called from ${l.refused_addr} and was refused.` : "";
+  setText(node.querySelector('[data-f="legacy-text"]'), text + refused);
+  const rebind = node.querySelector("[data-legacy-rebind]");
+  rebind.hidden = !refused;
+  setText(rebind, refused ? `Rebind to ${l.refused_addr}` : "");
+  setAttrs(rebind, { "data-addr": l.refused_addr || null });
+}
+
+async function setBinding(id, addr) {
+  const what = addr ? `bound to ${addr}` : "unbound; it learns the address it calls from at its next breaker reading";
+  const ok = await confirmAction(
+    addr ? `Rebind CCU ${id}?` : `Reset the binding of CCU ${id}?`,
+    `CCU ${id} will be ${what}. Until then, requests of its old firmware from elsewhere are refused.`,
+    addr ? "Rebind" : "Reset binding",
+  );
+  if (!ok) return;
+  await attempt(async () => {
+    const fresh = await api("POST", `/ccus/${encodeURIComponent(id)}/legacy-binding`, { addr: addr || null });
+    const c = ccuById(id);
+    if (c) Object.assign(c, fresh);
+    emit("ccus", id);
+    toast(addr ? `CCU ${id} bound to ${addr}` : `CCU ${id} is waiting for its first contact`, "ok");
+  });
 }
 
 function credentialRows(m) {
@@ -84,9 +133,11 @@ async function remove(id) {
 /** Handles the CCU cards' buttons and the add form inside `root`. */
 export function wireCcus(root) {
   root.addEventListener("click", (e) => {
-    const t = e.target.closest("[data-rotate], [data-del-ccu]");
+    const t = e.target.closest("[data-rotate], [data-del-ccu], [data-legacy-rebind], [data-legacy-reset]");
     if (!t) return;
     if (t.dataset.rotate) rotate(t.dataset.rotate);
+    else if (t.dataset.legacyRebind) setBinding(t.dataset.legacyRebind, t.dataset.addr);
+    else if (t.dataset.legacyReset) setBinding(t.dataset.legacyReset, null);
     else remove(t.dataset.delCcu);
   });
   root.addEventListener("submit", (e) => {

@@ -235,6 +235,21 @@ fn metrics(backend: Data<&Backend>, req: &poem::Request) -> poem::Response {
         "Device messages rejected, by reason.",
         &rejects,
     );
+    let legacy: Vec<(String, u64)> = backend::legacy::Refusal::ALL
+        .iter()
+        .map(|r| {
+            (
+                format!("{{reason=\"{}\"}}", r.as_str()),
+                backend.metrics().legacy_refusals(*r),
+            )
+        })
+        .collect();
+    let legacy: Vec<(&str, u64)> = legacy.iter().map(|(l, v)| (l.as_str(), *v)).collect();
+    counter(
+        "smart_outlet_legacy_refused_total",
+        "Legacy (old firmware) requests refused, by reason: unbound or ambiguous caller address, unknown outlet or CCU, wrong address, no learning window.",
+        &legacy,
+    );
     counter(
         "smart_outlet_history_batches_total",
         "History write transactions.",

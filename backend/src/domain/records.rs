@@ -83,6 +83,16 @@ pub struct CcuRecord {
     pub breaker_at: Option<i64>,
     /// Creation time (unix ms).
     pub created_at: i64,
+    /// Legacy HTTP firmware: the client address this CCU is bound to (`None`: unbound).
+    pub legacy_addr: Option<String>,
+    /// Legacy HTTP firmware: unix ms until which an unbound CCU may learn its address from
+    /// its first `POST /api/breaker-data/` (`None`: no window).
+    pub legacy_bind_until: Option<i64>,
+    /// Legacy HTTP firmware: the outlet its CCU should read first (`GET /api/focus/`).
+    pub legacy_focus: Option<String>,
+    /// Legacy HTTP firmware: the last address a request for this CCU was refused from
+    /// (this process's memory only; offered as "rebind to …").
+    pub legacy_refused_addr: Option<String>,
 }
 
 /// An outlet with its latest state.

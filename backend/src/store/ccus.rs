@@ -46,6 +46,9 @@ impl Store {
             breaker_at: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
+            legacy_addr: Set(None),
+            legacy_bind_until: Set(None),
+            legacy_focus: Set(None),
         }
         .insert(self.db())
         .await
@@ -128,6 +131,46 @@ impl Store {
     /// Sets a CCU's transport.
     pub async fn set_ccu_transport(&self, id: &str, transport: Transport) -> Result<(), Error> {
         self.update_ccu(id, |m| m.transport = Set(transport.as_str().to_string()))
+            .await
+    }
+
+    /// Binds a legacy CCU to `addr` (or unbinds it with `None`) and sets its learning
+    /// window (`None`: closed).
+    pub async fn set_legacy_binding(
+        &self,
+        id: &str,
+        addr: Option<String>,
+        bind_until: Option<i64>,
+    ) -> Result<(), Error> {
+        self.update_ccu(id, move |m| {
+            m.legacy_addr = Set(addr);
+            m.legacy_bind_until = Set(bind_until);
+        })
+        .await
+    }
+
+    /// Binds an unbound legacy CCU to `addr` if its learning window is still open at `now`;
+    /// false when it was bound meanwhile (maybe by another instance) or the window closed.
+    /// One conditional UPDATE, so two instances cannot both learn.
+    pub async fn learn_legacy_addr(&self, id: &str, addr: &str, now: i64) -> Result<bool, Error> {
+        let r = ccu::Entity::update_many()
+            .col_expr(ccu::Column::LegacyAddr, Expr::value(addr.to_string()))
+            .col_expr(
+                ccu::Column::LegacyBindUntil,
+                Expr::value(Option::<i64>::None),
+            )
+            .col_expr(ccu::Column::UpdatedAt, Expr::value(now))
+            .filter(ccu::Column::Id.eq(id))
+            .filter(ccu::Column::LegacyAddr.is_null())
+            .filter(ccu::Column::LegacyBindUntil.gt(now))
+            .exec(self.db())
+            .await?;
+        Ok(r.rows_affected == 1)
+    }
+
+    /// Sets the outlet a legacy CCU should read first (`None`: none).
+    pub async fn set_legacy_focus(&self, id: &str, device_id: Option<String>) -> Result<(), Error> {
+        self.update_ccu(id, move |m| m.legacy_focus = Set(device_id))
             .await
     }
 
@@ -227,5 +270,9 @@ pub(crate) fn to_record(m: ccu::Model) -> CcuRecord {
         breaker_ma: m.breaker_ma,
         breaker_at: m.breaker_at,
         created_at: m.created_at,
+        legacy_addr: m.legacy_addr,
+        legacy_bind_until: m.legacy_bind_until,
+        legacy_focus: m.legacy_focus,
+        legacy_refused_addr: None,
     }
 }

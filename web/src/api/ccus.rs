@@ -1,10 +1,13 @@
 //! CCUs: register (credentials shown once), list, rename, rotate secret, breaker threshold, delete.
 
-use super::models::{Ccu, CcuCreated, CcuPatch, MqttCredentials, NewCcu, Threshold, Transport};
+use super::models::{
+    Ccu, CcuCreated, CcuPatch, LegacyBindingChange, MqttCredentials, NewCcu, Threshold, Transport,
+};
 use crate::auth::Auth;
 use crate::error::ApiResult;
 use backend::Backend;
 use backend::domain::Source;
+use backend::legacy::Binding;
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
@@ -139,6 +142,32 @@ impl CcusApi {
     ) -> ApiResult<Json<Ccu>> {
         backend
             .set_breaker_threshold(Some(auth.user_id()), &id.0, body.threshold_ma)
+            .await?;
+        Ok(Json(backend.get_ccu(auth.user_id(), &id.0).await?.into()))
+    }
+
+    /// Bind a CCU on the old HTTP firmware to the address it calls from (`addr`), or reset
+    /// the binding (no `addr`): it then learns its address from its next
+    /// `POST /api/breaker-data/` within `legacy.learn_window`. The old firmware sends no CCU
+    /// id with its other requests, so they are served only for the CCUs bound to the
+    /// caller's address. 409 when `addr` is bound to another account's CCU.
+    #[oai(path = "/:id/legacy-binding", method = "post")]
+    async fn legacy_binding(
+        &self,
+        backend: Data<&Backend>,
+        auth: Auth,
+        id: Path<String>,
+        body: Json<LegacyBindingChange>,
+    ) -> ApiResult<Json<Ccu>> {
+        let binding = match body.0.addr.as_deref().map(str::trim) {
+            None | Some("") => Binding::Reset,
+            Some(a) => Binding::Address(
+                a.parse()
+                    .map_err(|_| backend::Error::Invalid(format!("{a:?} is not an IP address")))?,
+            ),
+        };
+        backend
+            .set_legacy_binding(Some(auth.user_id()), &id.0, binding, Source::Web)
             .await?;
         Ok(Json(backend.get_ccu(auth.user_id(), &id.0).await?.into()))
     }

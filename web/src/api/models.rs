@@ -124,11 +124,71 @@ pub struct Ccu {
     pub breaker_at: Option<i64>,
     /// Created (unix ms).
     pub created_at: i64,
+    /// Old HTTP firmware: the binding that decides which requests speak for this CCU.
+    pub legacy: LegacyBinding,
+}
+
+/// Where a CCU on the old HTTP firmware calls from. The old firmware names its CCU only in
+/// `POST /api/breaker-data/`; every other legacy request is served only for the CCUs bound
+/// to the caller's address.
+#[derive(Debug, Object)]
+pub struct LegacyBinding {
+    /// `bound`, `learning` (waiting for the first breaker reading until `learn_until`) or
+    /// `unbound` (not served until its owner binds it or resets the binding).
+    pub state: LegacyBindingState,
+    /// The bound client address.
+    pub addr: Option<String>,
+    /// End of the learning window (unix ms), while it is open and the CCU unbound.
+    pub learn_until: Option<i64>,
+    /// The last address a legacy request for this CCU was refused from (offer "rebind").
+    pub refused_addr: Option<String>,
+}
+
+/// State of a [`LegacyBinding`].
+#[derive(Debug, Clone, Copy, Enum, PartialEq, Eq)]
+#[oai(rename_all = "lowercase")]
+pub enum LegacyBindingState {
+    /// Bound to `addr`.
+    Bound,
+    /// Learns its address from its next breaker reading until `learn_until`.
+    Learning,
+    /// Neither: legacy requests for it are refused.
+    Unbound,
+}
+
+impl LegacyBinding {
+    fn of(c: &d::CcuRecord, now: i64) -> LegacyBinding {
+        let learn_until = c
+            .legacy_bind_until
+            .filter(|u| *u > now && c.legacy_addr.is_none());
+        let state = match (&c.legacy_addr, learn_until) {
+            (Some(_), _) => LegacyBindingState::Bound,
+            (None, Some(_)) => LegacyBindingState::Learning,
+            (None, None) => LegacyBindingState::Unbound,
+        };
+        LegacyBinding {
+            state,
+            addr: c.legacy_addr.clone(),
+            learn_until,
+            refused_addr: c.legacy_refused_addr.clone(),
+        }
+    }
+}
+
+/// Bind a CCU on the old firmware to the address it calls from, or reset its binding.
+#[derive(Debug, Object)]
+pub struct LegacyBindingChange {
+    /// Bind to this address (IPv4 or IPv6, as the server sees the caller: behind a trusted
+    /// proxy, the client address it names). Absent or null: unbind, and let the CCU learn
+    /// its address from its next breaker reading within `legacy.learn_window`.
+    pub addr: Option<String>,
 }
 
 impl From<d::CcuRecord> for Ccu {
     fn from(c: d::CcuRecord) -> Ccu {
+        let legacy = LegacyBinding::of(&c, backend::clock::now_ms());
         Ccu {
+            legacy,
             id: c.id,
             name: c.name,
             location: c.location,

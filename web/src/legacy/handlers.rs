@@ -1,17 +1,18 @@
 //! The legacy route handlers, in the old app's validation order and wording.
 
 use super::body::{self, py_int, py_str, truthy};
-use super::{ClientIp, LegacyState, json};
+use super::{ClientIp, json};
 use backend::Backend;
 use backend::domain::{DeviceId, Socket};
+use backend::legacy::Caller;
 use backend::metrics::Transport as Via;
+use backend::registry::{CcuEntry, OutletEntry};
 use ccu_core::protocol::{BreakerReading, SensorReading};
 use poem::http::StatusCode;
 use poem::web::{Data, Path};
 use poem::{Body, Response, handler};
 use serde::Serialize;
 use serde_json::Value;
-use std::sync::Arc;
 
 /// `{"success": false, "message": …}`.
 #[derive(Serialize)]
@@ -92,19 +93,35 @@ async fn parse(body: Body, keys: &[&str]) -> Result<serde_json::Map<String, Valu
     body::parse(&bytes, keys)
 }
 
+/// The caller's outlet `raw` names, or `None` (refused: counted and logged by the backend).
+fn caller_outlet(
+    backend: &Backend,
+    ip: &ClientIp,
+    raw: &str,
+    route: &str,
+) -> Option<(CcuEntry, OutletEntry)> {
+    let caller = backend.legacy_caller(ip.0, route).ok()?;
+    let device = DeviceId::parse(raw)?;
+    backend.legacy_outlet(&caller, device, route).ok()
+}
+
+fn outlet_not_found(raw: &str) -> Response {
+    fail(
+        StatusCode::NOT_FOUND,
+        format!("Outlet with device_id {raw} not found"),
+    )
+}
+
 /// `POST /api/data/`: one outlet reading from the old firmware.
 #[handler]
-pub async fn data(backend: Data<&Backend>, body: Body) -> Response {
+pub async fn data(backend: Data<&Backend>, ip: Data<&ClientIp>, body: Body) -> Response {
     let m = match parse(body, &["device_id", "current_a", "current_b"]).await {
         Ok(m) => m,
         Err(e) => return fail(StatusCode::BAD_REQUEST, e),
     };
     let raw_id = py_str(&m["device_id"]);
-    let Some((ccu, outlet)) = DeviceId::parse(&raw_id).and_then(|d| backend.http_outlet(d)) else {
-        return fail(
-            StatusCode::NOT_FOUND,
-            format!("Outlet with device_id {raw_id} not found"),
-        );
+    let Some((ccu, outlet)) = caller_outlet(&backend, &ip, &raw_id, "/api/data/") else {
+        return outlet_not_found(&raw_id);
     };
     let (a, b) = match (py_int(&m["current_a"]), py_int(&m["current_b"])) {
         (Ok(a), Ok(b)) => (a.max(0), b.max(0)),
@@ -170,14 +187,11 @@ pub async fn data(backend: Data<&Backend>, body: Body) -> Response {
     )
 }
 
-/// `POST /api/breaker-data/`: the main breaker's load.
+/// `POST /api/breaker-data/`: the main breaker's load. The only request that names its
+/// CCU: it is served only from the address that CCU is bound to, and binds an unbound CCU
+/// whose learning window is open.
 #[handler]
-pub async fn breaker_data(
-    backend: Data<&Backend>,
-    state: Data<&Arc<LegacyState>>,
-    ip: Data<&ClientIp>,
-    body: Body,
-) -> Response {
+pub async fn breaker_data(backend: Data<&Backend>, ip: Data<&ClientIp>, body: Body) -> Response {
     let m = match parse(body, &["ccu_id", "current_ma"]).await {
         Ok(m) => m,
         Err(e) => return fail(StatusCode::BAD_REQUEST, e),
@@ -190,20 +204,9 @@ pub async fn breaker_data(
         Ok(v) => v.max(0),
         Err(e) => return fail(StatusCode::BAD_REQUEST, e),
     };
-    let Some(ccu) = backend
-        .registry()
-        .ccu(&ccu_id)
-        .filter(|c| c.transport.serves_http())
-    else {
+    let Ok(ccu) = backend.legacy_breaker_ccu(ip.0.0, &ccu_id).await else {
         return fail(StatusCode::NOT_FOUND, format!("CCU {ccu_id} not found"));
     };
-    if let Some(ip) = ip.0.0 {
-        state
-            .ccu_by_ip
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(ip, ccu.id.clone());
-    }
     if let Err(e) = backend.legacy_seen(&ccu.id).await {
         tracing::warn!(cause = %e, "legacy presence update failed");
     }
@@ -235,14 +238,20 @@ pub async fn breaker_data(
     )
 }
 
-/// `GET /api/devices/`: outlets of HTTP CCUs, newest first.
+/// `GET /api/devices/`: the caller's outlets, newest first (none for a refused caller: the
+/// old shape, and the firmware keeps the devices it has).
 #[handler]
-pub fn devices(backend: Data<&Backend>) -> Response {
+pub fn devices(backend: Data<&Backend>, ip: Data<&ClientIp>) -> Response {
     let devices = backend
-        .http_outlets()
-        .into_iter()
-        .map(|o| o.device_id.to_string())
-        .collect();
+        .legacy_caller(ip.0.0, "/api/devices/")
+        .map(|caller| {
+            backend
+                .legacy_outlets(&caller)
+                .into_iter()
+                .map(|o| o.device_id.to_string())
+                .collect()
+        })
+        .unwrap_or_default();
     json(
         StatusCode::OK,
         &Devices {
@@ -254,12 +263,13 @@ pub fn devices(backend: Data<&Backend>) -> Response {
 
 /// `GET /api/commands/<device_id>/`: queued commands, handed out once and marked sent.
 #[handler]
-pub async fn commands(backend: Data<&Backend>, Path(raw): Path<String>) -> Response {
-    let Some((_ccu, outlet)) = DeviceId::parse(&raw).and_then(|d| backend.http_outlet(d)) else {
-        return fail(
-            StatusCode::NOT_FOUND,
-            format!("Outlet with device_id {raw} not found"),
-        );
+pub async fn commands(
+    backend: Data<&Backend>,
+    ip: Data<&ClientIp>,
+    Path(raw): Path<String>,
+) -> Response {
+    let Some((_ccu, outlet)) = caller_outlet(&backend, &ip, &raw, "/api/commands/") else {
+        return outlet_not_found(&raw);
     };
     let cmds = match backend.take_polled_commands(outlet.id).await {
         Ok(c) => c,
@@ -285,43 +295,15 @@ pub async fn commands(backend: Data<&Backend>, Path(raw): Path<String>) -> Respo
     )
 }
 
-fn http_ccus(backend: &Backend) -> Vec<String> {
-    let mut v: Vec<String> = backend
-        .registry()
-        .ccus()
-        .into_iter()
-        .filter(|c| c.transport.serves_http())
-        .map(|c| c.id)
-        .collect();
-    v.sort();
-    v
-}
-
-/// `GET /api/focus/`: the outlet the asking CCU should read first.
+/// `GET /api/focus/`: the outlet the asking CCU should read first (null for a refused
+/// caller, the old answer when no CCU exists).
 #[handler]
-pub fn focus(
-    backend: Data<&Backend>,
-    state: Data<&Arc<LegacyState>>,
-    ip: Data<&ClientIp>,
-) -> Response {
-    let by_ip = ip.0.0.and_then(|ip| {
-        state
-            .ccu_by_ip
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&ip)
-            .cloned()
-    });
-    let ccus = http_ccus(&backend);
-    let ccu = by_ip.or_else(|| (ccus.len() == 1).then(|| ccus[0].clone()));
-    let device_id = ccu.and_then(|c| {
-        state
-            .focus
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&c)
-            .cloned()
-    });
+pub fn focus(backend: Data<&Backend>, ip: Data<&ClientIp>) -> Response {
+    let device_id = backend
+        .legacy_caller(ip.0.0, "/api/focus/")
+        .ok()
+        .and_then(|caller| backend.legacy_focus(&caller))
+        .map(|d| d.to_string());
     json(
         StatusCode::OK,
         &Focus {
@@ -331,46 +313,59 @@ pub fn focus(
     )
 }
 
-/// `POST /api/focus/<device_id>/`: focus an outlet (its CCU reads it every cycle).
-#[handler]
-pub fn focus_set(
-    backend: Data<&Backend>,
-    state: Data<&Arc<LegacyState>>,
-    Path(raw): Path<String>,
-) -> Response {
-    if http_ccus(&backend).is_empty() {
-        return fail(StatusCode::NOT_FOUND, "No CCU registered");
-    }
-    let upper = raw.to_uppercase();
-    let Some((ccu, outlet)) = DeviceId::parse(&raw).and_then(|d| backend.http_outlet(d)) else {
-        return fail(StatusCode::NOT_FOUND, format!("Outlet {upper} not found"));
-    };
-    let id = outlet.device_id.to_string();
-    state
-        .focus
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(ccu.id, id.clone());
-    json(
-        StatusCode::OK,
-        &Focus {
-            success: true,
-            device_id: Some(id),
-        },
-    )
+fn no_ccu() -> Response {
+    fail(StatusCode::NOT_FOUND, "No CCU registered")
 }
 
-/// `POST` or `DELETE /api/focus/clear/`.
+fn resolve_caller(backend: &Backend, ip: &ClientIp, route: &str) -> Option<Caller> {
+    backend.legacy_caller(ip.0, route).ok()
+}
+
+/// `POST /api/focus/<device_id>/`: focus one of the caller's outlets (its CCU reads it
+/// every cycle).
 #[handler]
-pub fn focus_clear(backend: Data<&Backend>, state: Data<&Arc<LegacyState>>) -> Response {
-    if http_ccus(&backend).is_empty() {
-        return fail(StatusCode::NOT_FOUND, "No CCU registered");
+pub async fn focus_set(
+    backend: Data<&Backend>,
+    ip: Data<&ClientIp>,
+    Path(raw): Path<String>,
+) -> Response {
+    let Some(caller) = resolve_caller(&backend, &ip, "/api/focus/") else {
+        return no_ccu();
+    };
+    let upper = raw.to_uppercase();
+    let not_found = || fail(StatusCode::NOT_FOUND, format!("Outlet {upper} not found"));
+    let Some(device) = DeviceId::parse(&raw) else {
+        return not_found();
+    };
+    match backend
+        .set_legacy_focus(&caller, device, "/api/focus/")
+        .await
+    {
+        Ok(Ok(id)) => json(
+            StatusCode::OK,
+            &Focus {
+                success: true,
+                device_id: Some(id.to_string()),
+            },
+        ),
+        Ok(Err(_refused)) => not_found(),
+        Err(e) => {
+            tracing::error!(cause = %e, "legacy focus not stored");
+            fail(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
+        }
     }
-    state
-        .focus
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clear();
+}
+
+/// `POST` or `DELETE /api/focus/clear/`: clears the caller's focus.
+#[handler]
+pub async fn focus_clear(backend: Data<&Backend>, ip: Data<&ClientIp>) -> Response {
+    let Some(caller) = resolve_caller(&backend, &ip, "/api/focus/clear/") else {
+        return no_ccu();
+    };
+    if let Err(e) = backend.clear_legacy_focus(&caller).await {
+        tracing::error!(cause = %e, "legacy focus not cleared");
+        return fail(StatusCode::INTERNAL_SERVER_ERROR, "internal server error");
+    }
     json(
         StatusCode::OK,
         &Focus {
@@ -380,14 +375,15 @@ pub fn focus_clear(backend: Data<&Backend>, state: Data<&Arc<LegacyState>>) -> R
     )
 }
 
-/// `GET /api/outlet-status/<device_id>/`.
+/// `GET /api/outlet-status/<device_id>/`: one of the caller's outlets.
 #[handler]
-pub fn outlet_status(backend: Data<&Backend>, Path(raw): Path<String>) -> Response {
-    let Some((_ccu, outlet)) = DeviceId::parse(&raw).and_then(|d| backend.http_outlet(d)) else {
-        return fail(
-            StatusCode::NOT_FOUND,
-            format!("Outlet with device_id {raw} not found"),
-        );
+pub fn outlet_status(
+    backend: Data<&Backend>,
+    ip: Data<&ClientIp>,
+    Path(raw): Path<String>,
+) -> Response {
+    let Some((_ccu, outlet)) = caller_outlet(&backend, &ip, &raw, "/api/outlet-status/") else {
+        return outlet_not_found(&raw);
     };
     let s = backend.state().outlet(outlet.id).unwrap_or_default();
     json(

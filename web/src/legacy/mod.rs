@@ -3,9 +3,12 @@
 //! separators and key order). Readings go through the same ingest, alert and history
 //! pipeline as MQTT readings; commands wait for the CCU's poll.
 //!
-//! Fixed holes: only CCUs registered with the `http` transport are served, callers must be
-//! in `legacy.allowed_networks`, and the caller's address is [`ClientIp`] (`X-Forwarded-For`
-//! read from the right, believed only from `http.trusted_proxies`).
+//! Fixed holes: only CCUs registered with the `http` (or not yet settled `auto`) transport
+//! are served, callers must be in `legacy.allowed_networks`, and the caller's address is
+//! [`ClientIp`] (`X-Forwarded-For` read from the right, believed only from
+//! `http.trusted_proxies`). The old firmware names its CCU only in `/api/breaker-data/`, so
+//! every request is resolved to the CCUs bound to the caller's address, all of one owner,
+//! before an outlet is looked up (`backend::legacy`): households never mix.
 
 pub mod body;
 mod handlers;
@@ -19,18 +22,12 @@ use backend::Backend;
 use ipnet::IpNet;
 use poem::http::StatusCode;
 use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route, get, post};
-use std::collections::HashMap;
-use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-/// State of the shim: which outlet each CCU should focus on, and which address each CCU
-/// posted from (the old firmware's `GET /api/focus/` does not say who asks).
+/// State of the shim: the networks allowed to call it. (Which CCU a caller is, and each
+/// CCU's focus, live in the backend's registry, loaded from the database.)
 #[derive(Debug, Default)]
 pub struct LegacyState {
-    /// Focused device per CCU id.
-    pub focus: Mutex<HashMap<String, String>>,
-    /// CCU id by the address it last posted from.
-    pub ccu_by_ip: Mutex<HashMap<IpAddr, String>>,
     allowed: Vec<IpNet>,
 }
 
@@ -39,7 +36,6 @@ pub fn routes(backend: &Backend) -> impl Endpoint + use<> {
     let s = &backend.settings().legacy;
     let state = Arc::new(LegacyState {
         allowed: s.allowed(),
-        ..Default::default()
     });
     let guard_state = state.clone();
     Route::new()

@@ -20,6 +20,9 @@ pub struct Model {
     pub breaker_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    pub legacy_addr: Option<String>,
+    pub legacy_bind_until: Option<i64>,
+    pub legacy_focus: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,50 +1,21 @@
 //! Support for CCUs running the old HTTP firmware: they poll for commands and report relay
-//! states only in their readings.
+//! states only in their readings. Every request is first resolved to the caller's CCUs
+//! ([`caller`]) through the address each CCU is bound to ([`binding`]).
+
+mod binding;
+mod caller;
+mod focus;
+mod refusal;
+
+pub use binding::{Binding, bind, learn_until, reset};
+pub use caller::Caller;
+pub use refusal::{Refusal, RefusedAddrs};
 
 use crate::app::Backend;
-use crate::domain::{
-    CommandKind, CommandRecord, CommandStatus, DeviceId, Socket, Source, Transport,
-};
-use crate::registry::{CcuEntry, OutletEntry};
+use crate::domain::{CommandKind, CommandRecord, CommandStatus, Socket, Source, Transport};
 use crate::{Result, clock};
 
 impl Backend {
-    /// The outlet with this device id on a CCU that uses the HTTP transport (the first one by
-    /// CCU id if several share the id).
-    pub fn http_outlet(&self, device_id: DeviceId) -> Option<(CcuEntry, OutletEntry)> {
-        let mut found: Vec<(CcuEntry, OutletEntry)> = self
-            .inner
-            .registry
-            .outlets()
-            .into_iter()
-            .filter(|o| o.device_id == device_id)
-            .filter_map(|o| {
-                let c = self.inner.registry.ccu(&o.ccu_id)?;
-                c.transport.serves_http().then_some((c, o))
-            })
-            .collect();
-        found.sort_by(|a, b| a.0.id.cmp(&b.0.id));
-        found.into_iter().next()
-    }
-
-    /// Every outlet of HTTP CCUs, newest first (what `/api/devices/` lists).
-    pub fn http_outlets(&self) -> Vec<OutletEntry> {
-        let mut v: Vec<OutletEntry> = self
-            .inner
-            .registry
-            .outlets()
-            .into_iter()
-            .filter(|o| {
-                self.inner
-                    .registry
-                    .ccu(&o.ccu_id)
-                    .is_some_and(|c| c.transport.serves_http())
-            })
-            .collect();
-        v.sort_by_key(|o| std::cmp::Reverse(o.id));
-        v
-    }
-
     /// Hands the queued commands of an outlet to a legacy poll, oldest first, marking them
     /// sent (the old firmware sends no acks; a later reading confirms relay states).
     pub async fn take_polled_commands(&self, outlet_id: i32) -> Result<Vec<CommandRecord>> {
@@ -94,20 +65,28 @@ impl Backend {
         Ok(())
     }
 
-    /// A legacy CCU made a request: it is online.
+    /// A legacy request was resolved to this CCU through its binding: it is online, and an
+    /// `auto` CCU is an HTTP one from now on.
     pub async fn legacy_seen(&self, ccu_id: &str) -> Result<()> {
         self.claim_transport(ccu_id, Transport::Http).await?;
         self.ccu_seen(ccu_id, clock::now_ms()).await
     }
 
-    /// Settles an `auto` CCU's transport on first contact.
+    /// Settles an `auto` CCU's transport on first contact. A CCU settled on MQTT closes its
+    /// legacy learning window (nobody may bind it to an address any more).
     pub(crate) async fn claim_transport(&self, ccu_id: &str, transport: Transport) -> Result<()> {
-        if self
+        if let Some(c) = self
             .inner
             .registry
             .ccu(ccu_id)
-            .is_some_and(|c| c.transport == Transport::Auto)
+            .filter(|c| c.transport == Transport::Auto)
         {
+            if transport == Transport::Mqtt && c.legacy_bind_until.is_some() {
+                self.inner
+                    .store
+                    .set_legacy_binding(ccu_id, c.legacy_addr.map(|a| a.to_string()), None)
+                    .await?;
+            }
             tracing::info!(
                 ccu = ccu_id,
                 transport = transport.as_str(),

@@ -1,0 +1,53 @@
+//! Legacy CCU binding: the address an old-firmware CCU calls from, the window in which an
+//! unbound one may learn it, and its focused outlet (shared by every backend instance).
+
+use sea_orm_migration::{prelude::*, schema::*};
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[derive(DeriveIden, Clone, Copy)]
+enum Ccus {
+    Table,
+    /// Bound client address (text form), NULL = unbound.
+    LegacyAddr,
+    /// Unix ms until which an unbound CCU may learn its address, NULL = closed.
+    LegacyBindUntil,
+    /// The device id the dashboard focused, NULL = none.
+    LegacyFocus,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // SQLite takes one column per ALTER TABLE.
+        for col in [
+            string_null(Ccus::LegacyAddr),
+            big_integer_null(Ccus::LegacyBindUntil),
+            string_null(Ccus::LegacyFocus),
+        ] {
+            let mut col = col;
+            m.alter_table(
+                Table::alter()
+                    .table(Ccus::Table)
+                    .add_column(&mut col)
+                    .to_owned(),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for col in [Ccus::LegacyFocus, Ccus::LegacyBindUntil, Ccus::LegacyAddr] {
+            m.alter_table(
+                Table::alter()
+                    .table(Ccus::Table)
+                    .drop_column(col)
+                    .to_owned(),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
