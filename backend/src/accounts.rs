@@ -154,6 +154,9 @@ impl Backend {
     /// Deletes a user and everything it owns, without a password check (admins).
     pub async fn remove_user(&self, user_id: i32) -> Result<()> {
         let ccus = self.inner.store.delete_user(user_id).await?;
+        // Reload first, then close the sessions: the disconnects they cause then find no
+        // CCU and record nothing for the deleted account (no orphan "offline" events).
+        self.config_changed().await?;
         for id in &ccus {
             self.inner
                 .auth_cache
@@ -162,7 +165,6 @@ impl Backend {
                 .remove(id);
             self.inner.sessions.revoke(id);
         }
-        self.config_changed().await?;
         for id in &ccus {
             self.broker_ccu_removed(id).await?;
         }

@@ -18,6 +18,8 @@ const PUBLIC: &[&str] = &["POST /auth/register", "POST /auth/login"];
 const OWNER_EXPECTED_4XX: &[(&str, u16, &str)] = &[];
 
 const PASSWORD: &str = "correct horse battery";
+/// What `POST /auth/password` sets, and `DELETE /auth/account` then confirms with.
+const NEW_PASSWORD: &str = "matrix battery staple";
 const METRICS_TOKEN: &str = "matrix-metrics-token-0123456789";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -236,6 +238,14 @@ impl World {
             "PATCH /outlets/{id}" => (json!({"location": "matrix desk"}), false),
             "PUT /outlets/{id}/threshold" => (json!({"threshold_ma": 1000}), false),
             "POST /commands" => (json!({"outlet_id": self.outlet, "command": "ping"}), true),
+            "POST /ccus/{id}/legacy-binding" => (json!({"addr": "10.0.0.77"}), false),
+            // Each caller changes their own password, then (last of all) deletes their own
+            // account with the new one.
+            "POST /auth/password" => (
+                json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD}),
+                false,
+            ),
+            "DELETE /auth/account" => (json!({"password": NEW_PASSWORD}), false),
             _ => {
                 return Err(format!(
                     "{route}: no request body: add one to World::body in tests/e2e/access_matrix.rs"

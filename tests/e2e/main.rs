@@ -4,7 +4,6 @@ mod access_matrix;
 mod accounts;
 mod alerts;
 mod api;
-mod bounds;
 mod broker_features;
 mod cli;
 mod commands;

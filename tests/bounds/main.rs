@@ -2,8 +2,9 @@
 //! counts (400, never 500), the CSV export (streamed, every row, memory flat), paging, and the
 //! time window of readings (rejected, counted, told to the CCU; back-dated rows bounded).
 //!
-//! The memory checks read this process's `VmRSS`: the server runs in-process. They take a
-//! lock so that the tests of this file do not measure each other.
+//! The memory checks read this process's `VmRSS`: the server runs in-process. So this is a
+//! test binary of its own (no other suite's tests share the process) and every test takes one
+//! lock, so that they run one at a time and never measure each other.
 
 use backend::metrics::RejectReason;
 use backend::store::{Batch, SensorRow};
@@ -301,6 +302,7 @@ async fn a_gib_request_body_is_refused_early_and_memory_stays_flat() {
 
 #[tokio::test]
 async fn body_limits_are_configurable() {
+    let _serial = memory_lock().await;
     let app = spawn_app_with(|s| {
         s.http.body_limit = 2048;
         s.http.auth_body_limit = 1024;
@@ -436,6 +438,7 @@ async fn a_year_of_readings_exports_as_a_streamed_csv_in_bounded_memory() {
 
 #[tokio::test]
 async fn history_ranges_and_bucket_counts_are_checked() {
+    let _serial = memory_lock().await;
     let app = spawn_app().await;
     let (_user, _secret, outlet) = app.seed().await;
     let s = login(&app, "alice").await;
@@ -505,6 +508,7 @@ async fn next_error(dev: &mut system_tests::Device) -> Value {
 
 #[tokio::test]
 async fn readings_outside_the_time_window_are_rejected_counted_and_reported() {
+    let _serial = memory_lock().await;
     let app = spawn_app().await;
     let (_user, secret, outlet) = app.seed().await;
     let mut dev = app.device("02", &secret).await;
@@ -570,6 +574,7 @@ async fn readings_outside_the_time_window_are_rejected_counted_and_reported() {
 
 #[tokio::test]
 async fn back_dated_batches_add_a_bounded_number_of_history_rows() {
+    let _serial = memory_lock().await;
     // One row per minute; a budget of 60 back-dated rows (1 h / 60 s).
     let app = spawn_app_with(|s| s.ingest.max_reading_age = Duration::from_secs(3600)).await;
     let (_user, secret, outlet) = app.seed().await;
