@@ -178,6 +178,20 @@ impl Backend {
         if name.is_empty() || name.len() > 100 {
             return Err(Error::invalid("token name must be 1 to 100 characters"));
         }
+        let quota = self.inner.settings.accounts.max_tokens_per_user;
+        let active = self
+            .inner
+            .store
+            .list_tokens(user_id)
+            .await?
+            .iter()
+            .filter(|t| t.revoked_at.is_none())
+            .count();
+        if active >= quota {
+            return Err(Error::invalid(format!(
+                "an account may hold at most {quota} API tokens: revoke one first"
+            )));
+        }
         let secret = format!("{TOKEN_PREFIX}{}", credentials::generate_secret());
         let prefix = secret[..TOKEN_PREFIX.len() + 6].to_string();
         let record = self

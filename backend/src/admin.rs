@@ -166,6 +166,13 @@ impl Backend {
         transport: Transport,
         source: Source,
     ) -> Result<(CcuRecord, String)> {
+        let quota = self.inner.settings.accounts.max_ccus_per_user;
+        if source != Source::Cli && self.inner.store.list_ccus(Some(owner_id)).await?.len() >= quota
+        {
+            return Err(Error::invalid(format!(
+                "an account may register at most {quota} CCUs (accounts.max_ccus_per_user)"
+            )));
+        }
         let threshold = self.inner.settings.alerts.default_breaker_threshold_ma;
         let (ccu, secret) =
             add_ccu(&self.inner.store, owner_id, id, name, transport, threshold).await?;

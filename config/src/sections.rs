@@ -664,6 +664,10 @@ pub struct AccountsSettings {
     pub password_hash_concurrency: usize,
     /// People's password hashes allowed to wait for a slot; more are refused (429 `busy`).
     pub password_hash_queue: usize,
+    /// Most CCUs one account may register over the API (keeps every list bounded).
+    pub max_ccus_per_user: usize,
+    /// Most API tokens one account may hold unrevoked.
+    pub max_tokens_per_user: usize,
 }
 
 impl AccountsSettings {
@@ -692,6 +696,8 @@ impl AccountsSettings {
             "accounts.password_hash_concurrency",
             self.password_hash_concurrency,
         )?;
+        positive("accounts.max_ccus_per_user", self.max_ccus_per_user)?;
+        positive("accounts.max_tokens_per_user", self.max_tokens_per_user)?;
         Ok(())
     }
 }

@@ -559,3 +559,47 @@ async fn errors_share_one_json_shape_and_the_spec_is_served() {
         .unwrap();
     assert_eq!(docs.status(), StatusCode::OK);
 }
+
+/// Per-account lists are bounded by quotas: CCUs registered over the API and unrevoked API
+/// tokens; revoked tokens are listed only up to a fixed number.
+#[tokio::test]
+async fn ccus_and_tokens_per_account_are_capped() {
+    let app = spawn_app_with(|s| {
+        s.accounts.max_ccus_per_user = 2;
+        s.accounts.max_tokens_per_user = 2;
+    })
+    .await;
+    let b = Browser::signup(&app, "alice").await;
+    for id in ["Q1", "Q2"] {
+        let (s, v) = b.post("/ccus", json!({"id": id})).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+    let (s, v) = b.post("/ccus", json!({"id": "Q3"})).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert!(
+        v["message"].as_str().unwrap().contains("at most 2 CCUs"),
+        "{v}"
+    );
+    assert!(app.store().get_ccu("Q3").await.unwrap().is_none());
+
+    let mut ids = Vec::new();
+    for n in 0..2 {
+        let (s, v) = b.post("/tokens", json!({"name": format!("t{n}")})).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        ids.push(v["token"]["id"].as_i64().or(v["id"].as_i64()).unwrap());
+    }
+    let (s, v) = b.post("/tokens", json!({"name": "t2"})).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert!(v["message"].as_str().unwrap().contains("revoke one"), "{v}");
+    // Revoking one makes room again.
+    let (s, _) = b
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/tokens/{}", ids[0]),
+            None,
+        )
+        .await;
+    assert!(s.is_success(), "{s}");
+    let (s, v) = b.post("/tokens", json!({"name": "t3"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+}

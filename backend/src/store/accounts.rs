@@ -4,7 +4,9 @@ use super::Store;
 use super::entity::{api_token, session, user};
 use crate::Error;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use serde::Serialize;
 
 /// An API token as listed (never the secret).
@@ -36,6 +38,9 @@ pub struct SessionRecord {
     /// Expiry (unix ms).
     pub expires_at: i64,
 }
+
+/// Most revoked API tokens [`Store::list_tokens`] returns.
+pub const REVOKED_TOKENS_LISTED: u64 = 100;
 
 impl Store {
     /// Stores a session by the digest of its cookie value.
@@ -157,16 +162,28 @@ impl Store {
         Ok(Some(m.user_id))
     }
 
-    /// A user's tokens, newest first.
+    /// A user's tokens: every unrevoked one (their number is capped by
+    /// `accounts.max_tokens_per_user`), then at most [`REVOKED_TOKENS_LISTED`] revoked ones,
+    /// each group newest first. Bounded however many tokens were ever revoked.
     pub async fn list_tokens(&self, user_id: i32) -> Result<Vec<TokenRecord>, Error> {
-        Ok(api_token::Entity::find()
+        let mut active: Vec<TokenRecord> = api_token::Entity::find()
             .filter(api_token::Column::UserId.eq(user_id))
+            .filter(api_token::Column::RevokedAt.is_null())
             .order_by_desc(api_token::Column::Id)
             .all(self.db())
             .await?
             .into_iter()
             .map(token_record)
-            .collect())
+            .collect();
+        let revoked = api_token::Entity::find()
+            .filter(api_token::Column::UserId.eq(user_id))
+            .filter(api_token::Column::RevokedAt.is_not_null())
+            .order_by_desc(api_token::Column::Id)
+            .limit(REVOKED_TOKENS_LISTED)
+            .all(self.db())
+            .await?;
+        active.extend(revoked.into_iter().map(token_record));
+        Ok(active)
     }
 
     /// Revokes one of a user's tokens.
