@@ -110,3 +110,77 @@ async fn a_visitor_registers_logs_out_and_back_in_and_is_told_why_a_login_fails(
     .await;
     b.finish(result).await
 }
+
+/// The settings' Security card: change the password (a wrong current one is named), then
+/// delete the account after a confirmation; both reach the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_changes_the_password_then_deletes_the_account() -> Result<()> {
+    let app = spawn_app().await;
+    let carol = app.add_user("carol").await;
+    app.add_ccu(&carol, "0C").await;
+    let base = format!("http://{}/", app.http_addr);
+    let b = Browser::launch("security", Options::DESKTOP).await?;
+    let result = async {
+        b.goto(&base).await?;
+        b.fill("#login-form [name=username]", "carol").await?;
+        b.fill("#login-form [name=password]", "correct horse battery")
+            .await?;
+        b.click("#login-form button[type=submit]").await?;
+        b.wait_text("#who", "carol").await?;
+        b.click("[data-nav=settings]").await?;
+        b.wait_text("#security-title", "Security").await?;
+
+        // A wrong current password is named, and nothing changes.
+        b.fill("#change-password [name=current]", "not my password")
+            .await?;
+        b.fill("#change-password [name=new]", "a brand new password")
+            .await?;
+        b.fill("#change-password [name=new2]", "a brand new password")
+            .await?;
+        b.click("#change-password button[type=submit]").await?;
+        b.wait_text(
+            "#change-password [data-f=password-msg]",
+            "The current password is wrong.",
+        )
+        .await?;
+        b.fill("#change-password [name=current]", "correct horse battery")
+            .await?;
+        b.click("#change-password button[type=submit]").await?;
+        b.wait_js(
+            "the form reset after the change",
+            "return document.querySelector('#change-password [name=new]').value === ''",
+        )
+        .await?;
+        let store = app.store();
+        ensure!(
+            backend::admin::verify_user(store, "carol", "a brand new password")
+                .await
+                .is_ok(),
+            "the new password works"
+        );
+        ensure!(
+            backend::admin::verify_user(store, "carol", "correct horse battery")
+                .await
+                .is_err(),
+            "the old one does not"
+        );
+        b.screenshot("security").await?;
+
+        // Delete the account: confirmed in a dialog, then the login page says so.
+        b.fill("#delete-account [name=password]", "a brand new password")
+            .await?;
+        b.click("#delete-account button[type=submit]").await?;
+        b.wait_visible("#dialog [data-dialog=ok]").await?;
+        b.click("#dialog [data-dialog=ok]").await?;
+        b.wait_text("#login-msg", "Your account was deleted.")
+            .await?;
+        ensure!(
+            store.find_user("carol").await?.is_none(),
+            "the account is gone"
+        );
+        ensure!(store.get_ccu("0C").await?.is_none(), "with its CCU");
+        Ok(())
+    }
+    .await;
+    b.finish(result).await
+}

@@ -227,7 +227,9 @@ async fn changing_the_password_ends_other_sessions_and_keeps_this_one() {
             Some(change("not my password", "a new long password")),
         )
         .await;
-    assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
+    // 403, not 401: the session is fine, only the confirmation is wrong.
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["code"], "wrong_password", "{v}");
     let (s, v) = here
         .call(
             Method::POST,
@@ -370,7 +372,7 @@ async fn deleting_the_account_removes_its_data_and_ends_its_ccus_mqtt_login() {
             Some(json!({"password": "not my password"})),
         )
         .await;
-    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(s, StatusCode::FORBIDDEN);
     assert!(app.store().find_user("alice").await.unwrap().is_some());
 
     let (s, v) = b

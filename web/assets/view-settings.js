@@ -73,7 +73,7 @@ export function mount(root, { onLogout, onEnded }) {
       try {
         await api("POST", "/auth/password", { current_password: f.elements.current.value, new_password: f.elements.new.value });
       } catch (err) {
-        setText(msg, err.status === 401 ? "The current password is wrong." : err.message);
+        setText(msg, err.status === 403 ? "The current password is wrong." : err.message);
         return;
       }
       f.reset();

@@ -61,6 +61,11 @@ impl ApiError {
     pub fn unauthorized(message: impl Into<String>) -> ApiError {
         ApiError::Unauthorized(body("unauthorized", message))
     }
+    /// 403 `wrong_password`: a logged-in caller confirmed an action with a wrong password
+    /// (not 401, which clients rightly read as "the session ended").
+    pub fn wrong_password(message: impl Into<String>) -> ApiError {
+        ApiError::Forbidden(body("wrong_password", message))
+    }
     /// 404 `not_found`.
     pub fn not_found(what: &str) -> ApiError {
         ApiError::NotFound(body("not_found", format!("{what} not found")))

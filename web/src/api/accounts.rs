@@ -209,8 +209,9 @@ impl AccountsApi {
         Ok(LogoutResponse::Ok(cookie("", 0, secure(req))))
     }
 
-    /// Change the password (needs the current one, limited like a login). Every other
-    /// session ends; the caller's stays. API tokens keep working.
+    /// Change the password (needs the current one, limited like a login; a wrong one is a
+    /// 403 `wrong_password`). Every other session ends; the caller's stays. API tokens keep
+    /// working.
     #[oai(path = "/password", method = "post")]
     async fn change_password(
         &self,
@@ -231,13 +232,14 @@ impl AccountsApi {
             .await;
         self.settle(slot, &result);
         result.map_err(|e| match e {
-            backend::Error::Unauthorized => ApiError::unauthorized("wrong current password"),
+            backend::Error::Unauthorized => ApiError::wrong_password("wrong current password"),
             e => e.into(),
         })?;
         Ok(Done::Ok)
     }
 
-    /// Delete the account (needs the password, limited like a login) with its CCUs, outlets,
+    /// Delete the account (needs the password, limited like a login; a wrong one is a 403
+    /// `wrong_password`) with its CCUs, outlets,
     /// readings, commands, events, alerts, sessions and API tokens. Its CCUs' MQTT sessions
     /// close at once and their logins stop working.
     #[oai(path = "/account", method = "delete")]
@@ -253,7 +255,7 @@ impl AccountsApi {
         let result = backend.delete_account(user.id, &body.password).await;
         self.settle(slot, &result);
         result.map_err(|e| match e {
-            backend::Error::Unauthorized => ApiError::unauthorized("wrong password"),
+            backend::Error::Unauthorized => ApiError::wrong_password("wrong password"),
             e => e.into(),
         })?;
         Ok(LogoutResponse::Ok(cookie("", 0, secure(req))))
