@@ -28,3 +28,29 @@ fn every_operation_documents_the_error_shape() {
         }
     }
 }
+
+/// Every optional property of a schema is `nullable`: our responses serialise `None` as
+/// `null` (schemathesis flags a response whose `null` the spec does not allow).
+#[test]
+fn optional_properties_are_nullable() {
+    let spec: serde_json::Value = serde_json::from_str(&web::api::spec_json()).unwrap();
+    let schemas = spec["components"]["schemas"].as_object().unwrap();
+    let mut missing = Vec::new();
+    for (name, schema) in schemas {
+        let required: Vec<&str> = schema["required"]
+            .as_array()
+            .map(|r| r.iter().filter_map(|v| v.as_str()).collect())
+            .unwrap_or_default();
+        for (prop, p) in schema["properties"].as_object().into_iter().flatten() {
+            if !required.contains(&prop.as_str())
+                && p.get("nullable") != Some(&serde_json::Value::Bool(true))
+            {
+                missing.push(format!("{name}.{prop}"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "optional but not nullable (add #[oai(nullable)]): {missing:?}"
+    );
+}

@@ -137,10 +137,13 @@ pub struct LegacyBinding {
     /// `unbound` (not served until its owner binds it or resets the binding).
     pub state: LegacyBindingState,
     /// The bound client address.
+    #[oai(nullable)]
     pub addr: Option<String>,
     /// End of the learning window (unix ms), while it is open and the CCU unbound.
+    #[oai(nullable)]
     pub learn_until: Option<i64>,
     /// The last address a legacy request for this CCU was refused from (offer "rebind").
+    #[oai(nullable)]
     pub refused_addr: Option<String>,
 }
 
@@ -181,6 +184,7 @@ pub struct LegacyBindingChange {
     /// Bind to this address (IPv4 or IPv6, as the server sees the caller: behind a trusted
     /// proxy, the client address it names). Absent or null: unbind, and let the CCU learn
     /// its address from its next breaker reading within `legacy.learn_window`.
+    #[oai(nullable)]
     pub addr: Option<String>,
 }
 
