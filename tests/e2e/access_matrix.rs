@@ -452,7 +452,7 @@ async fn every_spec_route_refuses_strangers_and_serves_its_owner() {
         let _ = writeln!(table, "{row}");
     }
 
-    println!(
+    let mut out = format!(
         "\naccess matrix: {} routes x 3 callers (status; '!' = unexpected)\n{:<45} {:>6} {:>6} {:>6}\n{table}",
         ops.len(),
         "route",
@@ -461,13 +461,15 @@ async fn every_spec_route_refuses_strangers_and_serves_its_owner() {
         "owner"
     );
     for who in Caller::ALL {
-        println!(
+        let _ = writeln!(
+            out,
             "access matrix: {:<5} {} ok, {} failed",
             who.tag(),
             counts.get(&(who, "ok")).unwrap_or(&0),
             counts.get(&(who, "FAIL")).unwrap_or(&0)
         );
     }
+    report("spec", &out);
     assert!(
         failures.is_empty(),
         "access matrix failures:\n{}",
@@ -613,11 +615,23 @@ async fn routes_outside_the_spec_follow_the_fixed_table() {
             let _ = writeln!(table, "{method:<4} {path:<36} {who:<7} {status}");
         }
     }
-    println!("\naccess matrix, routes outside the spec:\n{table}");
-    println!(
-        "access matrix outside the spec: {} calls, {} failed",
-        table.lines().count(),
-        failures.len()
+    let calls = table.lines().count();
+    report(
+        "fixed",
+        &format!(
+            "\naccess matrix, routes outside the spec:\n{table}access matrix outside the spec: {calls} calls, {} failed\n",
+            failures.len()
+        ),
     );
     assert!(failures.is_empty(), "failures:\n{}", failures.join("\n"));
+}
+
+/// Prints a table and keeps it in `target/tmp/access-matrix-<name>.txt`, which CI shows
+/// after the test run (printing alone would need `--nocapture`, a second cargo run).
+fn report(name: &str, text: &str) {
+    println!("{text}");
+    let path = format!("{}/access-matrix-{name}.txt", env!("CARGO_TARGET_TMPDIR"));
+    if let Err(e) = std::fs::write(&path, text) {
+        eprintln!("cannot write {path}: {e}");
+    }
 }
