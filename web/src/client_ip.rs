@@ -34,13 +34,8 @@ impl ClientIp {
     }
 }
 
-/// `::ffff:a.b.c.d` → `a.b.c.d`, so that IPv4 networks match dual-stack sockets.
-pub fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
-        v4 => v4,
-    }
-}
+/// `::ffff:a.b.c.d` → `a.b.c.d`, the form the legacy bindings are stored and compared in.
+pub use backend::legacy::canonical;
 
 /// One `X-Forwarded-For` entry: `1.2.3.4`, `1.2.3.4:5678`, `2001:db8::1`, `[2001:db8::1]:80`.
 fn parse_entry(s: &str) -> Option<IpAddr> {

@@ -7,7 +7,7 @@ mod caller;
 mod focus;
 mod refusal;
 
-pub use binding::{Binding, bind, learn_until, reset};
+pub use binding::{Binding, bind, canonical, learn_until, reset};
 pub use caller::Caller;
 pub use refusal::{Refusal, RefusedAddrs};
 

@@ -87,6 +87,14 @@ pub struct HistoryCursor {
     pub id: i64,
 }
 
+/// Rows after `c` in `(ts, id)` order. `ts >= c.ts` lets the (…, ts) index start at the
+/// cursor; the index ends in the row id, so `(ts, id)` order needs no sort.
+fn after_cursor<C: ColumnTrait>(ts: C, id: C, c: HistoryCursor) -> sea_orm::Condition {
+    sea_orm::Condition::all()
+        .add(ts.gte(c.ts))
+        .add(sea_orm::Condition::any().add(ts.gt(c.ts)).add(id.gt(c.id)))
+}
+
 impl Store {
     /// One page of an outlet's readings in `[from, to)` after `after`, ordered by `(ts, id)`,
     /// at most `limit`; with the cursor of its last row.
@@ -98,19 +106,16 @@ impl Store {
         after: Option<HistoryCursor>,
         limit: u64,
     ) -> Result<(Vec<ReadingPoint>, Option<HistoryCursor>), Error> {
-        use sea_orm::Condition;
         let mut q = sensor_reading::Entity::find()
             .filter(sensor_reading::Column::OutletId.eq(outlet_id))
             .filter(sensor_reading::Column::Ts.gte(from))
             .filter(sensor_reading::Column::Ts.lt(to));
         if let Some(c) = after {
-            // `ts >= c.ts` lets the (…, ts) index start at the cursor; the index ends in
-            // the row id, so `(ts, id)` order needs no sort.
-            q = q.filter(sensor_reading::Column::Ts.gte(c.ts)).filter(
-                Condition::any()
-                    .add(sensor_reading::Column::Ts.gt(c.ts))
-                    .add(sensor_reading::Column::Id.gt(c.id)),
-            );
+            q = q.filter(after_cursor(
+                sensor_reading::Column::Ts,
+                sensor_reading::Column::Id,
+                c,
+            ));
         }
         let rows = q
             .order_by_asc(sensor_reading::Column::Ts)
@@ -141,19 +146,16 @@ impl Store {
         after: Option<HistoryCursor>,
         limit: u64,
     ) -> Result<(Vec<BreakerPoint>, Option<HistoryCursor>), Error> {
-        use sea_orm::Condition;
         let mut q = breaker_reading::Entity::find()
             .filter(breaker_reading::Column::CcuId.eq(ccu_id))
             .filter(breaker_reading::Column::Ts.gte(from))
             .filter(breaker_reading::Column::Ts.lt(to));
         if let Some(c) = after {
-            // `ts >= c.ts` lets the (…, ts) index start at the cursor; the index ends in
-            // the row id, so `(ts, id)` order needs no sort.
-            q = q.filter(breaker_reading::Column::Ts.gte(c.ts)).filter(
-                Condition::any()
-                    .add(breaker_reading::Column::Ts.gt(c.ts))
-                    .add(breaker_reading::Column::Id.gt(c.id)),
-            );
+            q = q.filter(after_cursor(
+                breaker_reading::Column::Ts,
+                breaker_reading::Column::Id,
+                c,
+            ));
         }
         let rows = q
             .order_by_asc(breaker_reading::Column::Ts)
