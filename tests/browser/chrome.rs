@@ -70,6 +70,20 @@ pub struct Browser {
     options: Options,
     _driver: Driver,
     _profile: tempfile::TempDir,
+    _slot: tokio::sync::OwnedSemaphorePermit,
+}
+
+/// Browsers running at once in this test process, whatever the number of test threads
+/// (each Chromium wants a core while it renders; more would only make every test slower).
+const BROWSERS_AT_ONCE: usize = 2;
+
+/// A slot for one browser, waited for in turn.
+async fn browser_slot() -> Result<tokio::sync::OwnedSemaphorePermit> {
+    static SLOTS: std::sync::OnceLock<std::sync::Arc<tokio::sync::Semaphore>> =
+        std::sync::OnceLock::new();
+    let slots =
+        SLOTS.get_or_init(|| std::sync::Arc::new(tokio::sync::Semaphore::new(BROWSERS_AT_ONCE)));
+    Ok(slots.clone().acquire_owned().await?)
 }
 
 fn which(candidates: &[&str]) -> Option<PathBuf> {
@@ -107,9 +121,20 @@ fn binary(env: &str, candidates: &[&str]) -> Result<PathBuf> {
     }
 }
 
-fn free_port() -> Result<u16> {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
-    Ok(l.local_addr()?.port())
+/// Reads chromedriver's output up to "… started successfully on port N.", then keeps
+/// draining it in a thread of its own (a full pipe would block chromedriver).
+fn driver_port(stdout: std::process::ChildStdout) -> Result<u16> {
+    use std::io::BufRead;
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    for line in lines.by_ref() {
+        let line = line?;
+        if let Some(rest) = line.split("successfully on port ").nth(1) {
+            let port = rest.trim_end_matches('.').trim().parse()?;
+            std::thread::spawn(move || lines.for_each(drop));
+            return Ok(port);
+        }
+    }
+    bail!("chromedriver exited before it listened")
 }
 
 /// Where screenshots go: `<target>/browser-screenshots/`.
@@ -132,6 +157,7 @@ pub fn screenshot_dir() -> PathBuf {
 impl Browser {
     /// Starts chromedriver and a headless Chromium session; `name` names the screenshots.
     pub async fn launch(name: &str, options: Options) -> Result<Browser> {
+        let slot = browser_slot().await?;
         let chrome = binary(
             "CHROME_BIN",
             &[
@@ -143,17 +169,26 @@ impl Browser {
         )?;
         let chromedriver = binary("CHROMEDRIVER", &["chromedriver", "/usr/bin/chromedriver"])?;
         let profile = tempfile::tempdir().context("creating a Chromium profile folder")?;
-        let port = free_port()?;
-        let child = Command::new(&chromedriver)
-            .arg(format!("--port={port}"))
+        // Port 0: chromedriver binds a free port itself and says which (a port picked here
+        // and released could be taken by another test's server before chromedriver binds it).
+        let mut child = Command::new(&chromedriver)
+            .arg("--port=0")
             .arg("--allowed-ips=127.0.0.1")
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .process_group(0)
             .spawn()
             .with_context(|| format!("starting {}: {INSTALL_HINT}", chromedriver.display()))?;
+        let stdout = child.stdout.take().context("chromedriver's output")?;
         let driver = Driver { child };
+        let port = tokio::time::timeout(
+            Duration::from_secs(30),
+            tokio::task::spawn_blocking(move || driver_port(stdout)),
+        )
+        .await
+        .map_err(|_| anyhow!("chromedriver did not say its port within 30 s"))??
+        .with_context(|| format!("{} did not start: {INSTALL_HINT}", chromedriver.display()))?;
 
         let mut args = vec![
             "--headless".to_string(),
@@ -215,6 +250,7 @@ impl Browser {
             options,
             _driver: driver,
             _profile: profile,
+            _slot: slot,
         })
     }
 
