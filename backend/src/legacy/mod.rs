@@ -5,10 +5,12 @@
 mod binding;
 mod caller;
 mod focus;
+mod reading;
 mod refusal;
 
 pub use binding::{Binding, bind, canonical, learn_until, reset};
 pub use caller::Caller;
+pub use reading::{LegacyAnswer, LegacyReading};
 pub use refusal::{Refusal, RefusedAddrs};
 
 use crate::app::Backend;

@@ -3,11 +3,10 @@
 use super::body::{self, py_int, py_str, truthy};
 use super::{ClientIp, json};
 use backend::Backend;
-use backend::domain::{DeviceId, Socket};
-use backend::legacy::Caller;
-use backend::metrics::Transport as Via;
+use backend::domain::DeviceId;
+use backend::legacy::{Caller, LegacyReading};
 use backend::registry::{CcuEntry, OutletEntry};
-use ccu_core::protocol::{BreakerReading, SensorReading};
+use ccu_core::protocol::BreakerReading;
 use poem::http::StatusCode;
 use poem::web::{Data, Path};
 use poem::{Body, Response, handler};
@@ -123,83 +122,36 @@ pub async fn data(backend: Data<&Backend>, ip: Data<&ClientIp>, body: Body) -> R
     let Some((ccu, outlet)) = caller_outlet(&backend, &ip, &raw_id, "/api/data/") else {
         return outlet_not_found(&raw_id);
     };
-    // The firmware posts -1 for a socket it has never read since it booted (the outlet has
-    // not answered it): unknown, not 0 mA.
-    let (a, b) = match (py_int(&m["current_a"]), py_int(&m["current_b"])) {
-        (Ok(a), Ok(b)) => ((a >= 0).then_some(a), (b >= 0).then_some(b)),
+    let (current_a, current_b) = match (py_int(&m["current_a"]), py_int(&m["current_b"])) {
+        (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => return fail(StatusCode::BAD_REQUEST, e),
     };
-    let overload = truthy(m.get("is_overload")) || a == Some(65535) || b == Some(65535);
-    if let Err(e) = backend.legacy_seen(&ccu.id).await {
-        tracing::warn!(cause = %e, "legacy presence update failed");
-    }
-    if a.is_none() && b.is_none() {
-        // Never heard by its CCU: no reading, and the outlet stays as silent as it is.
-        let state = backend.state().outlet(outlet.id).unwrap_or_default();
-        return json(
+    let reading = LegacyReading {
+        current_a,
+        current_b,
+        relay_a: m.get("relay_a").and_then(Value::as_bool),
+        relay_b: m.get("relay_b").and_then(Value::as_bool),
+        is_overload: truthy(m.get("is_overload")),
+    };
+    match backend.legacy_reading(&ccu, &outlet, reading).await {
+        Ok(answer) => json(
             StatusCode::OK,
             &DataOk {
                 success: true,
-                message: "Data received (WebSocket only)",
-                relay_a: state.relay_a == Some(true),
-                relay_b: state.relay_b == Some(true),
+                message: if answer.logged {
+                    "Data received (logged to DB)"
+                } else {
+                    "Data received (WebSocket only)"
+                },
+                relay_a: answer.relay_a,
+                relay_b: answer.relay_b,
             },
-        );
-    }
-    let before = backend
-        .state()
-        .outlet(outlet.id)
-        .and_then(|s| s.last_history_ts);
-    let reading = SensorReading {
-        device_id: outlet.device_id,
-        current_a: a,
-        current_b: b,
-        relay_a: None,
-        relay_b: None,
-        is_overload: overload,
-        ts: None,
-    };
-    if let Err(r) = backend
-        .ingest_readings(&ccu, vec![reading], Via::Http)
-        .await
-    {
-        backend.reject("/api/data/", &r);
-        return fail(StatusCode::BAD_REQUEST, r.detail);
-    }
-    // The old firmware's relay flags are true only for an acknowledged ON; false means
-    // off or unknown, so it confirms OFF only after a confirmed ON.
-    let state = backend.state().outlet(outlet.id).unwrap_or_default();
-    for (socket, key, known) in [
-        (Socket::A, "relay_a", state.relay_a),
-        (Socket::B, "relay_b", state.relay_b),
-    ] {
-        let reported = m.get(key).and_then(Value::as_bool);
-        let change = match (reported, known) {
-            (Some(true), k) if k != Some(true) => Some(true),
-            (Some(false), Some(true)) => Some(false),
-            _ => None,
-        };
-        if let Some(on) = change
-            && let Err(e) = backend.confirm_relay(outlet.id, socket, on).await
-        {
-            tracing::warn!(cause = %e, "legacy relay confirmation failed");
+        ),
+        Err(r) => {
+            backend.reject("/api/data/", &r);
+            fail(StatusCode::BAD_REQUEST, r.detail)
         }
     }
-    let after = backend.state().outlet(outlet.id).unwrap_or_default();
-    let logged = after.last_history_ts != before;
-    json(
-        StatusCode::OK,
-        &DataOk {
-            success: true,
-            message: if logged {
-                "Data received (logged to DB)"
-            } else {
-                "Data received (WebSocket only)"
-            },
-            relay_a: after.relay_a == Some(true),
-            relay_b: after.relay_b == Some(true),
-        },
-    )
 }
 
 /// `POST /api/breaker-data/`: the main breaker's load. The only request that names its
