@@ -284,12 +284,13 @@ async fn serve(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
         app.mqtt_addr()
     );
     let demo = if args.demo {
-        let demo = demo::start(app.backend(), app.mqtt_addr()).await?;
+        let demo = demo::start(app.backend(), app.mqtt_addr(), app.http_addr()).await?;
         println!(
-            "demo: log in as {} / {} (simulated CCU {} with four outlets)",
+            "demo: log in as {} / {} (simulated CCU {} with four outlets on MQTT, and {} with three on the old HTTP firmware)",
             demo::DEMO_USER,
             demo::DEMO_PASSWORD,
-            demo::DEMO_CCU
+            demo::DEMO_CCU,
+            demo::DEMO_LEGACY_CCU
         );
         Some(demo)
     } else {

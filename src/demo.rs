@@ -1,11 +1,16 @@
-//! `serve --demo`: a demo account and a simulated CCU with a few outlets (the real firmware
-//! core on simulated PICs), connected to this server's broker so the dashboard is live at once.
+//! `serve --demo`: a demo account and two simulated CCUs (the real firmware core on simulated
+//! PICs): one on MQTT through this server's broker, live at once, and one on the old HTTP
+//! firmware's loop through the legacy shim, whose outlets are read in turn ("last heard") and
+//! every 2 s while open in the dashboard or with a command on its way.
 
 use anyhow::{Context, bail};
 use backend::commands::{Actor, NewCommand};
 use backend::domain::{self, CommandKind, Source, Transport};
+use backend::legacy::Binding;
 use backend::{Backend, admin};
-use ccu_sim::{BrokerAddr, DeviceId, LoadProfile, OutletSpec, SimCcu, SimCcuConfig, Socket};
+use ccu_sim::{
+    BrokerAddr, DeviceId, LegacyHttpConfig, LoadProfile, OutletSpec, SimCcu, SimCcuConfig, Socket,
+};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 /// The demo account's login name.
@@ -14,6 +19,15 @@ pub const DEMO_USER: &str = "demo";
 pub const DEMO_PASSWORD: &str = "demo-outlets";
 /// The simulated CCU's id.
 pub const DEMO_CCU: &str = "DEMO";
+/// The simulated old-firmware CCU's id.
+pub const DEMO_LEGACY_CCU: &str = "DEMO-OLD";
+
+/// The old-firmware CCU's outlets: device id, name, location, base load of socket A (mA).
+const LEGACY_OUTLETS: [(u8, &str, &str, u32); 3] = [
+    (0xA1, "Fridge", "Garage", 700),
+    (0xA2, "Freezer", "Garage", 900),
+    (0xA3, "Workbench", "Garage", 250),
+];
 
 /// The demo outlets: device id, name, location, and the base loads of sockets A and B (mA).
 const OUTLETS: [(u8, &str, &str, u32, u32); 4] = [
@@ -26,22 +40,31 @@ const OUTLETS: [(u8, &str, &str, u32, u32); 4] = [
 /// The running demo: keep it alive as long as the server runs.
 #[derive(Debug)]
 pub struct Demo {
-    /// The simulated CCU.
+    /// The simulated MQTT CCU.
     pub ccu: SimCcu,
+    /// The simulated old-firmware CCU.
+    pub legacy: SimCcu,
 }
 
 impl Demo {
-    /// Stops the simulated CCU (it says goodbye).
+    /// Stops the simulated CCUs (the MQTT one says goodbye).
     pub async fn stop(self) {
-        if let Err(e) = self.ccu.stop().await {
-            tracing::warn!("demo CCU: {e}");
+        for ccu in [self.ccu, self.legacy] {
+            if let Err(e) = ccu.stop().await {
+                tracing::warn!("demo CCU: {e}");
+            }
         }
     }
 }
 
-/// Creates (or reuses) the demo account, CCU and outlets, gives the CCU a fresh secret, and
-/// starts the simulated CCU against the broker at `mqtt_addr`.
-pub async fn start(backend: &Backend, mqtt_addr: SocketAddr) -> anyhow::Result<Demo> {
+/// Creates (or reuses) the demo account, CCUs and outlets, gives the MQTT CCU a fresh secret,
+/// and starts the simulated CCUs against the broker at `mqtt_addr` and the legacy shim at
+/// `http_addr`.
+pub async fn start(
+    backend: &Backend,
+    mqtt_addr: SocketAddr,
+    http_addr: SocketAddr,
+) -> anyhow::Result<Demo> {
     let store = backend.store();
     let user = match store.find_user(DEMO_USER).await? {
         Some((user, _)) => user,
@@ -94,6 +117,8 @@ pub async fn start(backend: &Backend, mqtt_addr: SocketAddr) -> anyhow::Result<D
     config.poll_interval_ms = 500;
     config.breaker_interval_ms = 1_000;
     let ccu = SimCcu::start(config).context("starting the simulated demo CCU")?;
+    let (legacy, legacy_outlets) = start_legacy(backend, user.id, http_addr).await?;
+    outlet_ids.extend(legacy_outlets);
     // The PICs boot switched on, but nobody has confirmed it yet: switch every socket on
     // through the server, as a user would, so the dashboard shows acknowledged states.
     for outlet_id in outlet_ids {
@@ -107,7 +132,78 @@ pub async fn start(backend: &Backend, mqtt_addr: SocketAddr) -> anyhow::Result<D
             backend.send_command(Actor::User(user.id), command).await?;
         }
     }
-    Ok(Demo { ccu })
+    Ok(Demo { ccu, legacy })
+}
+
+/// The old-firmware CCU: registered for HTTP, it binds to the address it calls from with its
+/// first breaker reading (loopback here), then runs the old loop at the old rhythm.
+async fn start_legacy(
+    backend: &Backend,
+    owner: i32,
+    http_addr: SocketAddr,
+) -> anyhow::Result<(SimCcu, Vec<i32>)> {
+    let store = backend.store();
+    match store.get_ccu(DEMO_LEGACY_CCU).await? {
+        Some(ccu) if ccu.owner_id != owner => bail!(
+            "CCU {DEMO_LEGACY_CCU} exists and belongs to another user; remove it or run the demo with another --data-dir"
+        ),
+        Some(_) => {}
+        None => {
+            let name = Some("Garage (old firmware)");
+            backend
+                .create_ccu(owner, DEMO_LEGACY_CCU, name, Transport::Http, Source::Cli)
+                .await?;
+        }
+    }
+    // It calls from the address it dials (else it learns it from its first breaker reading).
+    let from = reachable(http_addr).ip();
+    if let Err(e) = backend
+        .set_legacy_binding(
+            Some(owner),
+            DEMO_LEGACY_CCU,
+            Binding::Address(from),
+            Source::Cli,
+        )
+        .await
+    {
+        tracing::warn!(cause = %e, "demo: the old-firmware CCU learns its address instead");
+    }
+    let mut specs = Vec::new();
+    let mut outlet_ids = Vec::new();
+    for (k, (id, name, location, a_ma)) in LEGACY_OUTLETS.into_iter().enumerate() {
+        let device = DeviceId(id);
+        let outlet = match store
+            .find_outlet(DEMO_LEGACY_CCU, &device.to_string())
+            .await?
+        {
+            Some(o) => o,
+            None => {
+                backend
+                    .create_outlet(
+                        Some(owner),
+                        DEMO_LEGACY_CCU,
+                        &device.to_string(),
+                        name,
+                        location,
+                        Source::Cli,
+                    )
+                    .await?
+            }
+        };
+        outlet_ids.push(outlet.id);
+        let period = 50_000 + 7_000 * k as u64;
+        let mut spec = OutletSpec::new(device)
+            .with_load(Socket::A, LoadProfile::wave(a_ma, a_ma / 4, period, 0));
+        spec.switched_on = true;
+        specs.push(spec);
+    }
+    let http = LegacyHttpConfig::new(format!("http://{}", reachable(http_addr)));
+    let mut config = SimCcuConfig::legacy_http(DEMO_LEGACY_CCU, http);
+    config.outlets = specs;
+    config.poll_interval_ms = 500;
+    config.breaker_interval_ms = 1_000;
+    let ccu = SimCcu::start(config).context("starting the simulated old-firmware demo CCU")?;
+    Ok((ccu, outlet_ids))
 }
 
 /// The address to dial for a listener bound to `addr` (an unspecified address means loopback).

@@ -1,5 +1,6 @@
 //! Presence: a CCU is online from its retained status (or any traffic) until its will, its
-//! `online:false`, or silence for `presence.stale_after`; an outlet is online while it reports.
+//! `online:false`, or silence for `presence.stale_after`; an outlet is online while it reports
+//! within its expected period ([`Backend::outlet_stale_after`]).
 
 use crate::alerts::{AlertKey, AlertText};
 use crate::app::Backend;
@@ -7,6 +8,10 @@ use crate::domain::{AlertKind, EventKind, Source};
 use crate::live::LiveEvent;
 use crate::store::NewEvent;
 use crate::{Result, clock};
+
+/// Cycles of silence after which an old-firmware CCU may have restarted (its round robin
+/// begins anew when it is heard again).
+const RESTART_CYCLES: u32 = 3;
 
 impl Backend {
     /// Applies a CCU's status message.
@@ -22,7 +27,11 @@ impl Backend {
 
     /// Traffic from a CCU: it is connected, whatever its status said.
     pub(crate) async fn ccu_seen(&self, ccu_id: &str, now: i64) -> Result<()> {
+        let restart_gap = (self.inner.settings.legacy.cycle * RESTART_CYCLES).as_millis() as i64;
         let was_online = self.inner.state.with_ccu(ccu_id, |s| {
+            if s.last_seen.is_none_or(|t| now - t > restart_gap) {
+                s.resumed_at = Some(now);
+            }
             s.last_seen = Some(now);
             s.online
         });
@@ -141,6 +150,27 @@ impl Backend {
             .await
     }
 
+    /// How long an outlet of this CCU may stay silent before it is offline: MQTT CCUs report
+    /// every outlet every few seconds (`presence.stale_after`); the old HTTP firmware reads
+    /// an unfocused outlet only once per round robin (`legacy.outlet_stale_after`).
+    pub fn outlet_stale_after(&self, ccu_id: &str) -> std::time::Duration {
+        let settings = &self.inner.settings;
+        let floor = settings.presence.stale_after;
+        if !self.polled_ccu(ccu_id) {
+            return floor;
+        }
+        let outlets = self.inner.registry.outlets_of(ccu_id).len();
+        settings.legacy.outlet_stale_after(outlets, floor)
+    }
+
+    /// The CCU runs the old HTTP firmware: its outlets are read in a round robin.
+    pub fn polled_ccu(&self, ccu_id: &str) -> bool {
+        self.inner
+            .registry
+            .ccu(ccu_id)
+            .is_some_and(|c| c.transport == crate::domain::Transport::Http)
+    }
+
     /// Marks silent outlets and CCUs offline (timer).
     pub(crate) async fn check_presence(&self) -> Result<()> {
         let now = clock::now_ms();
@@ -151,17 +181,31 @@ impl Backend {
                     .await?;
             }
         }
+        let mut stale_of = std::collections::HashMap::new();
         for (outlet_id, s) in self.inner.state.outlets() {
-            if !(s.online && s.last_seen.is_some_and(|t| now - t >= stale)) {
+            let Some(last) = s.last_seen.filter(|_| s.online) else {
+                continue;
+            };
+            let Some(entry) = self.inner.registry.outlet(outlet_id) else {
+                continue;
+            };
+            let (stale, resumed) = *stale_of.entry(entry.ccu_id.clone()).or_insert_with(|| {
+                let stale = self.outlet_stale_after(&entry.ccu_id).as_millis() as i64;
+                // An old firmware that restarted reads every outlet anew within its period.
+                let resumed = self
+                    .polled_ccu(&entry.ccu_id)
+                    .then(|| self.inner.state.ccu(&entry.ccu_id)?.resumed_at)
+                    .flatten();
+                (stale, resumed.unwrap_or(i64::MIN))
+            });
+            if now - last.max(resumed) < stale {
                 continue;
             }
             self.inner
                 .state
                 .with_outlet(outlet_id, |s| s.online = false);
             self.inner.store.set_outlet_online(outlet_id, false).await?;
-            let Some(outlet) = self.inner.registry.outlet(outlet_id) else {
-                continue;
-            };
+            let outlet = entry;
             let Some(ccu) = self.inner.registry.ccu(&outlet.ccu_id) else {
                 continue;
             };

@@ -112,6 +112,8 @@ impl Backend {
             o.online = s.online;
             o.last_seen = s.last_seen.or(o.last_seen);
         }
+        o.polled = self.polled_ccu(&o.ccu_id);
+        o.silent_after_ms = self.outlet_stale_after(&o.ccu_id).as_millis() as i64;
     }
 
     /// Renames an outlet, sets its location, or moves it to another of the user's CCUs.

@@ -27,8 +27,6 @@ pub struct CcuEntry {
     pub legacy_addr: Option<IpAddr>,
     /// Legacy firmware: unix ms until which an unbound CCU may learn its address.
     pub legacy_bind_until: Option<i64>,
-    /// Legacy firmware: the outlet to read first.
-    pub legacy_focus: Option<DeviceId>,
 }
 
 /// What ingest needs of an outlet.
@@ -185,7 +183,6 @@ fn build(ccus: Vec<CcuRecord>, outlets: Vec<OutletRecord>) -> Maps {
                 breaker_threshold_ma: c.breaker_threshold_ma,
                 legacy_addr,
                 legacy_bind_until: c.legacy_bind_until,
-                legacy_focus: c.legacy_focus.as_deref().and_then(DeviceId::parse),
             },
         );
     }
@@ -286,6 +283,8 @@ mod tests {
             is_overload: false,
             online: false,
             last_seen: None,
+            polled: false,
+            silent_after_ms: 0,
         }
     }
 

@@ -50,6 +50,10 @@ pub struct CcuState {
     pub backfill: Backfill,
     /// When it last went offline (unix ms).
     pub offline_at: Option<i64>,
+    /// When it was first heard after a silence of more than a few cycles (unix ms): an old
+    /// HTTP firmware that restarted begins its round robin anew, so its outlets' silence is
+    /// counted from here.
+    pub resumed_at: Option<i64>,
 }
 
 /// Both tables behind short-lived locks (never held across an await).
@@ -73,6 +77,7 @@ impl StateTable {
                 last_history_ts: None,
                 backfill: Backfill::default(),
                 offline_at: None,
+                resumed_at: None,
             });
         }
         drop(c);

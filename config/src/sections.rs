@@ -51,14 +51,46 @@ pub struct LegacySettings {
     /// learn the address it calls from, from its first `POST /api/breaker-data/`.
     #[serde(with = "humantime_serde", default = "default_learn_window")]
     pub learn_window: Duration,
+    /// The old firmware's cloud cycle: it asks for the focus and serves the focused outlet
+    /// this often (2 s in every known build).
+    #[serde(with = "humantime_serde", default = "default_cycle")]
+    pub cycle: Duration,
+    /// The old firmware's background round robin: one unfocused outlet is read this often
+    /// (30 s), so each of N outlets about every N × this.
+    #[serde(with = "humantime_serde", default = "default_round_robin")]
+    pub round_robin: Duration,
+    /// Slack on top of the round-robin period before an outlet of an HTTP CCU counts as
+    /// silent (a slow cycle, a lost request).
+    #[serde(with = "humantime_serde", default = "default_presence_margin")]
+    pub presence_margin: Duration,
+    /// How long an outlet a person opened in the dashboard stays focused after the
+    /// dashboard last said it is still shown (it repeats every third of this).
+    #[serde(with = "humantime_serde", default = "default_view_ttl")]
+    pub view_ttl: Duration,
 }
 
 fn default_learn_window() -> Duration {
     Duration::from_secs(15 * 60)
 }
 
+fn default_cycle() -> Duration {
+    Duration::from_secs(2)
+}
+
+fn default_round_robin() -> Duration {
+    Duration::from_secs(30)
+}
+
+fn default_presence_margin() -> Duration {
+    Duration::from_secs(60)
+}
+
+fn default_view_ttl() -> Duration {
+    Duration::from_secs(60)
+}
+
 impl LegacySettings {
-    /// Checks `learn_window`: 1 s to 30 days.
+    /// Checks `learn_window` (1 s to 30 days) and the firmware's rhythm (each 10 ms to 1 h).
     pub fn validate(&self) -> Result<()> {
         if !(Duration::from_secs(1)..=Duration::from_secs(30 * 86_400)).contains(&self.learn_window)
         {
@@ -67,7 +99,26 @@ impl LegacySettings {
                 "must be between 1s and 30 days",
             ));
         }
+        for (name, d) in [
+            ("legacy.cycle", self.cycle),
+            ("legacy.round_robin", self.round_robin),
+            ("legacy.presence_margin", self.presence_margin),
+            ("legacy.view_ttl", self.view_ttl),
+        ] {
+            if !(Duration::from_millis(10)..=Duration::from_secs(3600)).contains(&d) {
+                return Err(Error::invalid(name, "must be between 10ms and 1h"));
+            }
+        }
         Ok(())
+    }
+
+    /// How long an outlet of an HTTP CCU with `outlets` outlets may stay silent before it is
+    /// offline: the old firmware reads at most 8 outlets, one per `round_robin` (plus a cycle
+    /// of lag each), so every outlet within that period, plus `presence_margin`; never less
+    /// than `floor` (the MQTT staleness).
+    pub fn outlet_stale_after(&self, outlets: usize, floor: Duration) -> Duration {
+        let n = outlets.clamp(1, 8) as u32;
+        ((self.round_robin + self.cycle) * n + self.presence_margin).max(floor)
     }
 
     /// The allowed networks, parsed.

@@ -2,6 +2,7 @@
 
 use super::*;
 use std::io::Write;
+use std::time::Duration;
 
 #[test]
 fn defaults_are_valid_and_documented_values() {
@@ -187,4 +188,27 @@ fn bad_tls_and_limit_values_name_their_key() {
             other => panic!("{key}: expected Invalid, got {other:?}"),
         }
     }
+}
+
+#[test]
+fn legacy_outlets_are_stale_after_their_round_robin_period() {
+    let s = Settings::default();
+    let floor = s.presence.stale_after;
+    assert_eq!(floor, Duration::from_secs(120));
+    // 2 s cycle, 30 s round robin, 60 s margin: (30 + 2) × n + 60, at least 120 s.
+    assert_eq!(s.legacy.outlet_stale_after(1, floor), floor);
+    assert_eq!(s.legacy.outlet_stale_after(0, floor), floor);
+    assert_eq!(
+        s.legacy.outlet_stale_after(4, floor),
+        Duration::from_secs(188)
+    );
+    assert_eq!(
+        s.legacy.outlet_stale_after(8, floor),
+        Duration::from_secs(316)
+    );
+    // The firmware's table holds eight outlets: a ninth is never read, so never waited for.
+    assert_eq!(
+        s.legacy.outlet_stale_after(20, floor),
+        Duration::from_secs(316)
+    );
 }

@@ -20,6 +20,7 @@ mod cut_all;
 mod devices;
 mod events;
 mod legacy_binding;
+mod legacy_focus;
 mod page;
 mod proxy;
 mod reconnect;

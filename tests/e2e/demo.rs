@@ -7,7 +7,9 @@ use system_tests::{spawn_app, wait_until};
 #[tokio::test]
 async fn the_demo_account_sees_a_live_simulated_ccu_with_confirmed_relays() {
     let app = spawn_app().await;
-    let d = demo::start(app.backend(), app.mqtt_addr).await.unwrap();
+    let d = demo::start(app.backend(), app.mqtt_addr, app.http_addr)
+        .await
+        .unwrap();
     let user = admin::verify_user(app.store(), demo::DEMO_USER, demo::DEMO_PASSWORD)
         .await
         .expect("the demo login works");
@@ -39,6 +41,34 @@ async fn the_demo_account_sees_a_live_simulated_ccu_with_confirmed_relays() {
         },
     )
     .await;
+    // The old-firmware CCU: its relay commands reach it through the focus, one outlet per
+    // 2 s cycle, and its readings confirm them; its outlets are shown as polled.
+    let legacy = app
+        .backend()
+        .list_outlets(user.id, Some(demo::DEMO_LEGACY_CCU))
+        .await
+        .unwrap();
+    assert_eq!(legacy.len(), 3);
+    assert!(
+        legacy
+            .iter()
+            .all(|o| o.polled && o.silent_after_ms == 156_000)
+    );
+    let ids: Vec<i32> = legacy.iter().map(|o| o.id).collect();
+    wait_until("every old-firmware demo socket confirmed on", || {
+        let b = b.clone();
+        let ids = ids.clone();
+        async move {
+            ids.iter().all(|id| {
+                b.state().outlet(*id).is_some_and(|s| {
+                    s.relay_a == Some(true)
+                        && s.relay_b == Some(true)
+                        && s.current_a.unwrap_or(0) > 0
+                })
+            })
+        }
+    })
+    .await;
     d.stop().await;
     wait_until("the demo CCU said goodbye", || {
         let b = b.clone();
@@ -47,7 +77,9 @@ async fn the_demo_account_sees_a_live_simulated_ccu_with_confirmed_relays() {
     .await;
 
     // A second start (a restart of `serve --demo`) reuses the account and outlets.
-    let again = demo::start(app.backend(), app.mqtt_addr).await.unwrap();
+    let again = demo::start(app.backend(), app.mqtt_addr, app.http_addr)
+        .await
+        .unwrap();
     let outlets = app
         .backend()
         .list_outlets(user.id, Some(demo::DEMO_CCU))

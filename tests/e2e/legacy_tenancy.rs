@@ -221,6 +221,15 @@ async fn two_households_with_the_same_rf_id_never_mix() {
         r#"{"success": true, "device_id": "FE", "name": "Bob desk", "relay_a": false, "relay_b": false, "threshold": 0}"#
     );
 
+    // Bob's reading confirms Bob's relay command (his CCU's focus stayed on FE until then,
+    // waiting for it), and only his.
+    let confirming = r#"{"device_id":"FE","current_a":5,"current_b":-1,"relay_a":true,"relay_b":false,"is_overload":false}"#;
+    assert_eq!(b.post("/api/data/", confirming).await.0, 200);
+    let got = app.backend().get_command(bob.id, &bobs).await.unwrap();
+    assert_eq!(got.status, CommandStatus::Ok);
+    let got = app.backend().get_command(alice.id, &alices).await.unwrap();
+    assert_eq!(got.status, CommandStatus::Sent);
+
     // Focus is per household.
     assert_eq!(
         a.post("/api/focus/fe/", "").await.1,

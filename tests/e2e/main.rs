@@ -15,6 +15,7 @@ mod ingest;
 mod interop;
 mod isolation;
 mod legacy;
+mod legacy_focus;
 mod legacy_tenancy;
 mod nodelay;
 mod ops;

@@ -47,14 +47,14 @@ async fn legacy_site(
     (user, outlets, ccu)
 }
 
-fn outlet(outlets: &[OutletRecord], device: DeviceId) -> &OutletRecord {
+pub(crate) fn outlet(outlets: &[OutletRecord], device: DeviceId) -> &OutletRecord {
     outlets
         .iter()
         .find(|o| o.device_id == device.to_string())
         .expect("registered outlet")
 }
 
-async fn send(
+pub(crate) async fn send(
     app: &TestApp,
     user: &UserRecord,
     outlet: &OutletRecord,
@@ -84,7 +84,7 @@ async fn send(
     c.id
 }
 
-async fn wait_status(app: &TestApp, user: &UserRecord, id: &str, want: CommandStatus) {
+pub(crate) async fn wait_status(app: &TestApp, user: &UserRecord, id: &str, want: CommandStatus) {
     let b = app.backend().clone();
     let (user_id, id) = (user.id, id.to_string());
     wait_for(&format!("command {id} to be {want:?}"), || {

@@ -1,6 +1,8 @@
 // An outlet card: live current per socket and in total, relay toggles that follow the
 // device's acknowledgement (pending, confirmed, failed), threshold, per-outlet cut, overload
-// and offline marks. Used on the dashboard and on the outlet page.
+// and offline marks. Used on the dashboard and on the outlet page. An outlet of a CCU on the
+// old HTTP firmware ("polled") shows its values as last heard, and using its card tells the
+// server it is being looked at, so that CCU reads it every 2 s instead of once per round robin.
 
 import { api } from "./api.js";
 import { emit, outletById, state, track, trackFailure } from "./state.js";
@@ -26,9 +28,9 @@ export function createOutletCard(o, { link = true } = {}) {
   return el(`<article class="card outlet" data-outlet="${o.id}" aria-labelledby="outlet-${o.id}-name">
     <header class="card-head">
       <h3 id="outlet-${o.id}-name">${title}</h3>
-      <span class="marks"><span class="badge bad" data-f="overload" hidden>OVERLOAD</span><span class="badge" data-f="online"></span></span>
+      <span class="marks"><span class="badge bad" data-f="overload" hidden>OVERLOAD</span><span class="badge muted-badge" data-f="polled" hidden>polled</span><span class="badge" data-f="online"></span></span>
     </header>
-    <p class="meta small"><code data-f="device"></code><span data-f="location"></span> · CCU <span data-f="ccu"></span> · <span data-f="seen">${agoHtml(o.last_seen)}</span></p>
+    <p class="meta small"><code data-f="device"></code><span data-f="location"></span> · CCU <span data-f="ccu"></span> · <span data-f="seen-label">seen</span> <span data-f="seen">${agoHtml(o.last_seen)}</span></p>
     <div class="sockets">${SOCKETS.map((s) => socketHtml(o, s)).join("")}</div>
     <p class="total">Total <strong data-f="total">—</strong> <span class="muted small">· <span data-f="threshold"></span></span></p>
     <div class="card-foot">
@@ -89,6 +91,14 @@ export function updateOutletCard(node, o) {
   setText(online, o.online ? "online" : "offline");
   online.className = `badge ${o.online ? "ok" : "bad"}`;
   setAgo(node.querySelector('[data-f="seen"] time'), o.last_seen);
+  const polled = node.querySelector('[data-f="polled"]');
+  polled.hidden = !o.polled;
+  const every = Math.round((o.silent_after_s || 0) / 60);
+  setAttrs(polled, {
+    title: o.polled ? `Old CCU firmware: this outlet is read in turn with the others (offline after ${every} min of silence), and every 2 s while it is open here or has a command on its way. The values are the last heard.` : null,
+  });
+  setText(node.querySelector('[data-f="seen-label"]'), o.polled ? "last heard" : "seen");
+  node.dataset.polled = String(Boolean(o.polled));
   for (const s of SOCKETS) updateSocket(node, o, s);
   const total = [o.current_a, o.current_b].filter((v) => v != null && v !== OVERLOAD_MA).reduce((a, b) => a + b, 0);
   const known = o.current_a != null || o.current_b != null;
@@ -128,8 +138,28 @@ async function cutOutlet(id) {
   });
 }
 
+const VIEW_EVERY_MS = 20_000;
+const viewed = new Map();
+
+/** Tells the server that a person is looking at outlet `id` (a polled one only, at most
+ * once per 20 s): its old-firmware CCU then reads it every cycle for the next minute. */
+export function viewOutlet(id) {
+  const o = outletById(id);
+  if (!o || !o.polled) return;
+  const now = Date.now();
+  if (now - (viewed.get(id) || 0) < VIEW_EVERY_MS) return;
+  viewed.set(id, now);
+  api("POST", `/outlets/${id}/view`).catch(() => viewed.delete(id));
+}
+
 /** Handles toggles, cuts and threshold forms of the cards inside `root`. */
 export function wireOutletCards(root) {
+  const using = (e) => {
+    const card = e.target.closest?.("[data-outlet]");
+    if (card && root.contains(card)) viewOutlet(Number(card.dataset.outlet));
+  };
+  root.addEventListener("pointerover", using);
+  root.addEventListener("focusin", using);
   root.addEventListener("click", (e) => {
     const t = e.target.closest("[data-toggle], [data-cut]");
     if (!t || !root.contains(t)) return;

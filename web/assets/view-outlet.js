@@ -5,7 +5,7 @@
 import { api, query } from "./api.js";
 import { lineChart, toAmps } from "./chart.js";
 import { commandLabel, eventKindLabel } from "./labels.js";
-import { createOutletCard, updateOutletCard, wireOutletCards } from "./outlet-card.js";
+import { createOutletCard, updateOutletCard, viewOutlet, wireOutletCards } from "./outlet-card.js";
 import { emit, loadAll, on, outletById, state } from "./state.js";
 import { $, attempt, busy, confirmAction, dateTime, el, esc, plural, setText, toast } from "./ui.js";
 
@@ -214,8 +214,17 @@ export function mount(root, { params }) {
   loadHistory();
   attempt(loadCommands);
   attempt(loadEvents);
+  // While this page is shown, an old-firmware CCU reads this outlet every cycle.
+  const looking = () => {
+    if (document.visibilityState === "visible") viewOutlet(id);
+  };
+  looking();
+  const viewTimer = setInterval(looking, 5000);
+  document.addEventListener("visibilitychange", looking);
   return () => {
     off();
+    clearInterval(viewTimer);
+    document.removeEventListener("visibilitychange", looking);
     clearTimeout(eventsTimer);
     chart.destroy();
   };

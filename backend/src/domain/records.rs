@@ -88,7 +88,8 @@ pub struct CcuRecord {
     /// Legacy HTTP firmware: unix ms until which an unbound CCU may learn its address from
     /// its first `POST /api/breaker-data/` (`None`: no window).
     pub legacy_bind_until: Option<i64>,
-    /// Legacy HTTP firmware: the outlet its CCU should read first (`GET /api/focus/`).
+    /// Legacy HTTP firmware: the outlet a person focused (the old `/api/focus/<id>/` route, or
+    /// open in the dashboard), while that holds.
     pub legacy_focus: Option<String>,
     /// Legacy HTTP firmware: the last address a request for this CCU was refused from
     /// (this process's memory only; offered as "rebind to …").
@@ -124,6 +125,11 @@ pub struct OutletRecord {
     pub online: bool,
     /// Last reading (unix ms).
     pub last_seen: Option<i64>,
+    /// Its readings come from the old HTTP firmware's round robin (one outlet per 30 s in
+    /// turn, the focused one every 2 s): a value is "last heard", not live.
+    pub polled: bool,
+    /// Silence after which it counts as offline (ms): the expected gap between readings.
+    pub silent_after_ms: i64,
 }
 
 /// One stored outlet reading.

@@ -1,20 +1,50 @@
-//! The focused outlet of each legacy CCU (`GET /api/focus/`), stored with the CCU so that
-//! every backend instance answers the same, and set only for the caller's own CCUs.
+//! The outlet each legacy CCU should read first (`GET /api/focus/`): the focus follows the
+//! work, so every command reaches the old firmware within one cycle.
+//!
+//! The old firmware reads the focused outlet (and fetches its commands) every cycle and any
+//! other outlet only once per round robin (N × 30 s). So the focus is, in order: the outlet
+//! whose oldest command is still queued (several are served one per cycle, oldest first);
+//! then the outlet whose relay command was just sent and waits for the reading that confirms
+//! it; then the outlet a person focused (the old dashboard's route, or open in ours), while
+//! that holds. Everything is read from the database: several instances answer the same.
 
 use super::{Caller, Refusal};
-use crate::Result;
 use crate::app::Backend;
+use crate::commands::Actor;
 use crate::domain::DeviceId;
+use crate::{Result, clock};
+
+/// Cycles after its sending during which a relay command keeps its outlet focused, waiting
+/// for the reading that confirms it.
+const CONFIRM_CYCLES: u32 = 5;
 
 impl Backend {
-    /// The outlet the caller's CCU should read first: the focus of its first CCU (by id)
-    /// that has one.
-    pub fn legacy_focus(&self, caller: &Caller) -> Option<DeviceId> {
-        caller.ccus.iter().find_map(|c| c.legacy_focus)
+    /// The outlet the caller's CCU should read first, if any.
+    pub async fn legacy_focus(&self, caller: &Caller) -> Result<Option<DeviceId>> {
+        let ids: Vec<String> = caller.ccus.iter().map(|c| c.id.clone()).collect();
+        let now = clock::now_ms();
+        let store = &self.inner.store;
+        let confirm_window = (self.inner.settings.legacy.cycle * CONFIRM_CYCLES).as_millis() as i64;
+        let busy = match store.oldest_queued_outlet(&ids, now).await? {
+            Some(o) => Some(o),
+            None => {
+                store
+                    .oldest_unconfirmed_relay_outlet(&ids, now - confirm_window)
+                    .await?
+            }
+        };
+        if let Some(device) = busy.and_then(|o| self.inner.registry.outlet(o)) {
+            return Ok(Some(device.device_id));
+        }
+        Ok(store
+            .legacy_focus_of(&ids, now)
+            .await?
+            .as_deref()
+            .and_then(DeviceId::parse))
     }
 
-    /// Focuses one of the caller's outlets (its CCU reads it every cycle); the other CCUs
-    /// of the caller lose theirs.
+    /// Focuses one of the caller's outlets until cleared (the old dashboard's
+    /// `POST /api/focus/<id>/`); the other CCUs of the caller lose theirs.
     pub async fn set_legacy_focus(
         &self,
         caller: &Caller,
@@ -26,28 +56,42 @@ impl Backend {
             Err(r) => return Ok(Err(r)),
         };
         for c in &caller.ccus {
-            let want = (c.id == ccu.id).then_some(outlet.device_id);
-            if c.legacy_focus != want {
-                self.inner
-                    .store
-                    .set_legacy_focus(&c.id, want.map(|d| d.to_string()))
-                    .await?;
-            }
+            let want = (c.id == ccu.id).then(|| outlet.device_id.to_string());
+            self.inner.store.set_legacy_focus(&c.id, want, None).await?;
         }
-        self.config_changed().await?;
         Ok(Ok(outlet.device_id))
     }
 
     /// Clears the focus of every CCU of the caller.
     pub async fn clear_legacy_focus(&self, caller: &Caller) -> Result<()> {
-        let mut changed = false;
-        for c in caller.ccus.iter().filter(|c| c.legacy_focus.is_some()) {
-            self.inner.store.set_legacy_focus(&c.id, None).await?;
-            changed = true;
-        }
-        if changed {
-            self.config_changed().await?;
+        for c in &caller.ccus {
+            self.inner.store.set_legacy_focus(&c.id, None, None).await?;
         }
         Ok(())
+    }
+
+    /// A person has this outlet open in the dashboard (its page, or a card being used): if
+    /// its CCU runs the old firmware, focus it for `legacy.view_ttl`. True when focused; an
+    /// MQTT CCU needs no focus (its readings come every 2 s anyway).
+    pub async fn view_outlet(&self, user_id: i32, outlet_id: i32) -> Result<bool> {
+        let outlet = self.owned_outlet(Actor::User(user_id), outlet_id)?;
+        let serves_http = self
+            .inner
+            .registry
+            .ccu(&outlet.ccu_id)
+            .is_some_and(|c| c.transport.serves_http());
+        if !serves_http {
+            return Ok(false);
+        }
+        let until = clock::now_ms() + self.inner.settings.legacy.view_ttl.as_millis() as i64;
+        self.inner
+            .store
+            .set_legacy_focus(
+                &outlet.ccu_id,
+                Some(outlet.device_id.to_string()),
+                Some(until),
+            )
+            .await?;
+        Ok(true)
     }
 }

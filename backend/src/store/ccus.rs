@@ -49,6 +49,7 @@ impl Store {
             legacy_addr: Set(None),
             legacy_bind_until: Set(None),
             legacy_focus: Set(None),
+            legacy_focus_until: Set(None),
         }
         .insert(self.db())
         .await
@@ -168,12 +169,6 @@ impl Store {
         Ok(r.rows_affected == 1)
     }
 
-    /// Sets the outlet a legacy CCU should read first (`None`: none).
-    pub async fn set_legacy_focus(&self, id: &str, device_id: Option<String>) -> Result<(), Error> {
-        self.update_ccu(id, move |m| m.legacy_focus = Set(device_id))
-            .await
-    }
-
     async fn update_ccu(
         &self,
         id: &str,
@@ -272,7 +267,9 @@ pub(crate) fn to_record(m: ccu::Model) -> CcuRecord {
         created_at: m.created_at,
         legacy_addr: m.legacy_addr,
         legacy_bind_until: m.legacy_bind_until,
-        legacy_focus: m.legacy_focus,
+        legacy_focus: m
+            .legacy_focus
+            .filter(|_| m.legacy_focus_until.is_none_or(|u| u > clock::now_ms())),
         legacy_refused_addr: None,
     }
 }

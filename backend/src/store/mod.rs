@@ -11,6 +11,7 @@ mod commands;
 pub mod entity;
 mod events;
 mod history;
+mod legacy_focus;
 mod outlets;
 mod stats;
 mod users;

@@ -193,5 +193,7 @@ pub(crate) fn to_record(m: outlet::Model) -> OutletRecord {
         is_overload: m.is_overload,
         online: m.online,
         last_seen: m.last_seen,
+        polled: false,
+        silent_after_ms: 0,
     }
 }

@@ -38,4 +38,4 @@ pub use error::SimError;
 pub use installation::Installation;
 pub use pic::{LoadProfile, SimPic};
 pub use rf::RfSettings;
-pub use uplink::{BrokerAddr, LegacyHttpConfig};
+pub use uplink::{BrokerAddr, Executed, LegacyHttpConfig};

@@ -298,6 +298,12 @@ pub struct Outlet {
     /// Last reading (unix ms).
     #[oai(nullable)]
     pub last_seen: Option<i64>,
+    /// Its CCU runs the old HTTP firmware, which reads each unfocused outlet once per round
+    /// robin (outlets × 30 s): the currents are "last heard", not live. Opening the outlet
+    /// (`POST /outlets/{id}/view`) or sending it a command makes it read every 2 s.
+    pub polled: bool,
+    /// Silence after which it counts as offline and is alerted (seconds).
+    pub silent_after_s: i64,
 }
 
 impl From<d::OutletRecord> for Outlet {
@@ -316,6 +322,8 @@ impl From<d::OutletRecord> for Outlet {
             is_overload: o.is_overload,
             online: o.online,
             last_seen: o.last_seen,
+            polled: o.polled,
+            silent_after_s: o.silent_after_ms / 1000,
         }
     }
 }

@@ -9,7 +9,7 @@ use backend::domain::Source;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, OpenApi, Tags};
+use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 
 #[derive(Tags)]
 enum Tag {
@@ -19,6 +19,14 @@ enum Tag {
 
 /// Outlet operations.
 pub struct OutletsApi;
+
+/// The answer to `POST /outlets/{id}/view`.
+#[derive(Object)]
+struct Viewed {
+    /// The outlet's CCU runs the old firmware and now reads it every cycle (false: an MQTT
+    /// CCU, whose outlets report every few seconds anyway).
+    focused: bool,
+}
 
 #[derive(ApiResponse)]
 enum Created {
@@ -118,6 +126,21 @@ impl OutletsApi {
             .set_outlet_threshold(Some(auth.user_id()), id.0, body.threshold_ma)
             .await?;
         Ok(Json(backend.get_outlet(auth.user_id(), id.0).await?.into()))
+    }
+
+    /// Say that a person has this outlet open (its page, or its card being used). An outlet
+    /// of a CCU on the old HTTP firmware is then read every 2 s instead of once per round
+    /// robin, for `legacy.view_ttl` (60 s) after the last call: the dashboard repeats it
+    /// every 20 s while the outlet is shown.
+    #[oai(path = "/:id/view", method = "post")]
+    async fn view(
+        &self,
+        backend: Data<&Backend>,
+        auth: Auth,
+        id: Path<i32>,
+    ) -> ApiResult<Json<Viewed>> {
+        let focused = backend.view_outlet(auth.user_id(), id.0).await?;
+        Ok(Json(Viewed { focused }))
     }
 
     /// Cut power: `relay_off` on both sockets.

@@ -123,13 +123,28 @@ pub async fn data(backend: Data<&Backend>, ip: Data<&ClientIp>, body: Body) -> R
     let Some((ccu, outlet)) = caller_outlet(&backend, &ip, &raw_id, "/api/data/") else {
         return outlet_not_found(&raw_id);
     };
+    // The firmware posts -1 for a socket it has never read since it booted (the outlet has
+    // not answered it): unknown, not 0 mA.
     let (a, b) = match (py_int(&m["current_a"]), py_int(&m["current_b"])) {
-        (Ok(a), Ok(b)) => (a.max(0), b.max(0)),
+        (Ok(a), Ok(b)) => ((a >= 0).then_some(a), (b >= 0).then_some(b)),
         (Err(e), _) | (_, Err(e)) => return fail(StatusCode::BAD_REQUEST, e),
     };
-    let overload = truthy(m.get("is_overload")) || a == 65535 || b == 65535;
+    let overload = truthy(m.get("is_overload")) || a == Some(65535) || b == Some(65535);
     if let Err(e) = backend.legacy_seen(&ccu.id).await {
         tracing::warn!(cause = %e, "legacy presence update failed");
+    }
+    if a.is_none() && b.is_none() {
+        // Never heard by its CCU: no reading, and the outlet stays as silent as it is.
+        let state = backend.state().outlet(outlet.id).unwrap_or_default();
+        return json(
+            StatusCode::OK,
+            &DataOk {
+                success: true,
+                message: "Data received (WebSocket only)",
+                relay_a: state.relay_a == Some(true),
+                relay_b: state.relay_b == Some(true),
+            },
+        );
     }
     let before = backend
         .state()
@@ -137,8 +152,8 @@ pub async fn data(backend: Data<&Backend>, ip: Data<&ClientIp>, body: Body) -> R
         .and_then(|s| s.last_history_ts);
     let reading = SensorReading {
         device_id: outlet.device_id,
-        current_a: Some(a),
-        current_b: Some(b),
+        current_a: a,
+        current_b: b,
         relay_a: None,
         relay_b: None,
         is_overload: overload,
@@ -295,15 +310,21 @@ pub async fn commands(
     )
 }
 
-/// `GET /api/focus/`: the outlet the asking CCU should read first (null for a refused
-/// caller, the old answer when no CCU exists).
+/// `GET /api/focus/`: the outlet the asking CCU should read first: the one with commands
+/// waiting, else the one a person is looking at (null for a refused caller, the old answer
+/// when no CCU exists).
 #[handler]
-pub fn focus(backend: Data<&Backend>, ip: Data<&ClientIp>) -> Response {
-    let device_id = backend
-        .legacy_caller(ip.0.0, "/api/focus/")
-        .ok()
-        .and_then(|caller| backend.legacy_focus(&caller))
-        .map(|d| d.to_string());
+pub async fn focus(backend: Data<&Backend>, ip: Data<&ClientIp>) -> Response {
+    let device_id = match backend.legacy_caller(ip.0.0, "/api/focus/") {
+        Ok(caller) => match backend.legacy_focus(&caller).await {
+            Ok(d) => d.map(|d| d.to_string()),
+            Err(e) => {
+                tracing::error!(cause = %e, "legacy focus not read");
+                return fail(StatusCode::INTERNAL_SERVER_ERROR, "internal server error");
+            }
+        },
+        Err(_) => None,
+    };
     json(
         StatusCode::OK,
         &Focus {

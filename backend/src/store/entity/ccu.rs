@@ -23,6 +23,7 @@ pub struct Model {
     pub legacy_addr: Option<String>,
     pub legacy_bind_until: Option<i64>,
     pub legacy_focus: Option<String>,
+    pub legacy_focus_until: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

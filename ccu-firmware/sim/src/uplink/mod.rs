@@ -10,7 +10,7 @@
 pub mod http;
 pub mod mqtt;
 
-pub use http::{HttpUplink, LegacyHandle, LegacyHttpConfig, LegacyStats};
+pub use http::{Executed, HttpUplink, LegacyHandle, LegacyHttpConfig, LegacyStats};
 pub use mqtt::{BrokerAddr, MqttConfig, MqttUplink};
 
 use ccu_core::hal::MqttSession;

@@ -12,7 +12,7 @@ use super::body::{
 use super::parse::{
     Action, LegacyCommand, add_devices, parse_commands, parse_devices, parse_focus, strtol16,
 };
-use super::shared::{SharedState, lock};
+use super::shared::{EXECUTED_KEPT, Executed, SharedState, lock};
 use crate::uplink::Inbound;
 use ccu_core::protocol::{CommandKind, DeviceId};
 use reqwest::header::CONTENT_TYPE;
@@ -200,6 +200,15 @@ impl Cycle {
                 let mut shared = lock(&self.link.shared);
                 shared.next_command += 1;
                 shared.stats.commands_executed += 1;
+                if shared.executed.len() == EXECUTED_KEPT {
+                    shared.executed.pop_front();
+                }
+                let cycle = shared.stats.cycles;
+                shared.executed.push_back(Executed {
+                    cycle,
+                    device: DeviceId(device),
+                    command: kind,
+                });
                 shared.next_command
             };
             let payload = serde_json::json!({

@@ -17,7 +17,7 @@ pub mod cycle;
 pub mod parse;
 pub mod shared;
 
-pub use shared::{LegacyHandle, LegacyStats};
+pub use shared::{Executed, LegacyHandle, LegacyStats};
 
 use super::{Uplink, UplinkEvents};
 use crate::SimError;

@@ -2,8 +2,8 @@
 //! per outlet and the latest breaker load (captured from the core's publishes), the device
 //! table, and counters; [`LegacyHandle`] reads them from outside.
 
-use ccu_core::protocol::{BreakerReading, DeviceId, SensorReading, TopicKind};
-use std::collections::HashMap;
+use ccu_core::protocol::{BreakerReading, CommandKind, DeviceId, SensorReading, TopicKind};
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Counters of one legacy HTTP CCU, for tests and benchmarks.
@@ -28,6 +28,20 @@ pub struct LegacyStats {
     pub readings_captured: u64,
 }
 
+/// A command the firmware fetched and executed, with the cycle that did it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Executed {
+    /// The cycle's number (0 for the first; equal to `LegacyStats::cycles` while it runs).
+    pub cycle: u64,
+    /// The outlet it was for.
+    pub device: DeviceId,
+    /// What it was.
+    pub command: CommandKind,
+}
+
+/// How many executed commands [`Shared::executed`] keeps.
+pub const EXECUTED_KEPT: usize = 256;
+
 /// The state shared by the uplink (core side) and its cycle task.
 #[derive(Debug, Default)]
 pub struct Shared {
@@ -41,6 +55,8 @@ pub struct Shared {
     pub stats: LegacyStats,
     /// Number of the next synthesized command id (`legacy-<n>`).
     pub next_command: u64,
+    /// The last [`EXECUTED_KEPT`] commands executed, oldest first.
+    pub executed: VecDeque<Executed>,
 }
 
 /// The shared state behind a lock held only for short, synchronous updates.
@@ -124,5 +140,11 @@ impl LegacyHandle {
     /// The latest breaker load captured (mA).
     pub fn breaker_ma(&self) -> Option<i64> {
         lock(&self.shared).breaker_ma
+    }
+
+    /// The last commands executed (at most [`EXECUTED_KEPT`]), oldest first, with the cycle
+    /// that fetched each.
+    pub fn executed(&self) -> Vec<Executed> {
+        lock(&self.shared).executed.iter().copied().collect()
     }
 }
