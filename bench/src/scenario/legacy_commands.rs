@@ -101,8 +101,9 @@ pub async fn measure(
             (1 + (3 * (i / 2)) % others.len(), &mut on_other, "other")
         };
         let (outlet, device) = &legacy.outlets[index];
-        // Phases 50, 750, 1450, 150, … ms into the cycle: 20 different ones.
-        let phase = Duration::from_millis((i as u64 * 700) % 2_000 + 50);
+        // Phases 750, 1450, 150, 850, … ms into the cycle: 20 different ones (the first
+        // late enough to catch the cycle after the first report).
+        let phase = Duration::from_millis((i as u64 + 1) * 700 % 2_000 + 50);
         tokio::time::sleep_until(watch.next_phase(timing.period, phase)).await;
         let on = !relays[index];
         let command = if on { "relay_on" } else { "relay_off" };
