@@ -32,6 +32,10 @@ pub struct Args {
     /// Override the profile's number of CCUs in the connections scenario.
     #[arg(long)]
     pub connections: Option<usize>,
+    /// Override the profile's number of legacy commands in the command-latency scenario
+    /// (alternately to the viewed outlet and to another one).
+    #[arg(long)]
+    pub legacy_commands: Option<usize>,
     /// Profile each server with `perf record -e cpu-clock` (Debian's linux-perf) into this
     /// folder, one `server-<pid>.perf.data` per server; read with
     /// `perf report -i FILE --stdio --sort dso,symbol`.

@@ -14,8 +14,12 @@ pub struct Sizes {
     pub ingest_duration: Duration,
     /// Command latency: commands over MQTT.
     pub commands: usize,
-    /// Command latency: commands over the legacy HTTP cycle.
+    /// Command latency: commands over the legacy HTTP loop, alternately to the viewed outlet
+    /// and to another one.
     pub legacy_commands: usize,
+    /// Command latency: how long a legacy command may take to reach the CCU, and then to be
+    /// confirmed on the WebSocket.
+    pub legacy_timeout: Duration,
     /// Live view: WebSocket clients.
     pub ws_clients: usize,
     /// Live view: background readings per second.
@@ -39,7 +43,8 @@ impl Sizes {
                 ingest_outlets: 8,
                 ingest_duration: Duration::from_secs(4),
                 commands: 100,
-                legacy_commands: 5,
+                legacy_commands: 4,
+                legacy_timeout: Duration::from_secs(10),
                 ws_clients: 20,
                 background_rate: 2_000,
                 probes: 50,
@@ -53,6 +58,8 @@ impl Sizes {
                 ingest_duration: Duration::from_secs(20),
                 commands: 1_000,
                 legacy_commands: 30,
+                // An outlet nobody views waits for the 30 s round robin over up to 8 devices.
+                legacy_timeout: Duration::from_secs(8 * 30 + 10),
                 ws_clients: 100,
                 background_rate: 10_000,
                 probes: 500,

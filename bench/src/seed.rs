@@ -117,6 +117,15 @@ impl Seeder {
         Ok(out)
     }
 
+    /// Binds a legacy CCU to `addr` (instead of loopback's 127.0.0.1): one household per
+    /// address.
+    pub async fn bind(&self, ccu: &str, addr: std::net::IpAddr) -> anyhow::Result<()> {
+        self.store
+            .set_legacy_binding(ccu, Some(addr.to_string()), None)
+            .await?;
+        Ok(())
+    }
+
     /// Closes the store.
     pub async fn close(self) {
         let _ = self.store.db().clone().close().await;

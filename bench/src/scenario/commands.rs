@@ -1,9 +1,9 @@
 //! Scenario 2: relay commands through the REST API to a connected CCU: API → CCU delivery and
-//! API → acknowledged state on a WebSocket, over MQTT and over the legacy 2 s HTTP cycle.
+//! API → acknowledged state on a WebSocket, over MQTT and over the old firmware's HTTP loop
+//! (`legacy_commands`).
 
-use super::{Outcome, progress};
+use super::{Outcome, legacy_commands, progress};
 use crate::api::Api;
-use crate::legacy_ccu::LegacyCcu;
 use crate::mqtt_ccu::MqttCcu;
 use crate::probe;
 use crate::profile::Sizes;
@@ -21,6 +21,9 @@ use tokio::time::{Instant, timeout};
 /// Commands through the simulated CCU (real core, simulated RF), at most.
 const SIM_COMMANDS: usize = 200;
 
+/// Outlets of the legacy CCU: the firmware's table is full.
+const LEGACY_OUTLETS: usize = 8;
+
 /// Runs the three paths.
 pub async fn run(sizes: &Sizes) -> anyhow::Result<Outcome> {
     let dir = tempfile::tempdir()?;
@@ -29,7 +32,9 @@ pub async fn run(sizes: &Sizes) -> anyhow::Result<Outcome> {
     let user = seeder.user("commands").await?;
     let fast = seeder.ccus(user, "C", 1, 1, Transport::Mqtt, 0xFE).await?;
     let sim = seeder.ccus(user, "S", 1, 1, Transport::Mqtt, 0xFE).await?;
-    let legacy = seeder.ccus(user, "L", 1, 1, Transport::Http, 0xA0).await?;
+    let legacy = seeder
+        .ccus(user, "L", 1, LEGACY_OUTLETS, Transport::Http, 0xA0)
+        .await?;
     seeder.close().await;
     let server = Server::start(dir.path(), &ServerOpts::embedded(url)).await?;
     let result = measure(sizes, &server, &fast[0], &sim[0], &legacy[0]).await;
@@ -100,71 +105,67 @@ async fn measure(
     let _ = sim_ccu.stop().await;
     let sim_acked = Percentiles::of(&sim_acked);
 
-    // The old firmware's cycle: commands wait for the next poll (every 2 s).
-    let (legacy_deliver, legacy_acked) = legacy_path(sizes, server, &api, &mut ws, legacy).await?;
+    // The old firmware's loop: a command waits for its outlet's next read.
+    let legacy = legacy_commands::measure(sizes, server, &api, &mut ws, legacy).await?;
     let ratio = |a: f64, b: f64| if b > 0.0 { (a / b).round() } else { 0.0 };
-    let p50_ratio = ratio(legacy_deliver.p50, mqtt_deliver.p50);
-    let p99_ratio = ratio(legacy_deliver.p99, mqtt_deliver.p99);
-    let rows = vec![
+    let over_mqtt = |c: &legacy_commands::Class| {
+        let p = c.delivery_ms;
+        (
+            ratio(p.p50, mqtt_deliver.p50),
+            ratio(p.p99, mqtt_deliver.p99),
+        )
+    };
+    let (viewed_p50, viewed_p99) = over_mqtt(&legacy.viewed);
+    let (other_p50, other_p99) = over_mqtt(&legacy.other);
+    let missed = |c: &legacy_commands::Class| {
+        if c.undelivered + c.unconfirmed == 0 {
+            String::new()
+        } else {
+            format!(
+                "; of {}: {} not executed, {} not confirmed within {} s",
+                c.sent, c.undelivered, c.unconfirmed, legacy.timeout_s
+            )
+        }
+    };
+    let mut rows = vec![
         ("MQTT: API -> CCU".into(), mqtt_deliver.show()),
         ("MQTT: API -> acked on WebSocket".into(), mqtt_acked.show()),
         ("ccu-sim (RF): API -> acked on WS".into(), sim_acked.show()),
-        ("legacy 2 s poll: API -> CCU".into(), legacy_deliver.show()),
-        ("legacy: API -> confirmed on WS".into(), legacy_acked.show()),
         (
-            "legacy / MQTT delivery".into(),
-            format!("{p50_ratio}x at p50, {p99_ratio}x at p99"),
+            "legacy CCU (HTTP loop)".into(),
+            format!(
+                "{LEGACY_OUTLETS} outlets, 2 s cycle, 30 s round robin, one viewed; {} requests per cycle over {} cycles, {} failed",
+                legacy.requests_per_cycle, legacy.cycles, legacy.failed_requests
+            ),
         ),
     ];
+    for (name, c, p50, p99) in [
+        ("viewed outlet", &legacy.viewed, viewed_p50, viewed_p99),
+        ("other outlet", &legacy.other, other_p50, other_p99),
+    ] {
+        rows.push((
+            format!("legacy, {name}: API -> CCU"),
+            format!("{}{}", c.delivery_ms.show(), missed(c)),
+        ));
+        rows.push((
+            format!("legacy, {name}: API -> confirmed on WS"),
+            c.acked_ms.show(),
+        ));
+        rows.push((
+            format!("legacy {name} / MQTT delivery"),
+            format!("{p50}x at p50, {p99}x at p99"),
+        ));
+    }
     Ok(Outcome {
         rows,
         numbers: json!({
             "mqtt_delivery_ms": mqtt_deliver, "mqtt_acked_ms": mqtt_acked,
             "sim_acked_ms": sim_acked,
-            "legacy_delivery_ms": legacy_deliver, "legacy_acked_ms": legacy_acked,
-            "legacy_over_mqtt_p50": p50_ratio, "legacy_over_mqtt_p99": p99_ratio,
+            "legacy": legacy,
+            "legacy_viewed_over_mqtt_p50": viewed_p50, "legacy_viewed_over_mqtt_p99": viewed_p99,
+            "legacy_other_over_mqtt_p50": other_p50, "legacy_other_over_mqtt_p99": other_p99,
         }),
     })
-}
-
-async fn legacy_path(
-    sizes: &Sizes,
-    server: &Server,
-    api: &Api,
-    ws: &mut mpsc::UnboundedReceiver<(Value, Instant)>,
-    legacy: &crate::seed::SeedCcu,
-) -> anyhow::Result<(Percentiles, Percentiles)> {
-    let base = format!("http://{}", server.http);
-    let (device, outlet) = (legacy.outlets[0].1.clone(), legacy.outlets[0].0);
-    let mut ccu = LegacyCcu::new(&base, &legacy.id, &device)?;
-    let (tx, mut fetched) = mpsc::unbounded_channel();
-    let cycling = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_millis(2_000));
-        loop {
-            tick.tick().await;
-            match ccu.cycle().await {
-                Ok(cmds) if !cmds.is_empty() => {
-                    let _ = tx.send(Instant::now());
-                }
-                Ok(_) => {}
-                Err(e) => progress(&format!("  legacy cycle failed: {e:#}")),
-            }
-        }
-    });
-    let (mut deliver, mut acked) = (Vec::new(), Vec::new());
-    for i in 0..sizes.legacy_commands {
-        // Start at a varying phase of the 2 s cycle.
-        tokio::time::sleep(Duration::from_millis(137 * (i as u64 % 15))).await;
-        let t0 = Instant::now();
-        let id = api.relay(outlet, i % 2 == 0, "a").await?;
-        let at = timeout(Duration::from_secs(10), fetched.recv())
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("legacy CCU stopped"))?;
-        deliver.push(at - t0);
-        acked.push(wait_ok(ws, &id).await? - t0);
-    }
-    cycling.abort();
-    Ok((Percentiles::of(&deliver), Percentiles::of(&acked)))
 }
 
 /// Waits for the command's `ok` on the WebSocket; returns when it arrived.

@@ -5,6 +5,8 @@ mod commands;
 mod connections;
 mod ingest;
 mod legacy;
+mod legacy_commands;
+mod legacy_watch;
 mod live;
 
 use crate::args::Args;
@@ -27,6 +29,9 @@ pub async fn run_all(args: &Args) -> anyhow::Result<()> {
     let mut sizes = Sizes::of(args.profile);
     if let Some(n) = args.connections {
         sizes.connections = n;
+    }
+    if let Some(n) = args.legacy_commands {
+        sizes.legacy_commands = n;
     }
     let mut report = Report {
         profile: args.profile,
