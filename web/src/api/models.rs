@@ -71,7 +71,8 @@ pub enum Transport {
     Auto,
     /// MQTT (commands pushed at once).
     Mqtt,
-    /// Legacy HTTP firmware (commands wait for its 2 s poll).
+    /// Legacy HTTP firmware: a command reaches it at its next 2 s cycle (the server focuses
+    /// the outlet with commands waiting).
     Http,
 }
 
