@@ -7,7 +7,9 @@ use system_tests::device::Device;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
 
-/// The binary next to this test executable (built on first use if missing).
+/// The binary next to this test executable, built on first use. Built with every target of
+/// the workspace, so with the same dependency features as this test run: `-p smart-outlet`
+/// alone would resolve features anew and rebuild dependencies (minutes on a fresh clone).
 fn binary() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().and_then(|d| d.parent()).unwrap().to_path_buf();
@@ -16,7 +18,7 @@ fn binary() -> PathBuf {
     BUILD.call_once(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = std::process::Command::new(cargo)
-            .args(["build", "-p", "smart-outlet", "--bin", "smart-outlet"])
+            .args(["build", "--workspace", "--all-targets"])
             .status()
             .expect("cargo build runs");
         assert!(status.success());

@@ -12,7 +12,9 @@ cd "$(dirname "$0")/../.."
 max_time="${SCHEMATHESIS_MAX_TIME:-120}"
 seed="${SCHEMATHESIS_SEED:-20261202}"
 
-cargo build -q -p smart-outlet --bin smart-outlet
+# Every target of the workspace: the same dependency features as the test run, so nothing is
+# rebuilt (`-p smart-outlet` alone would resolve features anew).
+cargo build -q --workspace --all-targets
 bin="${CARGO_TARGET_DIR:-target}/debug/smart-outlet"
 work=$(mktemp -d)
 server_pid=""

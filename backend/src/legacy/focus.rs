@@ -25,14 +25,9 @@ impl Backend {
         let now = clock::now_ms();
         let store = &self.inner.store;
         let confirm_window = (self.inner.settings.legacy.cycle * CONFIRM_CYCLES).as_millis() as i64;
-        let busy = match store.oldest_queued_outlet(&ids, now).await? {
-            Some(o) => Some(o),
-            None => {
-                store
-                    .oldest_unconfirmed_relay_outlet(&ids, now - confirm_window)
-                    .await?
-            }
-        };
+        let busy = store
+            .legacy_work_outlet(&ids, now, now - confirm_window)
+            .await?;
         if let Some(device) = busy.and_then(|o| self.inner.registry.outlet(o)) {
             return Ok(Some(device.device_id));
         }

@@ -6,7 +6,7 @@ use super::entity::{ccu, command};
 use crate::Error;
 use crate::domain::{CommandKind, CommandStatus};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect};
 
 impl Store {
     /// Focuses `device_id` on a CCU until `until` (unix ms; `None`: until cleared), or
@@ -48,46 +48,46 @@ impl Store {
         Ok(row.and_then(|(d,)| d))
     }
 
-    /// The outlet of these CCUs whose oldest command is still queued (not expired at `now`).
-    pub async fn oldest_queued_outlet(
+    /// The outlet of these CCUs with work for the old firmware: the one whose oldest command
+    /// is still queued (not expired at `now`), else the one whose earliest relay command sent
+    /// since `since` still waits for the reading that confirms it (the old firmware has no
+    /// acks). One query: the old firmware asks every cycle.
+    pub async fn legacy_work_outlet(
         &self,
         ids: &[String],
         now: i64,
-    ) -> Result<Option<i32>, Error> {
-        let row: Option<(i32,)> = command::Entity::find()
-            .select_only()
-            .column(command::Column::OutletId)
-            .filter(command::Column::CcuId.is_in(ids.iter().cloned()))
-            .filter(command::Column::Status.eq(CommandStatus::Queued.as_str()))
-            .filter(command::Column::ExpiresAt.gt(now))
-            .order_by_asc(command::Column::CreatedAt)
-            .order_by_asc(command::Column::Id)
-            .limit(1)
-            .into_tuple()
-            .one(self.db())
-            .await?;
-        Ok(row.map(|(o,)| o))
-    }
-
-    /// The outlet of these CCUs whose earliest relay command sent since `since` still waits
-    /// for the reading that confirms it (the old firmware has no acks).
-    pub async fn oldest_unconfirmed_relay_outlet(
-        &self,
-        ids: &[String],
         since: i64,
     ) -> Result<Option<i32>, Error> {
+        use command::Column as C;
+        let queued = CommandStatus::Queued.as_str();
         let row: Option<(i32,)> = command::Entity::find()
             .select_only()
-            .column(command::Column::OutletId)
-            .filter(command::Column::CcuId.is_in(ids.iter().cloned()))
-            .filter(command::Column::Status.eq(CommandStatus::Sent.as_str()))
-            .filter(command::Column::Command.is_in([
-                CommandKind::RelayOn.as_str(),
-                CommandKind::RelayOff.as_str(),
-            ]))
-            .filter(command::Column::SentAt.gte(since))
-            .order_by_asc(command::Column::SentAt)
-            .order_by_asc(command::Column::Id)
+            .column(C::OutletId)
+            .filter(C::CcuId.is_in(ids.iter().cloned()))
+            .filter(
+                Condition::any()
+                    .add(
+                        Condition::all()
+                            .add(C::Status.eq(queued))
+                            .add(C::ExpiresAt.gt(now)),
+                    )
+                    .add(
+                        Condition::all()
+                            .add(C::Status.eq(CommandStatus::Sent.as_str()))
+                            .add(C::Command.is_in([
+                                CommandKind::RelayOn.as_str(),
+                                CommandKind::RelayOff.as_str(),
+                            ]))
+                            .add(C::SentAt.gte(since)),
+                    ),
+            )
+            // Queued commands first (the string is our own constant, not input).
+            .order_by(
+                Expr::cust(format!("CASE WHEN status = '{queued}' THEN 0 ELSE 1 END")),
+                Order::Asc,
+            )
+            .order_by_asc(C::CreatedAt)
+            .order_by_asc(C::Id)
             .limit(1)
             .into_tuple()
             .one(self.db())
