@@ -63,10 +63,7 @@ impl Application {
                 .context("resolving mqtt.external.host")?,
         };
 
-        let (tx, rx) = tokio::sync::mpsc::channel(10_000);
-        Bus::spawn_pump(eventloop, &bus_settings, bus, tx);
-        let ingest = backend.clone();
-        tokio::spawn(async move { ingest.run_ingest(rx).await });
+        backend.start_intake(eventloop, &bus_settings);
 
         let http = web::HttpServer::bind(settings.http.addr, backend.clone())
             .await
@@ -125,28 +122,43 @@ impl Application {
             _ = shutdown_signal() => {}
             part = failed => {
                 http.shutdown().await;
-                backend.flush().await;
+                backend.shutdown(None).await;
                 anyhow::bail!("the embedded MQTT broker failed ({part} stopped); exiting so that the service manager restarts smart-outlet");
             }
         }
         tracing::info!("shutting down");
-        http.shutdown().await;
-        if let Some(b) = broker {
-            b.shutdown();
-        }
-        backend.flush().await;
+        stop(&backend, broker, http).await;
         Ok(())
     }
 
-    /// Stops listening (tests); pending history is flushed.
+    /// Stops as on a signal (tests): see [`stop`].
     pub async fn stop(self) {
-        self.http.shutdown().await;
-        if let Some(b) = self.broker {
-            b.shutdown();
-        }
-        self.backend.flush().await;
+        stop(&self.backend, self.broker, self.http).await;
     }
 }
+
+/// Stops in an order that loses nothing accepted: HTTP first (open requests finish), then
+/// the embedded broker's listeners and every device session (no new publishes), then the
+/// backend, which waits until its MQTT client fell quiet, handles what it received, stops
+/// its timers and commits its history.
+async fn stop(backend: &Backend, broker: Option<broker::Broker>, http: web::HttpServer) {
+    http.shutdown().await;
+    let quiet = match broker {
+        Some(b) => {
+            b.shutdown();
+            let n = backend.close_device_sessions();
+            tracing::info!(sessions = n, "MQTT listeners and device sessions closed");
+            Some(SHUTDOWN_QUIET)
+        }
+        // The external broker keeps what our client has not received (its session).
+        None => None,
+    };
+    backend.shutdown(quiet).await;
+}
+
+/// At shutdown, how long the backend's MQTT client must have received nothing before it
+/// stops (the embedded broker delivers what it accepted within milliseconds).
+const SHUTDOWN_QUIET: std::time::Duration = std::time::Duration::from_millis(200);
 
 fn bus_settings(s: &Settings) -> BusSettings {
     let max_packet_size = s.mqtt.max_payload_size + 4096;

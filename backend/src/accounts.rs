@@ -41,7 +41,7 @@ impl Backend {
         admin::validate_username(username)?;
         admin::validate_password(password)?;
         let hash = self.inner.passwords.hash(password).await?;
-        let _one_at_a_time = self.inner.register_lock.lock().await;
+        let _one_at_a_time = self.inner.signups.one_at_a_time().await;
         let first = store.count_users().await? == 0;
         if closed && !first {
             return Err(registration_closed());
@@ -158,12 +158,8 @@ impl Backend {
         // CCU and record nothing for the deleted account (no orphan "offline" events).
         self.config_changed().await?;
         for id in &ccus {
-            self.inner
-                .auth_cache
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(id);
-            self.inner.sessions.revoke(id);
+            self.inner.logins.forget(id);
+            self.inner.mqtt.sessions.revoke(id);
         }
         for id in &ccus {
             self.broker_ccu_removed(id).await?;

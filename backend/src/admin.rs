@@ -224,13 +224,9 @@ impl Backend {
         let ccu = self.owned_ccu(owner, ccu_id)?;
         let secret = rotate_ccu_secret(&self.inner.store, &ccu.id).await?;
         self.broker_ccu_rotated(&ccu.id, &secret).await?;
-        self.inner
-            .auth_cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&ccu.id);
+        self.inner.logins.forget(&ccu.id);
         // Live sessions logged in with the old secret end now.
-        self.inner.sessions.revoke(&ccu.id);
+        self.inner.mqtt.sessions.revoke(&ccu.id);
         self.config_event(
             ccu.owner_id,
             Source::Web,
@@ -313,7 +309,7 @@ impl Backend {
 
     /// Makes the running server act on a configuration change in the store.
     pub async fn config_changed(&self) -> Result<()> {
-        let _serial = self.inner.reload_lock.lock().await;
+        let _serial = self.inner.config.one_reload_at_a_time().await;
         let changed = self.inner.registry.reload(&self.inner.store).await?;
         let ccus = self.inner.store.list_ccus(None).await?;
         let outlets = self.inner.store.list_outlets(None, None).await?;
@@ -321,12 +317,9 @@ impl Backend {
         let ccu_ids: Vec<String> = ccus.iter().map(|c| c.id.clone()).collect();
         let outlet_ids: Vec<i32> = outlets.iter().map(|o| o.id).collect();
         self.inner.state.retain(&ccu_ids, &outlet_ids);
-        *self
-            .inner
-            .fingerprint
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) =
-            Some(self.inner.store.config_fingerprint().await?);
+        self.inner
+            .config
+            .loaded(self.inner.store.config_fingerprint().await?);
         drop(_serial);
         self.revoke_stale_sessions().await?;
         for id in changed {
@@ -341,13 +334,13 @@ impl Backend {
     /// Closes the MQTT sessions of CCUs that were removed or whose secret changed (also
     /// when another process, the CLI, made the change).
     async fn revoke_stale_sessions(&self) -> Result<()> {
-        if self.inner.sessions.keys().is_empty() {
+        if self.inner.mqtt.sessions.keys().is_empty() {
             return Ok(());
         }
         let hashes = self.inner.store.ccu_secret_hashes().await?;
-        let backend_user = &self.inner.backend_login.0;
-        let n = self.inner.sessions.revoke_where(|ccu, tag| {
-            ccu != backend_user && hashes.get(ccu).is_none_or(|h| h != tag)
+        let mqtt = &self.inner.mqtt;
+        let n = mqtt.sessions.revoke_where(|ccu, tag| {
+            !mqtt.is_backend(ccu) && hashes.get(ccu).is_none_or(|h| h != tag)
         });
         if n > 0 {
             tracing::info!(
@@ -361,13 +354,9 @@ impl Backend {
     /// Picks up changes another process (the CLI) made to the store (timer).
     pub(crate) async fn refresh_from_store(&self) -> Result<()> {
         let now = self.inner.store.config_fingerprint().await?;
-        let before = *self
-            .inner
-            .fingerprint
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if before != Some(now) {
-            if before.is_some() {
+        let differs = self.inner.config.differs(now);
+        if differs != Some(false) {
+            if differs == Some(true) {
                 tracing::info!("configuration changed in the store; reloading");
             }
             self.config_changed().await?;
@@ -380,7 +369,7 @@ impl Backend {
         let list = self.inner.registry.device_list(ccu_id);
         let payload = serde_json::to_vec(&list).map_err(|e| Error::Publish(e.to_string()))?;
         let topic = format!("ccu/{ccu_id}/{}", TopicKind::Devices.as_str());
-        self.inner.bus.publish(topic, payload, true).await
+        self.inner.mqtt.bus.publish(topic, payload, true).await
     }
 
     /// Publishes every CCU's device list (after (re)connecting to the broker).

@@ -1,20 +1,27 @@
 //! [`Backend`]: the application services in one cheap-to-clone handle, and its start-up.
 //!
-//! Each concern adds methods in its own file: `admin` (configuration), `alerts`,
-//! `commands`, `presence`, `ingest`, `auth`. Background tasks (history writer, timers) are
-//! started by [`Backend::start`] and end with the runtime.
+//! [`Inner`] composes the concerns, each a type that owns its state (alert book, login
+//! cache, configuration watch, MQTT link, tasks, …); the services are `impl Backend` blocks
+//! in the file of the thing they act on. Background tasks are started here and owned by
+//! [`Tasks`]; [`Backend::shutdown`] stops them in order.
 
-use crate::alerts::AlertKey;
-use crate::bus::Bus;
+use crate::alerts::ActiveAlerts;
+use crate::bus::{Bus, BusEvent, BusSettings};
+use crate::config_watch::ConfigWatch;
+use crate::legacy::RefusedAddrs;
 use crate::live::{LiveEvent, LiveHub};
+use crate::login_cache::LoginCache;
 use crate::metrics::Metrics;
+use crate::mqtt_link::{BackendLogin, MqttLink};
+use crate::passwords::Passwords;
 use crate::registry::Registry;
+use crate::signups::Signups;
 use crate::state::StateTable;
+use crate::tasks::Tasks;
 use crate::writer::Writer;
 use crate::{Result, Store};
 use settings::Settings;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast;
 
@@ -24,31 +31,34 @@ pub struct Backend {
     pub(crate) inner: Arc<Inner>,
 }
 
+/// The concerns the services are made of; each owns its state.
 pub(crate) struct Inner {
     pub settings: Settings,
     pub store: Store,
+    /// Configuration ingest needs on every message (CCUs, outlets).
     pub registry: Registry,
+    /// Reload serialisation and the fingerprint of the configuration loaded.
+    pub config: ConfigWatch,
+    /// Live device state.
     pub state: StateTable,
     pub live: LiveHub,
     pub metrics: Arc<Metrics>,
+    /// The history writer.
     pub writer: Writer,
-    pub bus: Bus,
-    pub alerts: tokio::sync::Mutex<HashMap<AlertKey, i32>>,
-    pub auth_cache: Mutex<HashMap<String, (String, [u8; 32])>>,
-    /// Live MQTT sessions per CCU, closed when its secret changes or it is removed.
-    pub sessions: broker::sessions::Sessions,
-    pub backend_login: (String, String),
-    pub fingerprint: Mutex<Option<(u64, i64, u64, i64)>>,
-    /// Serialises registry reloads so that a slow, stale one never overwrites a newer one.
-    pub reload_lock: tokio::sync::Mutex<()>,
-    /// Provisioning of an external broker's logins (`external`), if configured.
-    pub dynsec: Option<crate::external::dynsec::Dynsec>,
+    /// The backend's client, login and sessions on the broker.
+    pub mqtt: MqttLink,
+    /// Active alerts by condition.
+    pub alerts: ActiveAlerts,
+    /// CCU logins already verified.
+    pub logins: LoginCache,
     /// People's password hashes, in a budget apart from CCU logins.
-    pub passwords: crate::passwords::Passwords,
-    /// Serialises registrations, so "the first user" is one user.
-    pub register_lock: tokio::sync::Mutex<()>,
+    pub passwords: Passwords,
+    /// Registrations one at a time.
+    pub signups: Signups,
     /// Legacy CCUs: the last address a request for each was refused from.
-    pub legacy_refused: crate::legacy::RefusedAddrs,
+    pub legacy_refused: RefusedAddrs,
+    /// Background tasks and their shutdown.
+    pub tasks: Tasks,
 }
 
 impl Backend {
@@ -71,7 +81,7 @@ impl Backend {
         );
         let sessions = broker::sessions::Sessions::new(metrics.broker.clone());
         let dynsec = crate::external::connect(&settings);
-        let passwords = crate::passwords::Passwords::new(
+        let passwords = Passwords::new(
             settings.accounts.password_hash_concurrency,
             settings.accounts.password_hash_queue,
         );
@@ -80,21 +90,23 @@ impl Backend {
                 settings,
                 store,
                 registry: Registry::default(),
+                config: ConfigWatch::default(),
                 state: StateTable::default(),
                 live: LiveHub::default(),
                 metrics,
                 writer,
-                bus,
-                alerts: tokio::sync::Mutex::new(HashMap::new()),
-                auth_cache: Mutex::new(HashMap::new()),
-                sessions,
-                backend_login,
-                fingerprint: Mutex::new(None),
-                reload_lock: tokio::sync::Mutex::new(()),
-                dynsec,
+                mqtt: MqttLink {
+                    bus,
+                    sessions,
+                    login: BackendLogin::new(backend_login.0, backend_login.1),
+                    dynsec,
+                },
+                alerts: ActiveAlerts::default(),
+                logins: LoginCache::default(),
                 passwords,
-                register_lock: tokio::sync::Mutex::new(()),
-                legacy_refused: Default::default(),
+                signups: Signups::default(),
+                legacy_refused: RefusedAddrs::default(),
+                tasks: Tasks::default(),
             }),
         };
         backend.inner.registry.reload(&backend.inner.store).await?;
@@ -152,21 +164,73 @@ impl Backend {
         self.inner.writer.flush().await
     }
 
+    /// Connects the backend's MQTT client: a pump task polls the connection (reconnecting)
+    /// and an ingest task handles what arrives. Both are owned by the backend and end in
+    /// [`Backend::shutdown`].
+    pub fn start_intake(&self, eventloop: rumqttc::EventLoop, bus_settings: &BusSettings) {
+        let (tx, rx) = tokio::sync::mpsc::channel::<BusEvent>(INTAKE_QUEUE);
+        let tasks = &self.inner.tasks;
+        let pump = Bus::spawn_pump(
+            eventloop,
+            bus_settings,
+            self.inner.mqtt.bus.clone(),
+            tx,
+            tasks.intake_signal(),
+        );
+        tasks.own_intake(pump);
+        let ingest = self.clone();
+        tasks.own_intake(tokio::spawn(async move { ingest.run_ingest(rx).await }));
+    }
+
+    /// Stops every task in an order that loses nothing: the intake first (with `quiet`,
+    /// after the MQTT client has received nothing for that long: the devices' sessions are
+    /// closed by then, what the broker accepted is still on its way), then the timers, then
+    /// the history writer, which commits what it holds. Call after the HTTP server stopped.
+    pub async fn shutdown(&self, quiet: Option<Duration>) {
+        let tasks = &self.inner.tasks;
+        tasks.stop_intake(quiet).await;
+        tasks.stop_timers().await;
+        self.inner.writer.stop().await;
+        tracing::info!("backend stopped; history committed");
+    }
+
+    /// Closes every device's MQTT session (shutdown, embedded broker); the backend's own
+    /// client stays. Returns how many were closed.
+    pub fn close_device_sessions(&self) -> usize {
+        let mqtt = &self.inner.mqtt;
+        mqtt.sessions
+            .revoke_where(|client, _| !mqtt.is_backend(client))
+    }
+
+    /// The MQTT client received a message (for the quiet period of [`Backend::shutdown`]).
+    pub(crate) fn message_seen(&self) {
+        self.inner.tasks.message_seen(crate::clock::now_ms());
+    }
+
     fn spawn_timers(&self) {
+        let own = |task| self.inner.tasks.own_timer(task);
         let s = &self.inner.settings;
-        spawn_every(self.clone(), s.commands.check_interval, |b| async move {
-            b.check_command_timeouts().await
-        });
-        spawn_every(self.clone(), s.presence.check_interval, |b| async move {
-            b.check_presence().await
-        });
-        spawn_every(self.clone(), s.presence.refresh_interval, |b| async move {
-            b.refresh_from_store().await
-        });
-        if self.inner.store.backend() == sea_orm::DbBackend::Sqlite {
-            spawn_every(self.clone(), CHECKPOINT_INTERVAL, |b| async move {
-                b.inner.store.checkpoint().await
-            });
+        own(spawn_every(
+            self.clone(),
+            s.commands.check_interval,
+            |b| async move { b.check_command_timeouts().await },
+        ));
+        own(spawn_every(
+            self.clone(),
+            s.presence.check_interval,
+            |b| async move { b.check_presence().await },
+        ));
+        own(spawn_every(
+            self.clone(),
+            s.presence.refresh_interval,
+            |b| async move { b.refresh_from_store().await },
+        ));
+        if self.inner.store.is_sqlite() {
+            own(spawn_every(
+                self.clone(),
+                CHECKPOINT_INTERVAL,
+                |b| async move { b.inner.store.checkpoint().await },
+            ));
         }
     }
 }
@@ -174,23 +238,32 @@ impl Backend {
 /// How often the SQLite WAL is checkpointed off the request path (see `Store::checkpoint`).
 const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(500);
 
-/// Runs `f` every `period` until the runtime ends; an error is logged, never fatal.
-fn spawn_every<F, Fut>(backend: Backend, period: Duration, f: F)
+/// Messages received from the broker and not yet handled by ingest.
+const INTAKE_QUEUE: usize = 10_000;
+
+/// Runs `f` every `period` until the timers stop (or the backend is dropped); an error is
+/// logged, never fatal.
+fn spawn_every<F, Fut>(backend: Backend, period: Duration, f: F) -> tokio::task::JoinHandle<()>
 where
     F: Fn(Backend) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = Result<()>> + Send,
 {
     let weak = Arc::downgrade(&backend.inner);
+    let mut stop = backend.inner.tasks.timer_signal();
     drop(backend);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(period);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tick.tick().await;
+            tokio::select! {
+                biased;
+                _ = stop.stopped() => return,
+                _ = tick.tick() => {}
+            }
             let Some(inner) = weak.upgrade() else { return };
             if let Err(e) = f(Backend { inner }).await {
                 tracing::warn!(cause = %e, "periodic task failed");
             }
         }
-    });
+    })
 }

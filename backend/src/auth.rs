@@ -10,9 +10,9 @@
 
 use crate::app::Backend;
 use crate::credentials;
+use crate::login_cache::digest;
 use broker::acl::Principal;
 use broker::{Admitted, Authenticator, BoxFuture};
-use sha2::{Digest, Sha256};
 use std::sync::atomic::Ordering::Relaxed;
 
 /// Time a CCU gets after CONNACK to subscribe before queued commands are sent to it.
@@ -40,13 +40,17 @@ impl Authenticator for MqttAuth {
         let backend = self.backend.clone();
         Box::pin(async move {
             // Registered before the secret is read: a rotation from now on closes it.
-            let (session, revoked) = backend.inner.sessions.watch(&username);
+            let (session, revoked) = backend.inner.mqtt.sessions.watch(&username);
             let result = backend.check_login(&client_id, &username, &password).await;
             match result {
                 Ok((principal, secret_hash)) => {
-                    backend.inner.sessions.tag(&username, session, secret_hash);
+                    backend
+                        .inner
+                        .mqtt
+                        .sessions
+                        .tag(&username, session, secret_hash);
                     backend.inner.metrics.auth_successes.fetch_add(1, Relaxed);
-                    if username != backend.inner.backend_login.0 {
+                    if username != backend.inner.mqtt.login.username() {
                         // A CCU that never publishes its status is still connected: once it
                         // has had time to subscribe, count it as seen (online), which sends
                         // its device list and queued commands.
@@ -65,7 +69,7 @@ impl Authenticator for MqttAuth {
                     })
                 }
                 Err(reason) => {
-                    backend.inner.sessions.forget(&username, session);
+                    backend.inner.mqtt.sessions.forget(&username, session);
                     let n = backend.inner.metrics.auth_failures.fetch_add(1, Relaxed) + 1;
                     tracing::warn!(
                         client_id,
@@ -79,10 +83,6 @@ impl Authenticator for MqttAuth {
             }
         })
     }
-}
-
-fn digest(s: &str) -> [u8; 32] {
-    Sha256::digest(s.as_bytes()).into()
 }
 
 impl Backend {
@@ -111,12 +111,12 @@ impl Backend {
         username: &str,
         password: &str,
     ) -> Result<(Principal, String), &'static str> {
-        let (backend_user, backend_pass) = &self.inner.backend_login;
-        if username == backend_user {
-            if digest(password) != digest(backend_pass) {
+        let link = &self.inner.mqtt;
+        if link.is_backend(username) {
+            if !link.login.password_matches(password) {
                 return Err("wrong backend password");
             }
-            if !client_id.starts_with(backend_user.as_str()) {
+            if !client_id.starts_with(username) {
                 return Err("backend client id must start with its username");
             }
             return Ok((Principal::backend(username), String::new()));
@@ -130,22 +130,13 @@ impl Backend {
             Err(_) => return Err("store unavailable"),
         };
         let d = digest(password);
-        let cached = self
-            .inner
-            .auth_cache
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(username)
-            .is_some_and(|(hash, known)| *hash == auth.secret_hash && *known == d);
-        if cached {
+        if self.inner.logins.knows(username, &auth.secret_hash, &d) {
             return Ok((Principal::ccu(auth.id), auth.secret_hash));
         }
         if credentials::verify_async(password.to_string(), auth.secret_hash.clone()).await {
             self.inner
-                .auth_cache
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(username.to_string(), (auth.secret_hash.clone(), d));
+                .logins
+                .remember(username, auth.secret_hash.clone(), d);
             Ok((Principal::ccu(auth.id), auth.secret_hash))
         } else {
             Err("wrong secret")

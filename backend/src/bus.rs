@@ -88,12 +88,14 @@ impl Bus {
             .is_ok()
     }
 
-    /// Polls the connection for ever, reconnecting with back-off, and forwards events.
+    /// Polls the connection until `stop`, reconnecting with back-off, and forwards events;
+    /// `tx` is dropped at the end, which ends the ingest loop once it has drained.
     pub fn spawn_pump(
         mut eventloop: EventLoop,
         s: &BusSettings,
         client: Bus,
         tx: mpsc::Sender<BusEvent>,
+        mut stop: crate::tasks::StopSignal,
     ) -> tokio::task::JoinHandle<()> {
         let filters: Vec<String> = TopicKind::ALL
             .into_iter()
@@ -107,7 +109,15 @@ impl Bus {
         tokio::spawn(async move {
             let mut backoff = Duration::from_millis(100);
             loop {
-                match eventloop.poll().await {
+                let polled = tokio::select! {
+                    biased;
+                    _ = stop.stopped() => {
+                        tracing::debug!(broker = %addr, "backend MQTT client stopped");
+                        return;
+                    }
+                    polled = eventloop.poll() => polled,
+                };
+                match polled {
                     Ok(Event::Incoming(Packet::ConnAck(_))) => {
                         backoff = Duration::from_millis(100);
                         let subs = filters

@@ -110,6 +110,9 @@ pub struct Metrics {
     pub history_batches: AtomicU64,
     /// Write transactions that failed (and were retried).
     pub history_errors: AtomicU64,
+    /// Valid device messages the server failed to handle (database, broker): never
+    /// counted as rejects, never blamed on the device.
+    pub ingest_failures: AtomicU64,
     /// Commands published to a CCU.
     pub commands_sent: AtomicU64,
     /// Alerts raised.
@@ -168,6 +171,8 @@ pub struct MetricsSnapshot {
     pub history_batches: u64,
     /// Failed write transactions.
     pub history_errors: u64,
+    /// See [`Metrics::ingest_failures`].
+    pub ingest_failures: u64,
     /// Commands published.
     pub commands_sent: u64,
     /// Alerts raised.
@@ -227,6 +232,7 @@ impl Metrics {
             history_rows: self.history_rows.load(Relaxed),
             history_batches: self.history_batches.load(Relaxed),
             history_errors: self.history_errors.load(Relaxed),
+            ingest_failures: self.ingest_failures.load(Relaxed),
             commands_sent: self.commands_sent.load(Relaxed),
             alerts_raised: self.alerts_raised.load(Relaxed),
             auth_failures: self.auth_failures.load(Relaxed),

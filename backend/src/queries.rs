@@ -63,7 +63,7 @@ impl Backend {
     pub async fn delete_ccu(&self, owner: i32, id: &str) -> Result<()> {
         let entry = self.owned_ccu(Some(owner), id)?;
         self.inner.store.delete_ccu(&entry.id).await?;
-        self.inner.sessions.revoke(&entry.id);
+        self.inner.mqtt.sessions.revoke(&entry.id);
         self.config_changed().await?;
         self.broker_ccu_removed(&entry.id).await
     }

@@ -31,6 +31,8 @@ pub enum WriteOp {
     Ccu(String, CcuLatest),
     /// Answer once everything sent before is committed.
     Flush(oneshot::Sender<()>),
+    /// Write everything sent before, answer, and end the task (shutdown).
+    Stop(oneshot::Sender<()>),
 }
 
 /// The sending side.
@@ -65,6 +67,14 @@ impl Writer {
         self.send(WriteOp::Flush(tx)).await;
         let _ = rx.await;
     }
+
+    /// Commits everything queued before and ends the writer; later updates are refused
+    /// (and logged). Call once nothing produces updates any more.
+    pub async fn stop(&self) {
+        let (tx, rx) = oneshot::channel();
+        self.send(WriteOp::Stop(tx)).await;
+        let _ = rx.await;
+    }
 }
 
 async fn run(
@@ -74,14 +84,15 @@ async fn run(
     flush_interval: Duration,
     metrics: Arc<Metrics>,
 ) {
-    while let Some(first) = rx.recv().await {
+    let mut stopping = false;
+    while !stopping && let Some(first) = rx.recv().await {
         let mut batch = Batch::default();
         let mut waiters = Vec::new();
-        let mut flush_now = add(&mut batch, &mut waiters, first);
+        let mut flush_now = add(&mut batch, &mut waiters, &mut stopping, first);
         let deadline = Instant::now() + flush_interval;
         while !flush_now && batch.n_rows() < batch_size {
             match tokio::time::timeout_at(deadline, rx.recv()).await {
-                Ok(Some(op)) => flush_now = add(&mut batch, &mut waiters, op),
+                Ok(Some(op)) => flush_now = add(&mut batch, &mut waiters, &mut stopping, op),
                 Ok(None) | Err(_) => break,
             }
         }
@@ -90,9 +101,16 @@ async fn run(
             let _ = w.send(());
         }
     }
+    tracing::debug!("history writer stopped");
 }
 
-fn add(batch: &mut Batch, waiters: &mut Vec<oneshot::Sender<()>>, op: WriteOp) -> bool {
+/// Adds `op` to the batch; true when the batch must be written now.
+fn add(
+    batch: &mut Batch,
+    waiters: &mut Vec<oneshot::Sender<()>>,
+    stopping: &mut bool,
+    op: WriteOp,
+) -> bool {
     match op {
         WriteOp::Sensor(r) => batch.sensor.push(r),
         WriteOp::Breaker(r) => batch.breaker.push(r),
@@ -106,6 +124,11 @@ fn add(batch: &mut Batch, waiters: &mut Vec<oneshot::Sender<()>>, op: WriteOp) -
         }
         WriteOp::Flush(w) => {
             waiters.push(w);
+            return true;
+        }
+        WriteOp::Stop(w) => {
+            waiters.push(w);
+            *stopping = true;
             return true;
         }
     }

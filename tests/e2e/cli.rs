@@ -10,7 +10,7 @@ use tokio::process::{Child, Command};
 /// The binary next to this test executable, built on first use. Built with every target of
 /// the workspace, so with the same dependency features as this test run: `-p smart-outlet`
 /// alone would resolve features anew and rebuild dependencies (minutes on a fresh clone).
-fn binary() -> PathBuf {
+pub(crate) fn binary() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().and_then(|d| d.parent()).unwrap().to_path_buf();
     let bin = dir.join("smart-outlet");
@@ -26,7 +26,7 @@ fn binary() -> PathBuf {
     bin
 }
 
-fn cmd(data: &std::path::Path) -> Command {
+pub(crate) fn cmd(data: &std::path::Path) -> Command {
     let mut c = Command::new(binary());
     c.env("SMART_OUTLET_DATA_DIR", data)
         .env_remove("SMART_OUTLET_DATABASE__URL")
@@ -35,7 +35,7 @@ fn cmd(data: &std::path::Path) -> Command {
     c
 }
 
-async fn run(mut c: Command, stdin: Option<&str>) -> (bool, String, String) {
+pub(crate) async fn run(mut c: Command, stdin: Option<&str>) -> (bool, String, String) {
     c.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

@@ -21,6 +21,7 @@ mod nodelay;
 mod ops;
 mod presence;
 mod security;
+mod shutdown;
 mod sim_legacy;
 mod sim_mqtt;
 mod tls;

@@ -141,7 +141,7 @@ async fn readyz(backend: Data<&Backend>) -> poem::Response {
     if let Some(part) = backend.metrics().broker.health.failed() {
         return unavailable(format!("not ready: embedded MQTT broker ({part} stopped)"));
     }
-    if let Err(e) = backend.store().config_fingerprint().await {
+    if let Err(e) = backend.database_ready().await {
         tracing::warn!(cause = %e, "readiness check: database unavailable");
         return unavailable("not ready: database".to_string());
     }

@@ -77,7 +77,7 @@ impl Backend {
     /// A CCU was added with `secret`: create its broker login. On failure the CCU is removed
     /// again, so that adding it can simply be retried.
     pub(crate) async fn broker_ccu_added(&self, ccu_id: &str, secret: &str) -> Result<()> {
-        let Some(d) = &self.inner.dynsec else {
+        let Some(d) = &self.inner.mqtt.dynsec else {
             return Ok(());
         };
         if let Err(e) = provision_login(d, ccu_id, secret, false).await {
@@ -94,7 +94,7 @@ impl Backend {
     /// A CCU's secret was replaced: set the broker password and drop its session (dynsec's
     /// `setClientPassword` keeps a connected client; `disableClient` kicks it).
     pub(crate) async fn broker_ccu_rotated(&self, ccu_id: &str, secret: &str) -> Result<()> {
-        let Some(d) = &self.inner.dynsec else {
+        let Some(d) = &self.inner.mqtt.dynsec else {
             return Ok(());
         };
         // A CCU without a broker login yet (added before provisioning) gets one here.
@@ -105,7 +105,7 @@ impl Backend {
 
     /// A CCU was removed: delete its login and role (this disconnects it).
     pub(crate) async fn broker_ccu_removed(&self, ccu_id: &str) -> Result<()> {
-        let Some(d) = &self.inner.dynsec else {
+        let Some(d) = &self.inner.mqtt.dynsec else {
             return Ok(());
         };
         remove_login(d, ccu_id)
@@ -115,7 +115,7 @@ impl Backend {
 
     /// Provisioning operations that failed so far (0 without provisioning).
     pub fn provisioning_failures(&self) -> u64 {
-        self.inner.dynsec.as_ref().map_or(0, Dynsec::failures)
+        self.inner.mqtt.dynsec.as_ref().map_or(0, Dynsec::failures)
     }
 
     fn provisioning_failed(&self, d: &Dynsec, op: &str, ccu_id: &str, e: DynsecError) -> Error {
@@ -127,7 +127,7 @@ impl Backend {
     /// Ensures the broker's default access, the backend's role and every CCU's role now and
     /// after every reconnection of the provisioning connection. Waits for the first round.
     pub(crate) async fn spawn_broker_sync(&self) {
-        let Some(d) = self.inner.dynsec.clone() else {
+        let Some(d) = self.inner.mqtt.dynsec.clone() else {
             return;
         };
         let weak = std::sync::Arc::downgrade(&self.inner);
@@ -166,7 +166,7 @@ impl Backend {
     }
 
     async fn sync_broker(&self, d: &Dynsec) -> std::result::Result<(), DynsecError> {
-        let me = self.inner.backend_login.0.clone();
+        let me = self.inner.mqtt.login.username().to_string();
         let mut cmds = vec![
             default_access_command(),
             json!({"command": "createRole", "rolename": BACKEND_ROLE,

@@ -24,10 +24,9 @@ impl Backend {
     /// The principal of an already authenticated client, or `None` when the pair could not
     /// have logged in (unknown CCU, client id ≠ username, backend with a foreign client id).
     pub fn authz_principal(&self, client_id: &str, username: &str) -> Option<Principal> {
-        let backend_user = &self.inner.backend_login.0;
-        if username == backend_user {
+        if self.inner.mqtt.is_backend(username) {
             return client_id
-                .starts_with(backend_user.as_str())
+                .starts_with(username)
                 .then(|| Principal::backend(username));
         }
         (client_id == username && self.inner.registry.ccu(username).is_some())

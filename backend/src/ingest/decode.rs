@@ -21,13 +21,6 @@ impl Rejection {
             detail: detail.into(),
         }
     }
-
-    /// A store failure while handling a valid message (logged under `invalid_payload`
-    /// would be wrong; it is not the sender's fault, so it is logged as an error).
-    pub(crate) fn internal(e: crate::Error) -> Rejection {
-        tracing::error!(cause = %e, "store failure during ingest");
-        Rejection::new(RejectReason::InvalidPayload, format!("server error: {e}"))
-    }
 }
 
 impl From<Refused> for Rejection {

@@ -7,12 +7,15 @@
 
 mod breaker;
 mod decode;
+mod error;
 pub mod history_gate;
 mod payload;
 mod sensor;
+mod steps;
 pub mod window;
 
 pub use decode::Rejection;
+pub use error::IngestError;
 pub use history_gate::{Backfill, HistoryPolicy};
 pub use window::Window;
 
@@ -22,6 +25,7 @@ use crate::clock;
 use crate::metrics::{RejectReason, Transport};
 use crate::registry::CcuEntry;
 use ccu_core::protocol::{DeviceError, SensorReading, Topic, TopicKind};
+use std::sync::atomic::Ordering::Relaxed;
 use tokio::sync::mpsc;
 
 impl Backend {
@@ -30,7 +34,10 @@ impl Backend {
     pub async fn run_ingest(&self, mut rx: mpsc::Receiver<BusEvent>) {
         while let Some(ev) = rx.recv().await {
             match ev {
-                BusEvent::Message { topic, payload } => self.ingest(&topic, &payload).await,
+                BusEvent::Message { topic, payload } => {
+                    self.message_seen();
+                    self.ingest(&topic, &payload).await
+                }
                 BusEvent::Connected => {
                     let b = self.clone();
                     tokio::spawn(async move {
@@ -45,9 +52,23 @@ impl Backend {
 
     /// Handles one MQTT publish from a device topic.
     pub async fn ingest(&self, topic: &str, payload: &[u8]) {
-        if let Err(r) = self.ingest_inner(topic, payload).await {
-            self.reject(topic, &r);
-            self.notify_sender(topic, &r);
+        if let Err(e) = self.ingest_inner(topic, payload).await {
+            self.ingest_failed(topic, &e);
+            if let IngestError::Rejected(r) = &e {
+                self.notify_sender(topic, r);
+            }
+        }
+    }
+
+    /// Counts and logs a message not taken: a rejection under its reason, a server failure
+    /// apart (as an error, never as the device's fault).
+    pub fn ingest_failed(&self, origin: &str, e: &IngestError) {
+        match e {
+            IngestError::Rejected(r) => self.reject(origin, r),
+            IngestError::Internal(cause) => {
+                let n = self.inner.metrics.ingest_failures.fetch_add(1, Relaxed) + 1;
+                tracing::error!(origin, %cause, failures = n, "server failed to handle a valid device message");
+            }
         }
     }
 
@@ -60,7 +81,7 @@ impl Backend {
         let notice = DeviceError::new(t.kind.as_str(), r.reason.as_str(), &r.detail);
         if let Ok(payload) = serde_json::to_vec(&notice) {
             let topic = format!("ccu/{}/{}", t.ccu_id, TopicKind::Error.as_str());
-            self.inner.bus.try_publish_qos0(topic, payload);
+            self.inner.mqtt.bus.try_publish_qos0(topic, payload);
         }
     }
 
@@ -70,7 +91,9 @@ impl Backend {
         tracing::warn!(origin, reason = r.reason.as_str(), count = n, detail = %r.detail, "rejected device message");
     }
 
-    async fn ingest_inner(&self, topic: &str, payload: &[u8]) -> Result<(), Rejection> {
+    /// Decode the topic and authorize its CCU, then the per-kind pipeline.
+    #[tracing::instrument(level = "debug", name = "ingest", skip_all, fields(topic))]
+    async fn ingest_inner(&self, topic: &str, payload: &[u8]) -> Result<(), IngestError> {
         let t = Topic::parse(topic)
             .filter(|t| t.kind.from_device())
             .ok_or_else(|| {
@@ -89,13 +112,10 @@ impl Backend {
         let now = clock::now_ms();
         if ccu.transport == crate::domain::Transport::Auto {
             self.claim_transport(&ccu.id, crate::domain::Transport::Mqtt)
-                .await
-                .map_err(Rejection::internal)?;
+                .await?;
         }
         if t.kind != TopicKind::Status {
-            self.ccu_seen(&ccu.id, now)
-                .await
-                .map_err(Rejection::internal)?;
+            self.ccu_seen(&ccu.id, now).await?;
         }
         match t.kind {
             TopicKind::Sensor => {
@@ -111,9 +131,8 @@ impl Backend {
             }
             TopicKind::Ack => {
                 let ack = payload::ack(text)?;
-                self.on_ack(&ccu.id, ack)
-                    .await
-                    .map_err(|(reason, detail)| Rejection::new(reason, detail))
+                self.on_ack(&ccu.id, ack).await?;
+                Ok(())
             }
             TopicKind::Status => {
                 let status = payload::status(text)?;
@@ -123,7 +142,7 @@ impl Backend {
                     status.firmware.map(|f| f.to_string()),
                 )
                 .await
-                .map_err(Rejection::internal)
+                .map_err(IngestError::from)
             }
             TopicKind::Cmd | TopicKind::Devices | TopicKind::Error => Ok(()),
         }
@@ -136,13 +155,13 @@ impl Backend {
         ccu: &CcuEntry,
         readings: Vec<SensorReading>,
         transport: Transport,
-    ) -> Result<(), Rejection> {
+    ) -> Result<(), IngestError> {
         let mut first_err = None;
         for r in readings {
             match self.ingest_reading(ccu, r).await {
                 Ok(()) => self.inner.metrics.ingested(transport, 1),
                 Err(e) if first_err.is_none() => first_err = Some(e),
-                Err(e) => self.reject(&format!("ccu/{}/sensor", ccu.id), &e),
+                Err(e) => self.ingest_failed(&format!("ccu/{}/sensor", ccu.id), &e),
             }
         }
         match first_err {

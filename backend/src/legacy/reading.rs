@@ -3,7 +3,7 @@
 
 use crate::app::Backend;
 use crate::domain::Socket;
-use crate::ingest::Rejection;
+use crate::ingest::IngestError;
 use crate::metrics::Transport as Via;
 use crate::registry::{CcuEntry, OutletEntry};
 use ccu_core::protocol::{OVERLOAD_MA, SensorReading};
@@ -51,7 +51,7 @@ impl Backend {
         ccu: &CcuEntry,
         outlet: &OutletEntry,
         r: LegacyReading,
-    ) -> Result<LegacyAnswer, Rejection> {
+    ) -> Result<LegacyAnswer, IngestError> {
         if let Err(e) = self.legacy_seen(&ccu.id).await {
             tracing::warn!(ccu = %ccu.id, cause = %e, "legacy presence update failed");
         }

@@ -102,7 +102,12 @@ impl Store {
         &self.db
     }
 
-    /// SQLite or PostgreSQL.
+    /// Whether the database is SQLite.
+    pub fn is_sqlite(&self) -> bool {
+        self.backend() == DbBackend::Sqlite
+    }
+
+    /// The database kind.
     pub fn backend(&self) -> DbBackend {
         self.db.get_database_backend()
     }

@@ -6,7 +6,7 @@
 //! A database failure mid-stream is logged and ends the body with an error, so the client
 //! sees a truncated transfer rather than a short file that looks complete.
 
-use backend::Store;
+use backend::history::{HistoryPages, Page, Series};
 use backend::store::HistoryCursor;
 use bytes::Bytes;
 use futures_util::Stream;
@@ -15,27 +15,17 @@ use poem::Body;
 /// Rows per database page (and per chunk of the body).
 pub const PAGE_ROWS: u64 = 1000;
 
-/// Which history to export.
-#[derive(Debug, Clone)]
-pub enum Series {
-    /// An outlet's readings.
-    Outlet(i32),
-    /// A CCU's main-breaker readings.
-    Breaker(String),
-}
-
-impl Series {
-    fn header(&self) -> &'static [&'static str] {
-        match self {
-            Series::Outlet(_) => &[
-                "timestamp_ms",
-                "timestamp",
-                "current_a_ma",
-                "current_b_ma",
-                "is_overload",
-            ],
-            Series::Breaker(_) => &["timestamp_ms", "timestamp", "current_ma"],
-        }
+/// The CSV header of a series.
+fn header(series: &Series) -> &'static [&'static str] {
+    match series {
+        Series::Outlet(_) => &[
+            "timestamp_ms",
+            "timestamp",
+            "current_a_ma",
+            "current_b_ma",
+            "is_overload",
+        ],
+        Series::Breaker(_) => &["timestamp_ms", "timestamp", "current_ma"],
     }
 }
 
@@ -46,8 +36,7 @@ fn iso(ts: i64) -> String {
 }
 
 struct Export {
-    store: Store,
-    series: Series,
+    pages: HistoryPages,
     from: i64,
     to: i64,
     cursor: Option<HistoryCursor>,
@@ -64,16 +53,16 @@ impl Export {
         let mut w = csv::Writer::from_writer(Vec::with_capacity(64 * 1024));
         if !self.started {
             self.started = true;
-            if let Err(e) = w.write_record(self.series.header()) {
+            if let Err(e) = w.write_record(header(self.pages.series())) {
                 return Some(Err(self.fail(e.to_string())));
             }
         }
-        let page = match &self.series {
-            Series::Outlet(id) => self
-                .store
-                .readings_page(*id, self.from, self.to, self.cursor, PAGE_ROWS)
-                .await
-                .map(|(rows, cursor)| {
+        let page = self
+            .pages
+            .page(self.from, self.to, self.cursor, PAGE_ROWS)
+            .await
+            .map(|(page, cursor)| match page {
+                Page::Outlet(rows) => {
                     let n = rows.len();
                     let written: Result<(), csv::Error> = rows.into_iter().try_for_each(|r| {
                         w.write_record([
@@ -85,19 +74,15 @@ impl Export {
                         ])
                     });
                     (n, cursor, written)
-                }),
-            Series::Breaker(id) => self
-                .store
-                .breaker_page(id, self.from, self.to, self.cursor, PAGE_ROWS)
-                .await
-                .map(|(rows, cursor)| {
+                }
+                Page::Breaker(rows) => {
                     let n = rows.len();
                     let written: Result<(), csv::Error> = rows.into_iter().try_for_each(|r| {
                         w.write_record([r.ts.to_string(), iso(r.ts), r.current_ma.to_string()])
                     });
                     (n, cursor, written)
-                }),
-        };
+                }
+            });
         let (n, cursor, written) = match page {
             Ok(p) => p,
             Err(e) => return Some(Err(self.fail(e.to_string()))),
@@ -118,7 +103,7 @@ impl Export {
 
     fn fail(&mut self, cause: String) -> std::io::Error {
         self.done = true;
-        tracing::error!(%cause, series = ?self.series, "CSV export failed mid-stream");
+        tracing::error!(%cause, series = ?self.pages.series(), "CSV export failed mid-stream");
         std::io::Error::other("CSV export failed")
     }
 }
@@ -129,11 +114,10 @@ fn chunks(export: Export) -> impl Stream<Item = Result<Bytes, std::io::Error>> +
     })
 }
 
-/// The CSV of `series` in `[from, to)` as a streaming body (no length: sent chunked).
-pub fn body(store: Store, series: Series, from: i64, to: i64) -> Body {
+/// The CSV of a series in `[from, to)` as a streaming body (no length: sent chunked).
+pub fn body(pages: HistoryPages, from: i64, to: i64) -> Body {
     Body::from_bytes_stream(chunks(Export {
-        store,
-        series,
+        pages,
         from,
         to,
         cursor: None,

@@ -4,12 +4,13 @@
 //! before `to`, at most 400 days) and every bucket count by [`Range::bucket_width`] (1 to
 //! 5000), so no request can make the bucket arithmetic overflow.
 
-use super::csv_export::{self, Series};
+use super::csv_export;
 use super::models::{BreakerBucket, BreakerHistory, ReadingBucket, ReadingHistory, Stat};
 use super::range::Range;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
 use backend::Backend;
+use backend::history::Series;
 use poem::Body;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
@@ -52,12 +53,10 @@ impl HistoryApi {
         to: Query<Option<i64>>,
         buckets: Query<Option<i64>>,
     ) -> ApiResult<Json<ReadingHistory>> {
-        backend.get_outlet(auth.user_id(), id.0).await?;
         let r = range(from.0, to.0)?;
         let width = r.bucket_width(buckets.0).map_err(ApiError::invalid)?;
         let rows = backend
-            .store()
-            .reading_buckets(id.0, r.from, r.to, width)
+            .outlet_history(auth.user_id(), id.0, r.from, r.to, width)
             .await?;
         Ok(Json(ReadingHistory {
             from: r.from,
@@ -89,7 +88,10 @@ impl HistoryApi {
     ) -> ApiResult<Attachment<Body>> {
         let outlet = backend.get_outlet(auth.user_id(), id.0).await?;
         let r = range(from.0, to.0)?;
-        let body = csv_export::body(backend.store().clone(), Series::Outlet(id.0), r.from, r.to);
+        let pages = backend
+            .history_pages(auth.user_id(), Series::Outlet(outlet.id))
+            .await?;
+        let body = csv_export::body(pages, r.from, r.to);
         Ok(Attachment::new(body)
             .attachment_type(AttachmentType::Attachment)
             .filename(format!("outlet-{}-history.csv", outlet.device_id)))
@@ -108,12 +110,10 @@ impl HistoryApi {
     ) -> ApiResult<Attachment<Body>> {
         let ccu = backend.get_ccu(auth.user_id(), &id.0).await?;
         let r = range(from.0, to.0)?;
-        let body = csv_export::body(
-            backend.store().clone(),
-            Series::Breaker(ccu.id.clone()),
-            r.from,
-            r.to,
-        );
+        let pages = backend
+            .history_pages(auth.user_id(), Series::Breaker(ccu.id.clone()))
+            .await?;
+        let body = csv_export::body(pages, r.from, r.to);
         Ok(Attachment::new(body)
             .attachment_type(AttachmentType::Attachment)
             .filename(format!("ccu-{}-breaker-history.csv", ccu.id)))
@@ -131,12 +131,10 @@ impl HistoryApi {
         to: Query<Option<i64>>,
         buckets: Query<Option<i64>>,
     ) -> ApiResult<Json<BreakerHistory>> {
-        let ccu = backend.get_ccu(auth.user_id(), &id.0).await?;
         let r = range(from.0, to.0)?;
         let width = r.bucket_width(buckets.0).map_err(ApiError::invalid)?;
         let rows = backend
-            .store()
-            .breaker_buckets(&ccu.id, r.from, r.to, width)
+            .breaker_history(auth.user_id(), &id.0, r.from, r.to, width)
             .await?;
         Ok(Json(BreakerHistory {
             from: r.from,

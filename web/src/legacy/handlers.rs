@@ -4,6 +4,7 @@ use super::body::{self, py_int, py_str, truthy};
 use super::{ClientIp, json};
 use backend::Backend;
 use backend::domain::DeviceId;
+use backend::ingest::IngestError;
 use backend::legacy::{Caller, LegacyReading};
 use backend::registry::{CcuEntry, OutletEntry};
 use ccu_core::protocol::BreakerReading;
@@ -147,10 +148,19 @@ pub async fn data(backend: Data<&Backend>, ip: Data<&ClientIp>, body: Body) -> R
                 relay_b: answer.relay_b,
             },
         ),
-        Err(r) => {
-            backend.reject("/api/data/", &r);
-            fail(StatusCode::BAD_REQUEST, r.detail)
+        Err(e) => {
+            backend.ingest_failed("/api/data/", &e);
+            ingest_failure(e)
         }
+    }
+}
+
+/// The answer to a reading not taken: 400 with the reason when it is the device's fault,
+/// 500 without detail when it is the server's.
+fn ingest_failure(e: IngestError) -> Response {
+    match e {
+        IngestError::Rejected(r) => fail(StatusCode::BAD_REQUEST, r.detail),
+        IngestError::Internal(_) => fail(StatusCode::INTERNAL_SERVER_ERROR, "server error"),
     }
 }
 
@@ -188,8 +198,8 @@ pub async fn breaker_data(backend: Data<&Backend>, ip: Data<&ClientIp>, body: Bo
         )
         .await
     {
-        backend.reject("/api/breaker-data/", &r);
-        return fail(StatusCode::BAD_REQUEST, r.detail);
+        backend.ingest_failed("/api/breaker-data/", &r);
+        return ingest_failure(r);
     }
     let logged = backend.state().ccu(&ccu.id).and_then(|s| s.last_history_ts) != before;
     json(

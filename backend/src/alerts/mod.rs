@@ -1,34 +1,16 @@
 //! Alert lifecycle: raised once when a condition starts, cleared when it ends, acknowledged
 //! by a person; each transition is an event and a live message.
 
+mod active;
+
+pub use active::{ActiveAlerts, AlertKey, AlertText, Threshold};
+
 use crate::app::Backend;
-use crate::domain::{AlertKind, AlertRecord, EventKind, Source};
+use crate::domain::{AlertRecord, EventKind, Source};
 use crate::live::LiveEvent;
 use crate::store::{NewAlert, NewEvent};
 use crate::{Error, Result, clock};
 use std::sync::atomic::Ordering::Relaxed;
-
-/// Identifies one condition: at most one active alert per key.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct AlertKey {
-    /// Kind.
-    pub kind: AlertKind,
-    /// CCU.
-    pub ccu_id: String,
-    /// Outlet, for outlet alerts.
-    pub outlet_id: Option<i32>,
-}
-
-/// Text and values of an alert about to be raised.
-#[derive(Debug, Clone)]
-pub struct AlertText {
-    /// Message.
-    pub message: String,
-    /// Value (mA).
-    pub value: Option<i64>,
-    /// Threshold (mA).
-    pub threshold: Option<i64>,
-}
 
 impl Backend {
     pub(crate) async fn load_active_alerts(&self) -> Result<()> {
@@ -55,7 +37,7 @@ impl Backend {
 
     /// True while the condition's alert is active.
     pub async fn alert_active(&self, key: &AlertKey) -> bool {
-        self.inner.alerts.lock().await.contains_key(key)
+        self.inner.alerts.contains(key).await
     }
 
     /// Brings the alert for `key` in line with `active`: raises it (once) or clears it.

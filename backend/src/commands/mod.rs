@@ -2,17 +2,21 @@
 //! follow to the ack, time out, expire. Relay state changes only on a positive ack or a
 //! reading, never on the request.
 
+mod ack;
+mod relay;
+mod timeouts;
+
+pub use ack::{AckError, AckOutcome};
+
 use crate::app::Backend;
 use crate::domain::{
     CommandKind, CommandRecord, CommandStatus, EventKind, Socket, Source, Transport,
 };
 use crate::live::LiveEvent;
-use crate::metrics::RejectReason;
 use crate::registry::OutletEntry;
-use crate::store::{NewEvent, OutletLatest};
-use crate::writer::WriteOp;
+use crate::store::NewEvent;
 use crate::{Error, Result, clock};
-use ccu_core::protocol::{Ack, AckStatus, Command, Topic, TopicKind};
+use ccu_core::protocol::{Command, Topic, TopicKind};
 use std::sync::atomic::Ordering::Relaxed;
 
 /// Who asks for a command.
@@ -222,7 +226,7 @@ impl Backend {
         let payload = serde_json::to_vec(&wire).map_err(|e| Error::Publish(e.to_string()))?;
         let topic = format!("ccu/{}/{}", c.ccu_id, TopicKind::Cmd.as_str());
         debug_assert!(Topic::parse(&topic).is_some());
-        if let Err(e) = self.inner.bus.publish(topic, payload, false).await {
+        if let Err(e) = self.inner.mqtt.bus.publish(topic, payload, false).await {
             // Give it back to the queue; the next reconnect flush retries it.
             c.status = CommandStatus::Queued;
             c.sent_at = None;
@@ -268,138 +272,6 @@ impl Backend {
         Ok(())
     }
 
-    /// Applies an ack from CCU `ccu_id`.
-    pub(crate) async fn on_ack(
-        &self,
-        ccu_id: &str,
-        ack: Ack,
-    ) -> std::result::Result<(), (RejectReason, String)> {
-        let found = self
-            .inner
-            .store
-            .get_command(ack.id.as_str())
-            .await
-            .map_err(|e| (RejectReason::UnknownCommand, e.to_string()))?;
-        let Some(mut c) = found else {
-            return Err((
-                RejectReason::UnknownCommand,
-                format!("no command {}", ack.id),
-            ));
-        };
-        if c.ccu_id != ccu_id {
-            return Err((
-                RejectReason::ForeignCommand,
-                format!("command {} belongs to another CCU", c.id),
-            ));
-        }
-        if c.status.is_final() && c.status != CommandStatus::TimedOut {
-            tracing::debug!(command = %c.id, "duplicate ack ignored");
-            return Ok(());
-        }
-        let status = match ack.status {
-            AckStatus::Ok => CommandStatus::Ok,
-            AckStatus::Failed => CommandStatus::Failed,
-            AckStatus::Timeout => CommandStatus::TimedOut,
-        };
-        let detail = ack.detail.map(|d| d.to_string()).or_else(|| match status {
-            CommandStatus::TimedOut => Some("no RF ACK from the outlet".into()),
-            _ => None,
-        });
-        let result = async {
-            if status == CommandStatus::Ok {
-                self.apply_ok(&c).await?;
-            }
-            self.finish(&mut c, status, detail, Source::Device).await
-        }
-        .await;
-        result.map_err(|e| (RejectReason::UnknownCommand, e.to_string()))
-    }
-
-    /// The device confirmed `c`: update the state it changes.
-    async fn apply_ok(&self, c: &CommandRecord) -> Result<()> {
-        match (c.command, c.socket) {
-            (CommandKind::RelayOn | CommandKind::RelayOff, Some(socket)) => {
-                let on = c.command == CommandKind::RelayOn;
-                self.set_relay(c.outlet_id, socket, on, Source::Device)
-                    .await
-            }
-            (CommandKind::SetThreshold, _) => {
-                if let Some(v) = c.value {
-                    self.inner
-                        .store
-                        .set_outlet_threshold(c.outlet_id, v)
-                        .await?;
-                    self.config_changed().await?;
-                }
-                Ok(())
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// Records a relay state confirmed by the device (ack or reading).
-    pub(crate) async fn set_relay(
-        &self,
-        outlet_id: i32,
-        socket: Socket,
-        on: bool,
-        source: Source,
-    ) -> Result<()> {
-        let changed = self.inner.state.with_outlet(outlet_id, |s| {
-            let slot = match socket {
-                Socket::A => &mut s.relay_a,
-                Socket::B => &mut s.relay_b,
-            };
-            let changed = *slot != Some(on);
-            *slot = Some(on);
-            changed
-        });
-        let mut latest = OutletLatest::default();
-        match socket {
-            Socket::A => latest.relay_a = Some(on),
-            Socket::B => latest.relay_b = Some(on),
-        }
-        self.inner
-            .writer
-            .send(WriteOp::Outlet(outlet_id, latest))
-            .await;
-        if !changed {
-            return Ok(());
-        }
-        let Some(outlet) = self.inner.registry.outlet(outlet_id) else {
-            return Ok(());
-        };
-        let Some(ccu) = self.inner.registry.ccu(&outlet.ccu_id) else {
-            return Ok(());
-        };
-        let state = if on { "ON" } else { "OFF" };
-        self.inner
-            .store
-            .insert_event(NewEvent {
-                user_id: Some(ccu.owner_id),
-                kind: EventKind::RelayChanged,
-                source,
-                ccu_id: Some(ccu.id.clone()),
-                device_id: Some(outlet.device_id.to_string()),
-                message: format!(
-                    "Socket {} turned {state} on {} ({})",
-                    socket.as_str().to_uppercase(),
-                    outlet.name,
-                    outlet.device_id
-                ),
-                data: Some(serde_json::json!({"outlet_id": outlet_id, "socket": socket, "on": on})),
-            })
-            .await?;
-        self.inner.live.send(LiveEvent::Relay {
-            user_id: ccu.owner_id,
-            outlet_id,
-            device_id: outlet.device_id.to_string(),
-            socket: socket.as_str().to_string(),
-            on,
-        });
-        Ok(())
-    }
-
     /// Moves a command to a final status, with its event and live message.
     pub(crate) async fn finish(
         &self,
@@ -421,54 +293,7 @@ impl Backend {
         self.command_event(c, source).await
     }
 
-    /// Times out sent commands without an ack and expires queued ones (timer).
-    pub(crate) async fn check_command_timeouts(&self) -> Result<()> {
-        let now = clock::now_ms();
-        let ack_timeout = self.inner.settings.commands.ack_timeout.as_millis() as i64;
-        for mut c in self
-            .inner
-            .store
-            .commands_in_status(None, CommandStatus::Sent)
-            .await?
-        {
-            // Legacy HTTP CCUs send no acks: a reading confirms, up to a minute or more later.
-            let http = self
-                .inner
-                .registry
-                .ccu(&c.ccu_id)
-                .is_some_and(|x| x.transport == Transport::Http);
-            let limit = if http { ack_timeout * 10 } else { ack_timeout };
-            if c.sent_at.is_some_and(|t| now - t >= limit) {
-                let detail = format!("no ack within {limit} ms");
-                self.finish(
-                    &mut c,
-                    CommandStatus::TimedOut,
-                    Some(detail),
-                    Source::Server,
-                )
-                .await?;
-            }
-        }
-        for mut c in self
-            .inner
-            .store
-            .commands_in_status(None, CommandStatus::Queued)
-            .await?
-        {
-            if c.expires_at <= now {
-                self.finish(
-                    &mut c,
-                    CommandStatus::Expired,
-                    Some("the CCU did not come back in time".into()),
-                    Source::Server,
-                )
-                .await?;
-            }
-        }
-        Ok(())
-    }
-
-    async fn command_event(&self, c: &CommandRecord, source: Source) -> Result<()> {
+    pub(super) async fn command_event(&self, c: &CommandRecord, source: Source) -> Result<()> {
         let Some(ccu) = self.inner.registry.ccu(&c.ccu_id) else {
             return Ok(());
         };

@@ -1,0 +1,56 @@
+//! The command timer: sent commands without an ack time out (old-firmware CCUs, which
+//! send no acks, get ten times longer); queued commands past their expiry expire.
+
+use crate::Result;
+use crate::app::Backend;
+use crate::clock;
+use crate::domain::{CommandStatus, Source, Transport};
+
+impl Backend {
+    /// Times out sent commands without an ack and expires queued ones (timer).
+    pub(crate) async fn check_command_timeouts(&self) -> Result<()> {
+        let now = clock::now_ms();
+        let ack_timeout = self.inner.settings.commands.ack_timeout.as_millis() as i64;
+        for mut c in self
+            .inner
+            .store
+            .commands_in_status(None, CommandStatus::Sent)
+            .await?
+        {
+            // Legacy HTTP CCUs send no acks: a reading confirms, up to a minute or more later.
+            let http = self
+                .inner
+                .registry
+                .ccu(&c.ccu_id)
+                .is_some_and(|x| x.transport == Transport::Http);
+            let limit = if http { ack_timeout * 10 } else { ack_timeout };
+            if c.sent_at.is_some_and(|t| now - t >= limit) {
+                let detail = format!("no ack within {limit} ms");
+                self.finish(
+                    &mut c,
+                    CommandStatus::TimedOut,
+                    Some(detail),
+                    Source::Server,
+                )
+                .await?;
+            }
+        }
+        for mut c in self
+            .inner
+            .store
+            .commands_in_status(None, CommandStatus::Queued)
+            .await?
+        {
+            if c.expires_at <= now {
+                self.finish(
+                    &mut c,
+                    CommandStatus::Expired,
+                    Some("the CCU did not come back in time".into()),
+                    Source::Server,
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,137 @@
+//! History and event-log services for people: ownership is checked here, then the store
+//! answers (buckets for charts, keyset pages for CSV exports, event pages and day counts).
+
+use crate::app::Backend;
+use crate::domain::{BreakerPoint, EventRecord, ReadingPoint};
+use crate::store::{BreakerBucket, EventCount, EventFilter, HistoryCursor, ReadingBucket, Store};
+use crate::{Error, Result};
+
+/// Which history to read.
+#[derive(Debug, Clone)]
+pub enum Series {
+    /// An outlet's readings.
+    Outlet(i32),
+    /// A CCU's main-breaker readings.
+    Breaker(String),
+}
+
+/// One page of a series, oldest first.
+#[derive(Debug)]
+pub enum Page {
+    /// Outlet readings.
+    Outlet(Vec<ReadingPoint>),
+    /// Breaker readings.
+    Breaker(Vec<BreakerPoint>),
+}
+
+/// Reads one series, already authorized, page by page (for streamed exports).
+#[derive(Debug, Clone)]
+pub struct HistoryPages {
+    store: Store,
+    series: Series,
+}
+
+impl HistoryPages {
+    /// The series read.
+    pub fn series(&self) -> &Series {
+        &self.series
+    }
+
+    /// Up to `limit` rows in `[from, to)` after `after`; the cursor of the next page.
+    pub async fn page(
+        &self,
+        from: i64,
+        to: i64,
+        after: Option<HistoryCursor>,
+        limit: u64,
+    ) -> Result<(Page, Option<HistoryCursor>)> {
+        Ok(match &self.series {
+            Series::Outlet(id) => {
+                let (rows, next) = self
+                    .store
+                    .readings_page(*id, from, to, after, limit)
+                    .await?;
+                (Page::Outlet(rows), next)
+            }
+            Series::Breaker(ccu) => {
+                let (rows, next) = self.store.breaker_page(ccu, from, to, after, limit).await?;
+                (Page::Breaker(rows), next)
+            }
+        })
+    }
+}
+
+impl Backend {
+    /// `user`'s outlet's readings in `[from, to)` as buckets of `width` ms.
+    pub async fn outlet_history(
+        &self,
+        user: i32,
+        outlet: i32,
+        from: i64,
+        to: i64,
+        width: i64,
+    ) -> Result<Vec<ReadingBucket>> {
+        self.get_outlet(user, outlet).await?;
+        Ok(self
+            .inner
+            .store
+            .reading_buckets(outlet, from, to, width)
+            .await?)
+    }
+
+    /// `user`'s CCU's breaker readings in `[from, to)` as buckets of `width` ms.
+    pub async fn breaker_history(
+        &self,
+        user: i32,
+        ccu: &str,
+        from: i64,
+        to: i64,
+        width: i64,
+    ) -> Result<Vec<BreakerBucket>> {
+        let ccu = self.get_ccu(user, ccu).await?;
+        Ok(self
+            .inner
+            .store
+            .breaker_buckets(&ccu.id, from, to, width)
+            .await?)
+    }
+
+    /// A reader of `series`, if it is `user`'s.
+    pub async fn history_pages(&self, user: i32, series: Series) -> Result<HistoryPages> {
+        let series = match series {
+            Series::Outlet(id) => Series::Outlet(self.get_outlet(user, id).await?.id),
+            Series::Breaker(id) => Series::Breaker(self.get_ccu(user, &id).await?.id),
+        };
+        Ok(HistoryPages {
+            store: self.inner.store.clone(),
+            series,
+        })
+    }
+
+    /// A page of `user`'s events (the filter's user is always `user`) and the total.
+    pub async fn list_events(
+        &self,
+        user: i32,
+        mut filter: EventFilter,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(Vec<EventRecord>, u64)> {
+        filter.user_id = Some(user);
+        Ok(self.inner.store.list_events(&filter, offset, limit).await?)
+    }
+
+    /// `user`'s events per kind per UTC day in `[from, to)`.
+    pub async fn event_counts(&self, user: i32, from: i64, to: i64) -> Result<Vec<EventCount>> {
+        Ok(self.inner.store.event_counts(user, from, to).await?)
+    }
+
+    /// Whether the database answers (readiness).
+    pub async fn database_ready(&self) -> Result<()> {
+        self.inner
+            .store
+            .config_fingerprint()
+            .await
+            .map(|_| ())
+            .map_err(Error::from)
+    }
+}
