@@ -9,6 +9,7 @@
 mod error;
 mod secret;
 mod sections;
+mod validate;
 
 pub use error::Error;
 pub use secret::Secret;
