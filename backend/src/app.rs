@@ -5,10 +5,10 @@
 //! in the file of the thing they act on. Background tasks are started here and owned by
 //! [`Tasks`]; [`Backend::shutdown`] stops them in order.
 
-use crate::alerts::ActiveAlerts;
+use crate::alerts::active::ActiveAlerts;
 use crate::bus::{Bus, BusEvent, BusSettings};
 use crate::config_watch::ConfigWatch;
-use crate::legacy::RefusedAddrs;
+use crate::legacy::refusal::RefusedAddrs;
 use crate::live::{LiveEvent, LiveHub};
 use crate::login_cache::LoginCache;
 use crate::metrics::Metrics;
@@ -80,7 +80,7 @@ impl Backend {
             metrics.clone(),
         );
         let sessions = broker::sessions::Sessions::new(metrics.broker.clone());
-        let dynsec = crate::external::connect(&settings);
+        let dynsec = crate::external::dynsec::connect(&settings);
         let passwords = Passwords::new(
             settings.accounts.password_hash_concurrency,
             settings.accounts.password_hash_queue,

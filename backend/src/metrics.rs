@@ -130,7 +130,7 @@ pub struct Metrics {
     /// HTTP requests refused with 413 for a body over `http.body_limit`/`auth_body_limit`.
     pub http_body_too_large: AtomicU64,
     /// Legacy requests refused, by [`crate::legacy::Refusal`].
-    pub legacy_refused: [AtomicU64; crate::legacy::Refusal::ALL.len()],
+    pub legacy_refused: [AtomicU64; crate::legacy::refusal::Refusal::ALL.len()],
     /// Command latency (created → acknowledged ok), counts per bucket of [`LATENCY_BUCKETS_MS`].
     pub command_latency: [AtomicU64; LATENCY_BUCKETS_MS.len() + 1],
     /// Sum of command latencies (ms).
@@ -190,12 +190,12 @@ impl Metrics {
     }
 
     /// Counts a refused legacy request and returns the new count for that reason.
-    pub fn legacy_refusal(&self, reason: crate::legacy::Refusal) -> u64 {
+    pub fn legacy_refusal(&self, reason: crate::legacy::refusal::Refusal) -> u64 {
         self.legacy_refused[reason.index()].fetch_add(1, Relaxed) + 1
     }
 
     /// Refused legacy requests of one reason.
-    pub fn legacy_refusals(&self, reason: crate::legacy::Refusal) -> u64 {
+    pub fn legacy_refusals(&self, reason: crate::legacy::refusal::Refusal) -> u64 {
         self.legacy_refused[reason.index()].load(Relaxed)
     }
 

@@ -4,7 +4,7 @@
 //! within one write batch.
 
 use crate::domain::{CcuRecord, OutletRecord};
-use crate::ingest::Backfill;
+use crate::ingest::history_gate::Backfill;
 use std::collections::HashMap;
 use std::sync::Mutex;
 

@@ -240,7 +240,6 @@ pub(crate) fn positive(key: &'static str, v: usize) -> Result<()> {
     Ok(())
 }
 
-
 /// A syntactically valid MQTT topic filter (MQTT 3.1.1 § 4.7).
 fn valid_filter(filter: &str) -> bool {
     let levels: Vec<&str> = filter.split('/').collect();

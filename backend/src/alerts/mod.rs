@@ -1,7 +1,7 @@
 //! Alert lifecycle: raised once when a condition starts, cleared when it ends, acknowledged
 //! by a person; each transition is an event and a live message.
 
-mod active;
+pub(crate) mod active;
 
 pub use active::{ActiveAlerts, AlertKey, AlertText, Threshold};
 

@@ -12,11 +12,30 @@
 use broker::acl::{Action, Effect, RULES, Role};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use serde_json::{Value, json};
+use settings::{MqttMode, Provisioning, Settings};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{oneshot, watch};
+
+/// The provisioning connection `settings` ask for, if any, logged in as
+/// `mqtt.external.username` (the server at start; the CLI for `ccu add`/`rotate-secret`).
+pub fn connect(settings: &Settings) -> Option<Dynsec> {
+    let e = &settings.mqtt.external;
+    if settings.mqtt.mode != MqttMode::External || e.provisioning != Provisioning::MosquittoDynsec {
+        return None;
+    }
+    let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];
+    Some(Dynsec::connect(
+        &e.host,
+        e.port,
+        &e.username,
+        e.password.expose(),
+        &format!("{}-dynsec-{suffix}", e.client_id),
+        e.provisioning_timeout,
+    ))
+}
 
 /// Where the plugin listens.
 pub const CONTROL_TOPIC: &str = "$CONTROL/dynamic-security/v1";

@@ -12,31 +12,14 @@
 pub mod dynsec;
 pub mod principal;
 
+pub use dynsec::connect;
+
 use crate::app::Backend;
 use crate::{Error, Result};
 use broker::acl::Role;
 use dynsec::{BACKEND_ROLE, Dynsec, DynsecError, ccu_role, default_access_command};
 use futures_util::StreamExt;
 use serde_json::json;
-use settings::{MqttMode, Provisioning, Settings};
-
-/// The provisioning connection `settings` ask for, if any, logged in as
-/// `mqtt.external.username` (the server at start; the CLI for `ccu add`/`rotate-secret`).
-pub fn connect(settings: &Settings) -> Option<Dynsec> {
-    let e = &settings.mqtt.external;
-    if settings.mqtt.mode != MqttMode::External || e.provisioning != Provisioning::MosquittoDynsec {
-        return None;
-    }
-    let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];
-    Some(Dynsec::connect(
-        &e.host,
-        e.port,
-        &e.username,
-        e.password.expose(),
-        &format!("{}-dynsec-{suffix}", e.client_id),
-        e.provisioning_timeout,
-    ))
-}
 
 /// Creates or updates a CCU's login with `secret`; `kick` also drops its live session
 /// (rotation: dynsec's `setClientPassword` keeps a connected client, `disableClient` kicks it).

@@ -6,7 +6,7 @@ mod binding;
 mod caller;
 mod focus;
 mod reading;
-mod refusal;
+pub(crate) mod refusal;
 
 pub use binding::{Binding, bind, canonical, learn_until, reset};
 pub use caller::Caller;

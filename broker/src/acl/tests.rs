@@ -153,4 +153,3 @@ fn filter_algebra() {
     assert!(!valid_filter("a+"));
     assert!(!valid_filter(""));
 }
-
