@@ -12,6 +12,7 @@ mod emqx_hooks;
 mod external_mosquitto;
 mod foreign_client;
 mod ingest;
+mod ingest_failures;
 mod interop;
 mod isolation;
 mod legacy;

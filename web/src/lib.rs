@@ -9,6 +9,7 @@
 //! - [`legacy`]: the old firmware's `/api/` routes, byte-compatible.
 //! - [`acceptor`]: the TCP listener (Nagle off).
 //! - `emqx`: EMQX's HTTP authn/authz hooks at `/internal/emqx/` (external broker).
+//! - `request_span`: a tracing span per request (method, path).
 //! - [`ws`]: WebSocket streams (`/ws`, `/ws/sensor/<id>/`, `/ws/breaker/<id>/`).
 //! - this file: health, readiness, Prometheus metrics, route assembly, [`HttpServer`].
 
@@ -22,6 +23,7 @@ mod emqx;
 pub mod error;
 pub mod legacy;
 pub mod login_limiter;
+mod request_span;
 pub mod ws;
 
 use acceptor::NoDelayAcceptor;
@@ -122,6 +124,7 @@ pub fn app(backend: Backend) -> impl poem::Endpoint {
         .with(client_ip::ClientIpLayer::new(proxies))
         .with(poem::middleware::CookieJarManager::new())
         .with(poem::middleware::CatchPanic::new())
+        .with(request_span::RequestSpan)
         .catch_all_error(error::to_json)
         .data(backend)
 }

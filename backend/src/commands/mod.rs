@@ -59,12 +59,22 @@ pub struct NewCommand {
 
 impl Backend {
     /// Validates, stores and (if the CCU is online over MQTT) publishes a command.
+    #[tracing::instrument(
+        level = "info",
+        name = "command",
+        skip_all,
+        fields(outlet = req.outlet_id, kind = req.command.as_str(), id, ccu)
+    )]
     pub async fn send_command(&self, actor: Actor, req: NewCommand) -> Result<CommandRecord> {
         let outlet = self.owned_outlet(actor, req.outlet_id)?;
         let (socket, value) = validate(req)?;
         let now = clock::now_ms();
+        let id = uuid::Uuid::new_v4().to_string();
+        let span = tracing::Span::current();
+        span.record("id", id.as_str());
+        span.record("ccu", outlet.ccu_id.as_str());
         let mut c = CommandRecord {
-            id: uuid::Uuid::new_v4().to_string(),
+            id,
             ccu_id: outlet.ccu_id.clone(),
             outlet_id: outlet.id,
             device_id: outlet.device_id.to_string(),
@@ -212,6 +222,7 @@ impl Backend {
 
     /// Publishes a command this instance has claimed (stored as `sent` at `sent_at`); on
     /// failure gives it back to the queue.
+    #[tracing::instrument(level = "debug", name = "deliver", skip_all, fields(command = %c.id, ccu = %c.ccu_id))]
     async fn deliver(&self, c: &mut CommandRecord, sent_at: i64) -> Result<()> {
         let device_id = ccu_core::protocol::DeviceId::parse(&c.device_id)
             .ok_or_else(|| Error::invalid("bad device id"))?;
@@ -234,6 +245,7 @@ impl Backend {
             return Err(e);
         }
         self.inner.metrics.commands_sent.fetch_add(1, Relaxed);
+        tracing::debug!("command published");
         c.status = CommandStatus::Sent;
         c.sent_at = Some(sent_at);
         self.command_event(c, Source::Server).await
