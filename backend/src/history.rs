@@ -1,10 +1,10 @@
 //! History and event-log services for people: ownership is checked here, then the store
 //! answers (buckets for charts, keyset pages for CSV exports, event pages and day counts).
 
+use crate::Result;
 use crate::app::Backend;
 use crate::domain::{BreakerPoint, EventRecord, ReadingPoint};
 use crate::store::{BreakerBucket, EventCount, EventFilter, HistoryCursor, ReadingBucket, Store};
-use crate::{Error, Result};
 
 /// Which history to read.
 #[derive(Debug, Clone)]
@@ -72,11 +72,10 @@ impl Backend {
         width: i64,
     ) -> Result<Vec<ReadingBucket>> {
         self.get_outlet(user, outlet).await?;
-        Ok(self
-            .inner
+        self.inner
             .store
             .reading_buckets(outlet, from, to, width)
-            .await?)
+            .await
     }
 
     /// `user`'s CCU's breaker readings in `[from, to)` as buckets of `width` ms.
@@ -89,11 +88,10 @@ impl Backend {
         width: i64,
     ) -> Result<Vec<BreakerBucket>> {
         let ccu = self.get_ccu(user, ccu).await?;
-        Ok(self
-            .inner
+        self.inner
             .store
             .breaker_buckets(&ccu.id, from, to, width)
-            .await?)
+            .await
     }
 
     /// A reader of `series`, if it is `user`'s.
@@ -117,21 +115,16 @@ impl Backend {
         limit: u64,
     ) -> Result<(Vec<EventRecord>, u64)> {
         filter.user_id = Some(user);
-        Ok(self.inner.store.list_events(&filter, offset, limit).await?)
+        self.inner.store.list_events(&filter, offset, limit).await
     }
 
     /// `user`'s events per kind per UTC day in `[from, to)`.
     pub async fn event_counts(&self, user: i32, from: i64, to: i64) -> Result<Vec<EventCount>> {
-        Ok(self.inner.store.event_counts(user, from, to).await?)
+        self.inner.store.event_counts(user, from, to).await
     }
 
     /// Whether the database answers (readiness).
     pub async fn database_ready(&self) -> Result<()> {
-        self.inner
-            .store
-            .config_fingerprint()
-            .await
-            .map(|_| ())
-            .map_err(Error::from)
+        self.inner.store.config_fingerprint().await.map(|_| ())
     }
 }

@@ -115,7 +115,7 @@ async fn sigterm_commits_every_acknowledged_reading_and_exits_zero() {
         .await
         .unwrap()
         .into_iter()
-        .find(|o| o.device_id.to_string() == "A1")
+        .find(|o| o.device_id == "A1")
         .unwrap();
     let rows = store.count_readings(outlet.id).await.unwrap();
     assert!(
