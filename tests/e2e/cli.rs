@@ -35,6 +35,38 @@ pub(crate) fn cmd(data: &std::path::Path) -> Command {
     c
 }
 
+/// Starts `serve` on `data` with its MQTT listener at `mqtt` and the extra environment
+/// `env`; returns once it printed its banner (it listens then).
+pub(crate) async fn serve(
+    data: &std::path::Path,
+    mqtt: std::net::SocketAddr,
+    env: &[(&str, &str)],
+) -> Child {
+    let mut server = cmd(data);
+    server
+        .args([
+            "--http-addr",
+            "127.0.0.1:0",
+            "--mqtt-addr",
+            &mqtt.to_string(),
+            "serve",
+        ])
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let mut server: Child = server.spawn().unwrap();
+    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
+    let banner = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(banner.contains("http://127.0.0.1:"), "{banner}");
+    // Keep reading, so that the server never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    server
+}
+
 pub(crate) async fn run(mut c: Command, stdin: Option<&str>) -> (bool, String, String) {
     c.stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -157,26 +189,12 @@ async fn cli_changes_take_effect_in_a_running_server() {
     assert!(ok, "{err}");
 
     let mqtt = broker::free_local_addr().unwrap();
-    let mut server = cmd(data);
-    server
-        .args([
-            "--http-addr",
-            "127.0.0.1:0",
-            "--mqtt-addr",
-            &mqtt.to_string(),
-            "serve",
-        ])
-        .env("SMART_OUTLET_PRESENCE__REFRESH_INTERVAL", "200ms")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
-    let mut server: Child = server.spawn().unwrap();
-    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
-    let banner = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    assert!(banner.contains("http://127.0.0.1:"), "{banner}");
+    let mut server = serve(
+        data,
+        mqtt,
+        &[("SMART_OUTLET_PRESENCE__REFRESH_INTERVAL", "200ms")],
+    )
+    .await;
 
     let mut dev = Device::connect(mqtt, "02", &secret02)
         .await

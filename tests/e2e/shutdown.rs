@@ -1,13 +1,11 @@
 //! Graceful shutdown of the real binary: on SIGTERM, while a CCU is still publishing, every
 //! reading the broker acknowledged is handled and committed before the process exits 0.
 
-use super::cli::{cmd, run};
+use super::cli::{cmd, run, serve};
 use backend::Store;
 use rumqttc::{AsyncClient, Event, Packet, QoS};
-use std::process::Stdio;
 use std::time::Duration;
 use system_tests::device::{connack, options};
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 /// Readings the CCU has queued; the signal comes after the first [`BEFORE_SIGNAL`] acks.
 const READINGS: usize = 5000;
@@ -38,28 +36,16 @@ async fn sigterm_commits_every_acknowledged_reading_and_exits_zero() {
     // Every reading gets a history row, and the writer holds rows for a long time: what is
     // in the database after the exit was committed by the shutdown, not by a timer.
     let mqtt = broker::free_local_addr().unwrap();
-    let mut server = cmd(data);
-    server
-        .args([
-            "--http-addr",
-            "127.0.0.1:0",
-            "--mqtt-addr",
-            &mqtt.to_string(),
-            "serve",
-        ])
-        .env("SMART_OUTLET_HISTORY__INTERVAL", "0s")
-        .env("SMART_OUTLET_HISTORY__FLUSH_INTERVAL", "60s")
-        .env("SMART_OUTLET_HISTORY__BATCH_SIZE", "100000")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
-    let mut server = server.spawn().unwrap();
-    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
-    let banner = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    assert!(banner.contains("http://127.0.0.1:"), "{banner}");
+    let mut server = serve(
+        data,
+        mqtt,
+        &[
+            ("SMART_OUTLET_HISTORY__INTERVAL", "0s"),
+            ("SMART_OUTLET_HISTORY__FLUSH_INTERVAL", "60s"),
+            ("SMART_OUTLET_HISTORY__BATCH_SIZE", "100000"),
+        ],
+    )
+    .await;
 
     let (client, mut eventloop) = AsyncClient::new(options(mqtt, "07", &secret), READINGS + 10);
     tokio::time::timeout(Duration::from_secs(10), connack(&mut eventloop))
