@@ -4,10 +4,13 @@
 //! Set `TEST_DATABASE_URL=postgres://user:pass@host/postgres` to run every test against a new
 //! PostgreSQL database each; `TEST_LOG=1` to see logs.
 
+pub mod api_client;
 pub mod device;
+pub mod relays;
 pub mod sockets;
 pub mod wait;
 
+pub use api_client::{ApiClient, PASSWORD};
 pub use device::Device;
 pub use wait::{wait_for, wait_for_event, wait_until};
 
