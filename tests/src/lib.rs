@@ -1,5 +1,7 @@
 //! Test harness: [`spawn_app`] runs the whole server in-process on ephemeral ports with a
-//! fresh database, and [`Device`] is a CCU speaking MQTT over TCP with its own credentials.
+//! fresh database, [`Device`] is a CCU speaking MQTT over TCP with its own credentials,
+//! [`ApiClient`] calls the REST API as a browser or an integration, and [`relays`] sends relay
+//! commands and waits for their outcome.
 //!
 //! Set `TEST_DATABASE_URL=postgres://user:pass@host/postgres` to run every test against a new
 //! PostgreSQL database each; `TEST_LOG=1` to see logs.
