@@ -33,6 +33,23 @@ pub async fn send_relay(
         .expect("command accepted")
 }
 
+/// Waits until `user`'s command `id` satisfies `done` (described by `what`); returns it then.
+async fn wait_command_until(
+    app: &TestApp,
+    user: i32,
+    id: &str,
+    what: &str,
+    done: impl Fn(&CommandRecord) -> bool + Clone,
+) -> CommandRecord {
+    let b = app.backend().clone();
+    let id = id.to_string();
+    wait_for(&format!("command {id} {what}"), || {
+        let (b, id, done) = (b.clone(), id.clone(), done.clone());
+        async move { b.get_command(user, &id).await.ok().filter(|c| done(c)) }
+    })
+    .await
+}
+
 /// Waits until `user`'s command `id` is `want`; returns it then.
 pub async fn wait_command(
     app: &TestApp,
@@ -40,34 +57,13 @@ pub async fn wait_command(
     id: &str,
     want: CommandStatus,
 ) -> CommandRecord {
-    let b = app.backend().clone();
-    let id = id.to_string();
-    wait_for(&format!("command {id} to be {want:?}"), || {
-        let (b, id) = (b.clone(), id.clone());
-        async move {
-            b.get_command(user, &id)
-                .await
-                .ok()
-                .filter(|c| c.status == want)
-        }
-    })
-    .await
+    let what = format!("to be {want:?}");
+    wait_command_until(app, user, id, &what, move |c| c.status == want).await
 }
 
 /// Waits until `user`'s command `id` is no longer queued or sent; returns it then.
 pub async fn wait_command_done(app: &TestApp, user: i32, id: &str) -> CommandRecord {
-    let b = app.backend().clone();
-    let id = id.to_string();
-    wait_for(&format!("command {id} acknowledged"), || {
-        let (b, id) = (b.clone(), id.clone());
-        async move {
-            b.get_command(user, &id)
-                .await
-                .ok()
-                .filter(|c| c.status.is_final())
-        }
-    })
-    .await
+    wait_command_until(app, user, id, "acknowledged", |c| c.status.is_final()).await
 }
 
 /// Sends a relay command as `user` and waits for its positive ack; returns its id.

@@ -1,6 +1,7 @@
 //! Commands over the REST API: a relay command reaches the CCU and its ack comes back;
 //! validation; cut-all.
 
+use super::ccu_with_desk;
 use reqwest::StatusCode;
 use serde_json::json;
 use system_tests::{ApiClient, spawn_app, wait_for};
@@ -9,15 +10,7 @@ use system_tests::{ApiClient, spawn_app, wait_for};
 async fn a_relay_command_over_rest_reaches_the_ccu_and_its_ack_comes_back() {
     let app = spawn_app().await;
     let alice = ApiClient::signup(&app, "alice").await;
-    let (_, created) = alice.post("/ccus", json!({"id":"02"})).await;
-    let secret = created["mqtt"]["password"].as_str().unwrap().to_string();
-    let (_, o) = alice
-        .post(
-            "/outlets",
-            json!({"ccu_id":"02","device_id":"FE","name":"Desk"}),
-        )
-        .await;
-    let outlet_id = o["id"].as_i64().unwrap();
+    let (secret, outlet_id) = ccu_with_desk(&alice).await;
     let mut dev = app.device("02", &secret).await;
     let b = app.backend().clone();
     wait_for("CCU online", || {

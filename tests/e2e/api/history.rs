@@ -1,6 +1,7 @@
 //! History over the REST API: outlet and breaker history downsampled into buckets and
 //! exported as CSV.
 
+use super::ccu_with_desk;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use system_tests::{ApiClient, spawn_app_with, wait_for};
@@ -9,15 +10,8 @@ use system_tests::{ApiClient, spawn_app_with, wait_for};
 async fn history_is_downsampled_and_exported() {
     let app = spawn_app_with(|s| s.history.interval = std::time::Duration::ZERO).await;
     let alice = ApiClient::signup(&app, "alice").await;
-    let (_, created) = alice.post("/ccus", json!({"id":"02"})).await;
-    let secret = created["mqtt"]["password"].as_str().unwrap().to_string();
-    let (_, o) = alice
-        .post(
-            "/outlets",
-            json!({"ccu_id":"02","device_id":"FE","name":"Desk"}),
-        )
-        .await;
-    let outlet_id = o["id"].as_i64().unwrap() as i32;
+    let (secret, outlet_id) = ccu_with_desk(&alice).await;
+    let outlet_id = outlet_id as i32;
     let dev = app.device("02", &secret).await;
     let t0 = backend::clock::now_ms() - 3_600_000;
     let batch: Vec<Value> = (0..120)

@@ -1,6 +1,8 @@
 //! The alert and the command carried by `/ws`'s `alert` and `command` messages, with their
-//! enumerations (the same fields and values as the REST API's `Alert` and `Command`).
+//! enumerations (the same fields and values as the REST API's `Alert` and `Command`, whose
+//! `CommandName` and `SocketName` they share).
 
+use crate::api::models::{CommandName, SocketName};
 use backend::domain as d;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -80,53 +82,6 @@ impl<'a> From<&'a d::AlertRecord> for AlertMessage<'a> {
             cleared_at: a.cleared_at,
             acknowledged_at: a.acknowledged_at,
             acknowledged_by: a.acknowledged_by,
-        }
-    }
-}
-
-/// What a command does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CommandName {
-    /// Switch a socket on.
-    RelayOn,
-    /// Switch a socket off.
-    RelayOff,
-    /// Set the outlet's per-socket overload threshold (`value`, mA).
-    SetThreshold,
-    /// Read both sockets now.
-    ReadSensors,
-    /// Check that the outlet answers.
-    Ping,
-}
-
-impl From<d::CommandKind> for CommandName {
-    fn from(k: d::CommandKind) -> Self {
-        match k {
-            d::CommandKind::RelayOn => CommandName::RelayOn,
-            d::CommandKind::RelayOff => CommandName::RelayOff,
-            d::CommandKind::SetThreshold => CommandName::SetThreshold,
-            d::CommandKind::ReadSensors => CommandName::ReadSensors,
-            d::CommandKind::Ping => CommandName::Ping,
-        }
-    }
-}
-
-/// One of an outlet's two sockets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum SocketName {
-    /// Socket A.
-    A,
-    /// Socket B.
-    B,
-}
-
-impl From<d::Socket> for SocketName {
-    fn from(s: d::Socket) -> Self {
-        match s {
-            d::Socket::A => SocketName::A,
-            d::Socket::B => SocketName::B,
         }
     }
 }

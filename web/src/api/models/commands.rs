@@ -2,9 +2,11 @@
 
 use super::*;
 
+// Also in `/ws`'s `command` messages, hence serde and JSON Schema.
 /// A command name.
-#[derive(Debug, Clone, Copy, Enum, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Enum, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum CommandName {
     /// Switch a socket on.
     RelayOn,
@@ -42,9 +44,11 @@ impl From<d::CommandKind> for CommandName {
     }
 }
 
+// Also in `/ws`'s `command` messages, hence serde and JSON Schema.
 /// A socket.
-#[derive(Debug, Clone, Copy, Enum, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Enum, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[oai(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
 pub enum SocketName {
     /// Socket A.
     A,
@@ -57,6 +61,15 @@ impl From<SocketName> for d::Socket {
         match s {
             SocketName::A => d::Socket::A,
             SocketName::B => d::Socket::B,
+        }
+    }
+}
+
+impl From<d::Socket> for SocketName {
+    fn from(s: d::Socket) -> SocketName {
+        match s {
+            d::Socket::A => SocketName::A,
+            d::Socket::B => SocketName::B,
         }
     }
 }
