@@ -98,7 +98,7 @@ async fn the_old_firmware_cycle_works_byte_for_byte() {
     // 3: the focused device's reading, then its commands.
     let reading = r#"{"device_id":"FE","current_a":1250,"current_b":80,"relay_a":false,"relay_b":false,"is_overload":false}"#;
     assert_eq!(
-        http_raw(a, "POST", "/api/data/", Some(reading), &[]).await,
+        post_data(a, reading).await,
         (200, r#"{"success": true, "message": "Data received (logged to DB)", "relay_a": false, "relay_b": false}"#.to_string())
     );
     let fe = app.store().find_outlet("02", "FE").await.unwrap().unwrap();
@@ -155,7 +155,7 @@ async fn the_old_firmware_cycle_works_byte_for_byte() {
     }
     // The next reading shows relay A on (the PIC acknowledged it): the command is confirmed.
     let reading = r#"{"device_id":"FE","current_a":1300,"current_b":0,"relay_a":true,"relay_b":false,"is_overload":false}"#;
-    let (status, body) = http_raw(a, "POST", "/api/data/", Some(reading), &[]).await;
+    let (status, body) = post_data(a, reading).await;
     assert_eq!(
         (status, body.as_str()),
         (

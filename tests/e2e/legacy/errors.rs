@@ -55,14 +55,8 @@ async fn legacy_errors_keep_the_old_bodies() {
         let got = http_raw(a, method, path, *body, &[]).await;
         assert_eq!(got, (*status, want.to_string()), "{method} {path} {body:?}");
     }
-    let (status, body) = http_raw(
-        a,
-        "POST",
-        "/api/data/",
-        Some(r#"{"device_id":"FE","current_a":"abc","current_b":0}"#),
-        &[],
-    )
-    .await;
+    let (status, body) =
+        post_data(a, r#"{"device_id":"FE","current_a":"abc","current_b":0}"#).await;
     assert_eq!(status, 400);
     assert_eq!(
         body,

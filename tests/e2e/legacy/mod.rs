@@ -35,4 +35,9 @@ async fn http_ccu(app: &TestApp) -> backend::domain::UserRecord {
     user
 }
 
+/// `POST /api/data/` with `body`, from loopback: the old firmware's reading.
+async fn post_data(server: std::net::SocketAddr, body: &str) -> (u16, String) {
+    http_raw(server, "POST", "/api/data/", Some(body), &[]).await
+}
+
 const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);

@@ -16,15 +16,9 @@ async fn legacy_readings_use_the_same_pipeline_and_only_http_ccus_are_served() {
         r#"{"success": true, "devices": ["1F", "03", "FE"]}"#
     );
     assert_eq!(
-        http_raw(
-            a,
-            "POST",
-            "/api/data/",
-            Some(r#"{"device_id":"AA","current_a":1,"current_b":2}"#),
-            &[]
-        )
-        .await
-        .0,
+        post_data(a, r#"{"device_id":"AA","current_a":1,"current_b":2}"#)
+            .await
+            .0,
         404
     );
     assert_eq!(
@@ -40,14 +34,7 @@ async fn legacy_readings_use_the_same_pipeline_and_only_http_ccus_are_served() {
         404
     );
     // An overload over HTTP raises the same alert as over MQTT.
-    let (s, _) = http_raw(
-        a,
-        "POST",
-        "/api/data/",
-        Some(r#"{"device_id":"03","current_a":65535,"current_b":200}"#),
-        &[],
-    )
-    .await;
+    let (s, _) = post_data(a, r#"{"device_id":"03","current_a":65535,"current_b":200}"#).await;
     assert_eq!(s, 200);
     let b = app.backend().clone();
     wait_for("overload alert", || {
@@ -160,7 +147,7 @@ async fn a_ccu_registered_without_a_transport_is_settled_by_its_first_bound_cont
         "the dashboard can offer to rebind"
     );
     // ... and its old HTTP cycle from the bound address settles it.
-    let (s, _) = http_raw(a, "POST", "/api/data/", Some(reading), &[]).await;
+    let (s, _) = post_data(a, reading).await;
     assert_eq!(s, 200);
     assert_eq!(
         app.backend().registry().ccu("02").unwrap().transport,
@@ -171,15 +158,9 @@ async fn a_ccu_registered_without_a_transport_is_settled_by_its_first_bound_cont
         r#"{"success": true, "devices": ["FE"]}"#
     );
     assert_eq!(
-        http_raw(
-            a,
-            "POST",
-            "/api/data/",
-            Some(r#"{"device_id":"FD","current_a":1,"current_b":0}"#),
-            &[]
-        )
-        .await
-        .0,
+        post_data(a, r#"{"device_id":"FD","current_a":1,"current_b":0}"#)
+            .await
+            .0,
         404
     );
 }

@@ -175,20 +175,7 @@ async fn two_households_with_the_same_rf_id_never_mix() {
     // A third address is nobody: nothing listed, nothing found, nothing served.
     let c = Firmware::at(&app, "127.0.0.4");
     let unbound = refused(&app, Refusal::UnboundCaller);
-    assert_eq!(
-        c.get("/api/devices/").await,
-        (200, r#"{"success": true, "devices": []}"#.to_string())
-    );
-    let not_found = r#"{"success": false, "message": "Outlet with device_id FE not found"}"#;
-    assert_eq!(c.reading("FE", 9).await, (404, not_found.to_string()));
-    assert_eq!(
-        c.get("/api/commands/FE/").await,
-        (404, not_found.to_string())
-    );
-    assert_eq!(
-        c.get("/api/outlet-status/FE/").await,
-        (404, not_found.to_string())
-    );
+    c.sees_nothing(9).await;
     assert_eq!(
         c.get("/api/focus/").await.1,
         r#"{"success": true, "device_id": null}"#

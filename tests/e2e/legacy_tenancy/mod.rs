@@ -50,6 +50,23 @@ impl Firmware {
         .0
     }
 
+    /// Asserts that this caller is served nothing: no device listed, and outlet FE's reading
+    /// (socket A at `a` mA), commands and status all "not found".
+    async fn sees_nothing(&self, a: i64) {
+        assert_eq!(
+            self.get("/api/devices/").await,
+            (200, r#"{"success": true, "devices": []}"#.to_string())
+        );
+        assert_eq!(self.reading("FE", a).await, (404, NOT_FOUND_FE.to_string()));
+        for path in ["/api/commands/FE/", "/api/outlet-status/FE/"] {
+            assert_eq!(
+                self.get(path).await,
+                (404, NOT_FOUND_FE.to_string()),
+                "{path}"
+            );
+        }
+    }
+
     async fn reading(&self, device: &str, a: i64) -> (u16, String) {
         self.post(
             "/api/data/",
@@ -84,5 +101,8 @@ async fn queue(app: &TestApp, user: &UserRecord, ccu: &str, device: &str, on: bo
 fn refused(app: &TestApp, r: Refusal) -> u64 {
     app.backend().metrics().legacy_refusals(r)
 }
+
+/// The old app's answer for an outlet FE the caller may not see.
+const NOT_FOUND_FE: &str = r#"{"success": false, "message": "Outlet with device_id FE not found"}"#;
 
 const NO_COMMANDS: &str = r#"{"success": true, "commands": []}"#;

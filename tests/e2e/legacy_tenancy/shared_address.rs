@@ -36,20 +36,7 @@ async fn an_address_of_two_owners_is_refused_and_counted() {
         .await
         .unwrap();
     let before = refused(&app, Refusal::AmbiguousCaller);
-    assert_eq!(
-        shared.get("/api/devices/").await,
-        (200, r#"{"success": true, "devices": []}"#.to_string())
-    );
-    let not_found = r#"{"success": false, "message": "Outlet with device_id FE not found"}"#;
-    assert_eq!(shared.reading("FE", 7).await, (404, not_found.to_string()));
-    assert_eq!(
-        shared.get("/api/commands/FE/").await,
-        (404, not_found.to_string())
-    );
-    assert_eq!(
-        shared.get("/api/outlet-status/FE/").await,
-        (404, not_found.to_string())
-    );
+    shared.sees_nothing(7).await;
     assert_eq!(refused(&app, Refusal::AmbiguousCaller), before + 4);
     for (user, ccu) in [(&alice, "02"), (&bob, "03")] {
         let outlet = app.store().find_outlet(ccu, "FE").await.unwrap().unwrap();
@@ -108,7 +95,10 @@ async fn an_address_of_two_owners_is_refused_and_counted() {
         r#"{"success": true, "devices": ["11", "FE", "FE"]}"#
     );
     let device = refused(&app, Refusal::AmbiguousDevice);
-    assert_eq!(shared.reading("FE", 7).await, (404, not_found.to_string()));
+    assert_eq!(
+        shared.reading("FE", 7).await,
+        (404, NOT_FOUND_FE.to_string())
+    );
     assert_eq!(refused(&app, Refusal::AmbiguousDevice), device + 1);
     assert_eq!(shared.reading("11", 7).await.0, 200);
 }
