@@ -6,7 +6,7 @@ use backend::live::LiveEvent;
 use serde_json::json;
 use std::time::Duration;
 use system_tests::relays::{relay_command, send_relay, wait_command};
-use system_tests::{spawn_app, spawn_app_with, wait_for, wait_for_event};
+use system_tests::{spawn_app, spawn_app_with, wait_for_event};
 
 #[tokio::test]
 async fn command_for_an_offline_ccu_is_delivered_on_connect_and_its_ack_sets_relay_state() {
@@ -58,12 +58,7 @@ async fn command_to_an_online_ccu_is_pushed_at_once() {
     let app = spawn_app().await;
     let (user, secret, outlet) = app.seed().await;
     let mut dev = app.device("02", &secret).await;
-    let b = app.backend().clone();
-    wait_for("CCU online", || {
-        let b = b.clone();
-        async move { b.state().ccu("02").filter(|s| s.online) }
-    })
-    .await;
+    app.wait_online("02").await;
     let c = send_relay(&app, user.id, outlet.id, Socket::B, false).await;
     assert_eq!(c.status, CommandStatus::Sent);
     let got = dev.next_command().await;

@@ -108,12 +108,7 @@ async fn a_reading_reaches_the_dashboard_stream_fast_and_a_rest_command_comes_ba
     assert_eq!(v["current_a"], 1234);
     assert!(latency < Duration::from_secs(1), "reading took {latency:?}");
 
-    let b = app.backend().clone();
-    system_tests::wait_until("CCU online", || {
-        let b = b.clone();
-        async move { b.state().ccu("02").is_some_and(|s| s.online) }
-    })
-    .await;
+    app.wait_online("02").await;
     let (status, c) = alice.relay(outlet.id.into(), "b", true).await;
     assert_eq!(status, 202, "{c}");
     let cmd = dev.next_command().await;

@@ -135,6 +135,16 @@ impl TestApp {
         (user, secret, outlet)
     }
 
+    /// Waits until the server has CCU `ccu_id` online.
+    pub async fn wait_online(&self, ccu_id: &str) {
+        let b = self.backend().clone();
+        wait_until(&format!("CCU {ccu_id} online"), || {
+            let b = b.clone();
+            async move { b.state().ccu(ccu_id).is_some_and(|s| s.online) }
+        })
+        .await;
+    }
+
     /// Connects a CCU over MQTT and waits for its CONNACK.
     pub async fn device(&self, ccu_id: &str, secret: &str) -> Device {
         Device::connect(self.mqtt_addr, ccu_id, secret)

@@ -12,12 +12,7 @@ async fn a_relay_command_over_rest_reaches_the_ccu_and_its_ack_comes_back() {
     let alice = ApiClient::signup(&app, "alice").await;
     let (secret, outlet_id) = ccu_with_desk(&alice).await;
     let mut dev = app.device("02", &secret).await;
-    let b = app.backend().clone();
-    wait_for("CCU online", || {
-        let b = b.clone();
-        async move { b.state().ccu("02").filter(|s| s.online) }
-    })
-    .await;
+    app.wait_online("02").await;
 
     let (s, c) = alice.relay(outlet_id, "a", true).await;
     assert_eq!(s, StatusCode::ACCEPTED, "{c}");
