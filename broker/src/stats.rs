@@ -55,9 +55,13 @@ pub struct Stats {
     pub qos2_inflight_disconnects: AtomicU64,
 }
 
-/// One metric: name, help, and its samples as (labels, value); labels are Prometheus label
-/// pairs without braces (`limit="per_ip"`), empty for none.
-pub type Sample = (&'static str, &'static str, Vec<(String, u64)>);
+/// One metric: name, help, and its samples as (label, value); the label is one Prometheus
+/// label pair (`("limit", "per_ip")`), `None` for none.
+pub type Sample = (
+    &'static str,
+    &'static str,
+    Vec<(Option<(&'static str, &'static str)>, u64)>,
+);
 
 impl Stats {
     /// Counts one refusal and returns the new count for that reason.
@@ -82,14 +86,14 @@ impl Stats {
 
     /// Every counter, for `/metrics`: one loop renders them all (all are counters).
     pub fn samples(&self) -> Vec<Sample> {
-        let one = |v: &AtomicU64| vec![(String::new(), v.load(Relaxed))];
+        let one = |v: &AtomicU64| vec![(None, v.load(Relaxed))];
         vec![
             (
                 "mqtt_acl_refused_total",
                 "MQTT operations refused by the topic ACL",
                 Denial::ALL
                     .iter()
-                    .map(|d| (format!("reason=\"{}\"", d.as_str()), self.denials(*d)))
+                    .map(|d| (Some(("reason", d.as_str())), self.denials(*d)))
                     .collect(),
             ),
             (
@@ -107,7 +111,7 @@ impl Stats {
                 "MQTT sockets closed at accept by a connection limit",
                 Refusal::ALL
                     .iter()
-                    .map(|r| (format!("limit=\"{}\"", r.as_str()), self.refusals(*r)))
+                    .map(|r| (Some(("limit", r.as_str())), self.refusals(*r)))
                     .collect(),
             ),
             (
@@ -130,11 +134,11 @@ impl Stats {
                 "New retained topics not stored because of a retained limit",
                 vec![
                     (
-                        "limit=\"per_client\"".to_string(),
+                        Some(("limit", "per_client")),
                         self.retained_refused_client.load(Relaxed),
                     ),
                     (
-                        "limit=\"total\"".to_string(),
+                        Some(("limit", "total")),
                         self.retained_refused_total.load(Relaxed),
                     ),
                 ],

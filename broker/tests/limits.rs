@@ -181,7 +181,7 @@ async fn connections_past_the_per_ip_limit_are_closed_and_counted() {
         sample
             .2
             .iter()
-            .any(|(l, v)| l == "limit=\"per_ip\"" && *v >= 2),
+            .any(|(l, v)| *l == Some(("limit", "per_ip")) && *v >= 2),
         "{sample:?}"
     );
 

@@ -4,7 +4,7 @@ use backend::domain::AlertKind;
 use backend::live::LiveEvent;
 use backend::store::EventFilter;
 use serde_json::json;
-use system_tests::{spawn_app, wait_for_event, wait_until};
+use system_tests::{spawn_app, wait_for_event};
 
 async fn alert_events(app: &system_tests::TestApp, kind: &str) -> u64 {
     let f = EventFilter {
@@ -161,12 +161,7 @@ async fn ccu_will_raises_offline_alert_and_reconnect_clears_it() {
     let app = spawn_app().await;
     let (user, secret, _o) = app.seed().await;
     let dev = app.device("02", &secret).await;
-    let backend = app.backend().clone();
-    wait_until("CCU online", || {
-        let b = backend.clone();
-        async move { b.state().ccu("02").is_some_and(|s| s.online) }
-    })
-    .await;
+    app.wait_online("02").await;
     let mut live = app.backend().subscribe();
     dev.kill();
     let alert = wait_for_event(&mut live, "offline alert from the will", |e| match e {

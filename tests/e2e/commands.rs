@@ -5,52 +5,15 @@ use backend::domain::{CommandKind, CommandStatus, Socket};
 use backend::live::LiveEvent;
 use serde_json::json;
 use std::time::Duration;
-use system_tests::{spawn_app, spawn_app_with, wait_for, wait_for_event};
-
-fn relay(outlet_id: i32, on: bool, socket: Socket) -> NewCommand {
-    NewCommand {
-        outlet_id,
-        command: if on {
-            CommandKind::RelayOn
-        } else {
-            CommandKind::RelayOff
-        },
-        socket: Some(socket),
-        value: None,
-    }
-}
-
-async fn wait_status(
-    app: &system_tests::TestApp,
-    user: i32,
-    id: &str,
-    want: CommandStatus,
-) -> backend::domain::CommandRecord {
-    let b = app.backend().clone();
-    let id = id.to_string();
-    wait_for(&format!("command {id} to be {want:?}"), || {
-        let b = b.clone();
-        let id = id.clone();
-        async move {
-            b.get_command(user, &id)
-                .await
-                .ok()
-                .filter(|c| c.status == want)
-        }
-    })
-    .await
-}
+use system_tests::relays::{relay_command, send_relay, wait_command};
+use system_tests::{spawn_app, spawn_app_with, wait_for_event};
 
 #[tokio::test]
 async fn command_for_an_offline_ccu_is_delivered_on_connect_and_its_ack_sets_relay_state() {
     let app = spawn_app().await;
     let (user, secret, outlet) = app.seed().await;
 
-    let c = app
-        .backend()
-        .send_command(Actor::User(user.id), relay(outlet.id, true, Socket::A))
-        .await
-        .unwrap();
+    let c = send_relay(&app, user.id, outlet.id, Socket::A, true).await;
     assert_eq!(c.status, CommandStatus::Queued, "CCU offline: held");
     assert_eq!(
         app.backend().state().outlet(outlet.id).unwrap().relay_a,
@@ -64,7 +27,7 @@ async fn command_for_an_offline_ccu_is_delivered_on_connect_and_its_ack_sets_rel
     assert_eq!(cmd.device_id.to_string(), "FE");
     assert_eq!(cmd.command, CommandKind::RelayOn);
     assert_eq!(cmd.socket, Some(Socket::A));
-    wait_status(&app, user.id, &c.id, CommandStatus::Sent).await;
+    wait_command(&app, user.id, &c.id, CommandStatus::Sent).await;
     assert_eq!(
         app.backend().state().outlet(outlet.id).unwrap().relay_a,
         None,
@@ -72,7 +35,7 @@ async fn command_for_an_offline_ccu_is_delivered_on_connect_and_its_ack_sets_rel
     );
 
     dev.send("ack", json!({"id": c.id, "status": "ok"})).await;
-    let done = wait_status(&app, user.id, &c.id, CommandStatus::Ok).await;
+    let done = wait_command(&app, user.id, &c.id, CommandStatus::Ok).await;
     assert!(done.completed_at.is_some());
     assert_eq!(
         app.backend().state().outlet(outlet.id).unwrap().relay_a,
@@ -95,17 +58,8 @@ async fn command_to_an_online_ccu_is_pushed_at_once() {
     let app = spawn_app().await;
     let (user, secret, outlet) = app.seed().await;
     let mut dev = app.device("02", &secret).await;
-    let b = app.backend().clone();
-    wait_for("CCU online", || {
-        let b = b.clone();
-        async move { b.state().ccu("02").filter(|s| s.online) }
-    })
-    .await;
-    let c = app
-        .backend()
-        .send_command(Actor::User(user.id), relay(outlet.id, false, Socket::B))
-        .await
-        .unwrap();
+    app.wait_online("02").await;
+    let c = send_relay(&app, user.id, outlet.id, Socket::B, false).await;
     assert_eq!(c.status, CommandStatus::Sent);
     let got = dev.next_command().await;
     assert_eq!(
@@ -117,7 +71,7 @@ async fn command_to_an_online_ccu_is_pushed_at_once() {
         json!({"id": c.id, "status": "failed", "detail": "unknown outlet"}),
     )
     .await;
-    let failed = wait_status(&app, user.id, &c.id, CommandStatus::Failed).await;
+    let failed = wait_command(&app, user.id, &c.id, CommandStatus::Failed).await;
     assert_eq!(failed.detail.as_deref(), Some("unknown outlet"));
     assert_eq!(
         app.backend().state().outlet(outlet.id).unwrap().relay_b,
@@ -131,13 +85,9 @@ async fn command_without_ack_times_out() {
     let app = spawn_app_with(|s| s.commands.ack_timeout = Duration::from_millis(300)).await;
     let (user, secret, outlet) = app.seed().await;
     let mut dev = app.device("02", &secret).await;
-    let c = app
-        .backend()
-        .send_command(Actor::User(user.id), relay(outlet.id, true, Socket::B))
-        .await
-        .unwrap();
+    let c = send_relay(&app, user.id, outlet.id, Socket::B, true).await;
     let _ = dev.next_command().await;
-    let t = wait_status(&app, user.id, &c.id, CommandStatus::TimedOut).await;
+    let t = wait_command(&app, user.id, &c.id, CommandStatus::TimedOut).await;
     assert!(t.detail.unwrap().contains("no ack"));
     assert_eq!(
         app.backend().state().outlet(outlet.id).unwrap().relay_b,
@@ -149,19 +99,11 @@ async fn command_without_ack_times_out() {
 async fn queued_command_expires_when_the_ccu_stays_away() {
     let app = spawn_app_with(|s| s.commands.expiry = Duration::from_millis(300)).await;
     let (user, secret, outlet) = app.seed().await;
-    let c = app
-        .backend()
-        .send_command(Actor::User(user.id), relay(outlet.id, true, Socket::A))
-        .await
-        .unwrap();
-    wait_status(&app, user.id, &c.id, CommandStatus::Expired).await;
+    let c = send_relay(&app, user.id, outlet.id, Socket::A, true).await;
+    wait_command(&app, user.id, &c.id, CommandStatus::Expired).await;
     // It is not delivered when the CCU comes back later.
     let mut dev = app.device("02", &secret).await;
-    let c2 = app
-        .backend()
-        .send_command(Actor::User(user.id), relay(outlet.id, false, Socket::A))
-        .await
-        .unwrap();
+    let c2 = send_relay(&app, user.id, outlet.id, Socket::A, false).await;
     let got = dev.next_command().await;
     assert_eq!(got.id.as_str(), c2.id, "the expired command was not sent");
 }
@@ -207,7 +149,7 @@ async fn commands_are_validated_and_owned() {
     let b = app.backend();
     let no_socket = NewCommand {
         socket: None,
-        ..relay(outlet.id, true, Socket::A)
+        ..relay_command(outlet.id, Socket::A, true)
     };
     assert!(matches!(
         b.send_command(Actor::User(user.id), no_socket).await,
@@ -224,12 +166,15 @@ async fn commands_are_validated_and_owned() {
         Err(backend::Error::Invalid(_))
     ));
     assert!(matches!(
-        b.send_command(Actor::User(bob.id), relay(outlet.id, true, Socket::A))
-            .await,
+        b.send_command(
+            Actor::User(bob.id),
+            relay_command(outlet.id, Socket::A, true)
+        )
+        .await,
         Err(backend::Error::NotFound(_))
     ));
     assert!(matches!(
-        b.send_command(Actor::User(user.id), relay(9999, true, Socket::A))
+        b.send_command(Actor::User(user.id), relay_command(9999, Socket::A, true))
             .await,
         Err(backend::Error::NotFound(_))
     ));
@@ -239,11 +184,7 @@ async fn commands_are_validated_and_owned() {
 async fn a_ccu_that_only_subscribes_still_gets_its_queued_commands() {
     let app = spawn_app().await;
     let (user, secret, outlet) = app.seed().await;
-    let c = app
-        .backend()
-        .send_command(Actor::User(user.id), relay(outlet.id, true, Socket::A))
-        .await
-        .unwrap();
+    let c = send_relay(&app, user.id, outlet.id, Socket::A, true).await;
     // A bare client: no status, no will, it only subscribes.
     let mut o =
         rumqttc::MqttOptions::new("02", app.mqtt_addr.ip().to_string(), app.mqtt_addr.port());

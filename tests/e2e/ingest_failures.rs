@@ -43,6 +43,11 @@ async fn a_database_failure_on_an_ack_is_not_blamed_on_the_ccu() {
     })
     .await;
     assert_eq!(metrics.rejects(RejectReason::UnknownCommand), 0);
+    let exposition = system_tests::http_get(app.http_addr, "/metrics").await;
+    assert!(
+        exposition.contains("\nsmart_outlet_ingest_failures_total 1\n"),
+        "{exposition}"
+    );
 
     // The next notice the CCU gets is about its next bad message: none came for the ack.
     dev.send(

@@ -48,6 +48,78 @@ async fn without_a_token_metrics_are_open() {
     );
 }
 
+/// A Prometheus parser reads the whole exposition: every metric is documented and
+/// prefixed, the refusals just made are counted, and the latency histogram is complete.
+#[tokio::test]
+async fn the_exposition_is_valid_prometheus_text() {
+    let app = spawn_app_with(|s| s.http.metrics_token = Secret::new(TOKEN)).await;
+    let a = app.http_addr;
+    for _ in 0..3 {
+        assert_eq!(http_raw(a, "GET", "/metrics", None, &[]).await.0, 401);
+    }
+    let bearer = format!("Bearer {TOKEN}");
+    let (status, body) = http_raw(a, "GET", "/metrics", None, &[("Authorization", &bearer)]).await;
+    assert_eq!(status, 200, "{body}");
+    let scrape = prometheus_parse::Scrape::parse(body.lines().map(|l| Ok(l.to_string())))
+        .expect("parses as Prometheus text");
+    assert!(
+        scrape.samples.len() > 50,
+        "{} samples",
+        scrape.samples.len()
+    );
+    for sample in &scrape.samples {
+        assert!(
+            sample.metric.starts_with("smart_outlet_"),
+            "{}",
+            sample.metric
+        );
+        // a histogram's `_sum` and `_count` are documented under its own name
+        let m = &sample.metric;
+        let family = m
+            .strip_suffix("_sum")
+            .or_else(|| m.strip_suffix("_count"))
+            .unwrap_or(m);
+        assert!(scrape.docs.contains_key(family), "{m} lacks HELP");
+    }
+    let value = |name: &str, label: Option<(&str, &str)>| {
+        scrape
+            .samples
+            .iter()
+            .find(|s| s.metric == name && label.is_none_or(|(k, v)| s.labels.get(k) == Some(v)))
+            .map(|s| s.value.clone())
+            .unwrap_or_else(|| panic!("{name} {label:?} missing"))
+    };
+    use prometheus_parse::Value;
+    assert_eq!(
+        value("smart_outlet_http_ops_refused_total", None),
+        Value::Counter(3.0)
+    );
+    assert_eq!(
+        value("smart_outlet_rejects_total", Some(("reason", "oversize"))),
+        Value::Counter(0.0)
+    );
+    assert_eq!(
+        value(
+            "smart_outlet_mqtt_connections_refused_total",
+            Some(("limit", "per_ip"))
+        ),
+        Value::Counter(0.0)
+    );
+    assert_eq!(
+        value("smart_outlet_websocket_clients", None),
+        Value::Gauge(0.0)
+    );
+    let Value::Histogram(buckets) = value("smart_outlet_command_latency_ms", None) else {
+        panic!("command latency is not a histogram");
+    };
+    assert_eq!(buckets.last().map(|b| b.less_than), Some(f64::INFINITY));
+    assert!(
+        buckets
+            .windows(2)
+            .all(|w| w[0].less_than < w[1].less_than && w[0].count <= w[1].count)
+    );
+}
+
 #[test]
 fn a_short_token_is_a_configuration_error() {
     let mut s = settings::Settings::default();

@@ -2,12 +2,12 @@
 //! simulated PICs) against the real server: commands reach the relays, readings confirm them,
 //! an overload raises the alert.
 
-use backend::commands::{Actor, NewCommand};
 use backend::domain::{
-    AlertKind, CommandKind, CommandStatus, OutletRecord, Socket, Source, Transport, UserRecord,
+    AlertKind, CommandStatus, OutletRecord, Socket, Source, Transport, UserRecord,
 };
 use ccu_sim::{DeviceId, LegacyHttpConfig, SimCcu, SimCcuConfig, device_ids};
 use std::time::Duration;
+use system_tests::relays::{send_relay, wait_command, wait_relay};
 use system_tests::{TestApp, http_raw, spawn_app, wait_for, wait_until};
 
 const FE: DeviceId = DeviceId(0xFE);
@@ -54,6 +54,7 @@ pub(crate) fn outlet(outlets: &[OutletRecord], device: DeviceId) -> &OutletRecor
         .expect("registered outlet")
 }
 
+/// Queues a relay command for an HTTP CCU (it fetches commands at its poll); returns its id.
 pub(crate) async fn send(
     app: &TestApp,
     user: &UserRecord,
@@ -61,21 +62,7 @@ pub(crate) async fn send(
     on: bool,
     socket: Socket,
 ) -> String {
-    let command = NewCommand {
-        outlet_id: outlet.id,
-        command: if on {
-            CommandKind::RelayOn
-        } else {
-            CommandKind::RelayOff
-        },
-        socket: Some(socket),
-        value: None,
-    };
-    let c = app
-        .backend()
-        .send_command(Actor::User(user.id), command)
-        .await
-        .expect("command accepted");
+    let c = send_relay(app, user.id, outlet.id, socket, on).await;
     assert_eq!(
         c.status,
         CommandStatus::Queued,
@@ -84,49 +71,9 @@ pub(crate) async fn send(
     c.id
 }
 
+/// Waits until `user`'s command `id` is `want`.
 pub(crate) async fn wait_status(app: &TestApp, user: &UserRecord, id: &str, want: CommandStatus) {
-    let b = app.backend().clone();
-    let (user_id, id) = (user.id, id.to_string());
-    wait_for(&format!("command {id} to be {want:?}"), || {
-        let (b, id) = (b.clone(), id.clone());
-        async move {
-            b.get_command(user_id, &id)
-                .await
-                .ok()
-                .filter(|c| c.status == want)
-        }
-    })
-    .await;
-}
-
-async fn wait_relay(app: &TestApp, outlet: &OutletRecord, socket: Socket, want: bool) {
-    let b = app.backend().clone();
-    let id = outlet.id;
-    wait_until(
-        &format!("server relay {socket:?} of {} = {want}", outlet.device_id),
-        || {
-            let b = b.clone();
-            async move {
-                let pick = |a: Option<bool>, b: Option<bool>| match socket {
-                    Socket::A => a,
-                    Socket::B => b,
-                };
-                let live = b
-                    .state()
-                    .outlet(id)
-                    .and_then(|s| pick(s.relay_a, s.relay_b));
-                let stored = b
-                    .store()
-                    .get_outlet(id)
-                    .await
-                    .ok()
-                    .flatten()
-                    .and_then(|o| pick(o.relay_a, o.relay_b));
-                live == Some(want) && stored == Some(want)
-            }
-        },
-    )
-    .await;
+    wait_command(app, user.id, id, want).await;
 }
 
 async fn wait_sim_relay(ccu: &SimCcu, device: DeviceId, socket: Socket, want: bool) {
@@ -155,13 +102,13 @@ async fn relay_commands_reach_the_simulated_relays_and_readings_confirm_them() {
     wait_sim_relay(&ccu, FD, Socket::B, true).await;
     wait_status(&app, &user, &on_a, CommandStatus::Ok).await;
     wait_status(&app, &user, &on_b, CommandStatus::Ok).await;
-    wait_relay(&app, fd, Socket::A, true).await;
-    wait_relay(&app, fd, Socket::B, true).await;
+    wait_relay(&app, fd.id, Socket::A, true).await;
+    wait_relay(&app, fd.id, Socket::B, true).await;
 
     let off_a = send(&app, &user, fd, false, Socket::A).await;
     wait_sim_relay(&ccu, FD, Socket::A, false).await;
     wait_status(&app, &user, &off_a, CommandStatus::Ok).await;
-    wait_relay(&app, fd, Socket::A, false).await;
+    wait_relay(&app, fd.id, Socket::A, false).await;
     assert!(ccu.relay(FD, Socket::B).unwrap(), "B untouched");
     assert_eq!(
         ccu.relays(FE).unwrap(),

@@ -3,10 +3,10 @@
 //! simulated socket raises the alert, and a CCU cut off from the server delivers what it
 //! buffered with the original timestamps.
 
-use backend::commands::{Actor, NewCommand};
-use backend::domain::{AlertKind, CommandKind, CommandStatus, OutletRecord, Socket, UserRecord};
+use backend::domain::{AlertKind, OutletRecord, Socket, UserRecord};
 use ccu_sim::{BrokerAddr, DeviceId, Installation, SimCcuConfig, device_ids};
 use settings::Settings;
+use system_tests::relays::{relay_state, switch_relay};
 use system_tests::{TestApp, spawn_app_with, wait_for, wait_until};
 
 /// A user with `n_ccus` registered CCUs of `n_outlets` outlets each, simulated and connected.
@@ -54,19 +54,6 @@ async fn site(n_ccus: usize, n_outlets: usize, tweak: impl FnOnce(&mut Settings)
     }
 }
 
-fn relay(outlet_id: i32, socket: Socket, on: bool) -> NewCommand {
-    NewCommand {
-        outlet_id,
-        command: if on {
-            CommandKind::RelayOn
-        } else {
-            CommandKind::RelayOff
-        },
-        socket: Some(socket),
-        value: None,
-    }
-}
-
 fn sim_socket(socket: Socket) -> ccu_sim::Socket {
     match socket {
         Socket::A => ccu_sim::Socket::A,
@@ -75,36 +62,13 @@ fn sim_socket(socket: Socket) -> ccu_sim::Socket {
 }
 
 impl Site {
-    async fn command_ok(&self, c: NewCommand) -> String {
-        let sent = self
-            .app
-            .backend()
-            .send_command(Actor::User(self.user.id), c)
-            .await
-            .expect("command accepted");
-        let b = self.app.backend().clone();
-        let user = self.user.id;
-        let id = sent.id.clone();
-        let done = wait_for(&format!("command {id} acknowledged"), || {
-            let b = b.clone();
-            let id = id.clone();
-            async move {
-                b.get_command(user, &id).await.ok().filter(|c| {
-                    c.status != CommandStatus::Queued && c.status != CommandStatus::Sent
-                })
-            }
-        })
-        .await;
-        assert_eq!(done.status, CommandStatus::Ok, "{done:?}");
-        sent.id
+    /// Switches a relay as the site's user and waits for the positive ack.
+    async fn switch(&self, outlet_id: i32, socket: Socket, on: bool) -> String {
+        switch_relay(&self.app, self.user.id, outlet_id, socket, on).await
     }
 
     fn relay_state(&self, outlet_id: i32, socket: Socket) -> Option<bool> {
-        let s = self.app.backend().state().outlet(outlet_id)?;
-        match socket {
-            Socket::A => s.relay_a,
-            Socket::B => s.relay_b,
-        }
+        relay_state(&self.app, outlet_id, socket)
     }
 }
 
@@ -129,7 +93,7 @@ async fn three_simulated_ccus_switch_relays_through_the_server_and_confirm_them(
     for (k, (ccu, device, outlet)) in site.outlets.iter().enumerate() {
         let socket = if k % 2 == 0 { Socket::A } else { Socket::B };
         assert_eq!(site.relay_state(outlet.id, socket), None, "unknown before");
-        site.command_ok(relay(outlet.id, socket, true)).await;
+        site.switch(outlet.id, socket, true).await;
         let sim = site.sim.ccu(ccu).unwrap();
         assert!(
             sim.relay(*device, sim_socket(socket)).unwrap(),
@@ -144,7 +108,7 @@ async fn three_simulated_ccus_switch_relays_through_the_server_and_confirm_them(
     // And off again on the last CCU: the simulated relays open.
     for (ccu, device, outlet) in site.outlets.iter().filter(|(c, _, _)| c == "12") {
         for socket in [Socket::A, Socket::B] {
-            site.command_ok(relay(outlet.id, socket, false)).await;
+            site.switch(outlet.id, socket, false).await;
             let sim = site.sim.ccu(ccu).unwrap();
             assert!(!sim.relay(*device, sim_socket(socket)).unwrap());
             assert_eq!(site.relay_state(outlet.id, socket), Some(false));
@@ -157,7 +121,7 @@ async fn three_simulated_ccus_switch_relays_through_the_server_and_confirm_them(
 async fn an_overload_on_a_simulated_socket_raises_the_alert() {
     let site = site(1, 2, |_| {}).await;
     let (ccu, device, outlet) = site.outlets[0].clone();
-    site.command_ok(relay(outlet.id, Socket::A, true)).await;
+    site.switch(outlet.id, Socket::A, true).await;
     let sim = site.sim.ccu(&ccu).unwrap();
     sim.set_load(device, ccu_sim::Socket::A, 800).unwrap();
     sim.force_overload(device, ccu_sim::Socket::A).unwrap();

@@ -4,37 +4,17 @@ use backend::live::LiveEvent;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
-use system_tests::{TestApp, spawn_app};
+use system_tests::{ApiClient, PASSWORD, TestApp, spawn_app};
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
 
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// Registers and logs in over REST; returns (cookie header value, csrf token).
-async fn login(app: &TestApp, name: &str) -> (String, String) {
-    let http = reqwest::Client::new();
-    let base = format!("http://{}/api/v1", app.http_addr);
-    let creds = json!({"username": name, "password": "correct horse battery"});
-    http.post(format!("{base}/auth/register"))
-        .json(&creds)
-        .send()
-        .await
-        .unwrap();
-    let r = http
-        .post(format!("{base}/auth/login"))
-        .json(&creds)
-        .send()
-        .await
-        .unwrap();
-    let cookie = r.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let v: Value = r.json().await.unwrap();
-    (cookie, v["csrf_token"].as_str().unwrap().to_string())
+/// Logs in over REST, registering the user first when it does not exist yet.
+async fn login(app: &TestApp, name: &str) -> ApiClient {
+    let creds = json!({"username": name, "password": PASSWORD});
+    let _ = ApiClient::new(app).post("/auth/register", creds).await;
+    ApiClient::login(app, name, PASSWORD).await
 }
 
 async fn connect(
@@ -96,7 +76,8 @@ async fn websockets_need_a_login() {
 #[tokio::test]
 async fn a_reading_reaches_the_dashboard_stream_fast_and_a_rest_command_comes_back_acknowledged() {
     let app = spawn_app().await;
-    let (cookie, csrf) = login(&app, "alice").await;
+    let alice = login(&app, "alice").await;
+    let cookie = alice.cookie.clone();
     let user = app.store().find_user("alice").await.unwrap().unwrap().0;
     let secret = app.add_ccu(&user, "02").await;
     let outlet = app.add_outlet("02", "FE", "Desk").await;
@@ -127,21 +108,9 @@ async fn a_reading_reaches_the_dashboard_stream_fast_and_a_rest_command_comes_ba
     assert_eq!(v["current_a"], 1234);
     assert!(latency < Duration::from_secs(1), "reading took {latency:?}");
 
-    let b = app.backend().clone();
-    system_tests::wait_until("CCU online", || {
-        let b = b.clone();
-        async move { b.state().ccu("02").is_some_and(|s| s.online) }
-    })
-    .await;
-    let r = reqwest::Client::new()
-        .post(format!("http://{}/api/v1/commands", app.http_addr))
-        .header("cookie", &cookie)
-        .header("x-csrf-token", &csrf)
-        .json(&json!({"outlet_id": outlet.id, "command": "relay_on", "socket": "b"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 202);
+    app.wait_online("02").await;
+    let (status, c) = alice.relay(outlet.id.into(), "b", true).await;
+    assert_eq!(status, 202, "{c}");
     let cmd = dev.next_command().await;
     dev.send("ack", json!({"id": cmd.id.as_str(), "status": "ok"}))
         .await;
@@ -169,7 +138,7 @@ async fn a_reading_reaches_the_dashboard_stream_fast_and_a_rest_command_comes_ba
 #[tokio::test]
 async fn the_old_sensor_and_breaker_streams_keep_their_shapes() {
     let app = spawn_app().await;
-    let (cookie, _) = login(&app, "alice").await;
+    let cookie = login(&app, "alice").await.cookie;
     let user = app.store().find_user("alice").await.unwrap().unwrap().0;
     let secret = app.add_ccu(&user, "02").await;
     app.add_outlet("02", "FE", "Desk Outlet").await;
@@ -201,7 +170,7 @@ async fn the_old_sensor_and_breaker_streams_keep_their_shapes() {
     assert!(text.starts_with(r#"{"type": "sensor_data", "data": {"ccu_id": "02", "current_ma": 3333, "current_amps": 3.33, "timestamp": ""#), "{text}");
 
     // Someone else's outlet looks like an unknown one.
-    let (bob_cookie, _) = login(&app, "bob").await;
+    let bob_cookie = login(&app, "bob").await.cookie;
     let mut other = connect(&app, "/ws/sensor/FE/", Some(&bob_cookie))
         .await
         .unwrap();
@@ -214,7 +183,7 @@ async fn the_old_sensor_and_breaker_streams_keep_their_shapes() {
 #[tokio::test]
 async fn a_client_that_never_reads_slows_neither_ingest_nor_other_clients() {
     let app = system_tests::spawn_app().await;
-    let (cookie, _) = login(&app, "alice").await;
+    let cookie = login(&app, "alice").await.cookie;
     let user = app.store().find_user("alice").await.unwrap().unwrap().0;
     let secret = app.add_ccu(&user, "02").await;
     app.add_outlet("02", "FE", "Desk").await;

@@ -1,13 +1,18 @@
 //! Test harness: [`spawn_app`] runs the whole server in-process on ephemeral ports with a
-//! fresh database, and [`Device`] is a CCU speaking MQTT over TCP with its own credentials.
+//! fresh database, [`Device`] is a CCU speaking MQTT over TCP with its own credentials,
+//! [`ApiClient`] calls the REST API as a browser or an integration, and [`relays`] sends relay
+//! commands and waits for their outcome.
 //!
 //! Set `TEST_DATABASE_URL=postgres://user:pass@host/postgres` to run every test against a new
 //! PostgreSQL database each; `TEST_LOG=1` to see logs.
 
+pub mod api_client;
 pub mod device;
+pub mod relays;
 pub mod sockets;
 pub mod wait;
 
+pub use api_client::{ApiClient, PASSWORD};
 pub use device::Device;
 pub use wait::{wait_for, wait_for_event, wait_until};
 
@@ -128,6 +133,16 @@ impl TestApp {
         let secret = self.add_ccu(&user, "02").await;
         let outlet = self.add_outlet("02", "FE", "Desk").await;
         (user, secret, outlet)
+    }
+
+    /// Waits until the server has CCU `ccu_id` online.
+    pub async fn wait_online(&self, ccu_id: &str) {
+        let b = self.backend().clone();
+        wait_until(&format!("CCU {ccu_id} online"), || {
+            let b = b.clone();
+            async move { b.state().ccu(ccu_id).is_some_and(|s| s.online) }
+        })
+        .await;
     }
 
     /// Connects a CCU over MQTT and waits for its CONNACK.

@@ -1,0 +1,24 @@
+//! Request and response bodies of the REST API, one file per resource.
+
+mod accounts;
+mod alerts;
+mod ccus;
+mod commands;
+mod events;
+mod history;
+mod outlets;
+mod server;
+mod tokens;
+
+pub use accounts::*;
+pub use alerts::*;
+pub use ccus::*;
+pub use commands::*;
+pub use events::*;
+pub use history::*;
+pub use outlets::*;
+pub use server::*;
+pub use tokens::*;
+
+use backend::domain as d;
+use poem_openapi::{Enum, Object};

@@ -1,0 +1,268 @@
+//! `/metrics`: the backend's and the embedded broker's counters in the Prometheus text format
+//! (version 0.0.4), encoded by `prometheus-client` from one snapshot taken at each scrape.
+//!
+//! The counters live in `backend::metrics` and `broker::stats` as atomics; here they are read
+//! once into [`Family`] values and handed to the library's encoder as a [`Collector`], which
+//! writes names, labels, escaping, `_total` suffixes and histogram buckets.
+
+use crate::ops::ops_refusal;
+use backend::Backend;
+use poem::web::Data;
+use poem::{Response, handler};
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::prometheus_text;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric, NoLabelSet};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::registry::Registry;
+use std::sync::atomic::Ordering::Relaxed;
+
+/// The prefix of every metric name.
+const PREFIX: &str = "smart_outlet";
+
+/// One label pair of a sample (`("reason", "oversize")`), `None` for a sample without labels.
+type Label = Option<(&'static str, &'static str)>;
+
+/// The values of one metric at the scrape.
+#[derive(Debug)]
+enum Values {
+    /// Counter samples, one per label (`None`: the one unlabelled sample).
+    Counter(Vec<(Label, u64)>),
+    /// A gauge without labels.
+    Gauge(i64),
+    /// A histogram: per-bucket (not cumulative) counts by upper bound, the last one `+Inf`.
+    Histogram { buckets: Vec<(f64, u64)>, sum: f64 },
+}
+
+/// One metric: its name after the prefix (a counter's with `_total`), its help, its values.
+#[derive(Debug)]
+struct Family {
+    name: &'static str,
+    help: &'static str,
+    values: Values,
+}
+
+impl Family {
+    fn counter(name: &'static str, help: &'static str, samples: Vec<(Label, u64)>) -> Family {
+        Family {
+            name,
+            help,
+            values: Values::Counter(samples),
+        }
+    }
+
+    fn single(name: &'static str, help: &'static str, value: u64) -> Family {
+        Family::counter(name, help, vec![(None, value)])
+    }
+}
+
+/// Every metric of one scrape, in exposition order.
+#[derive(Debug)]
+struct Scrape(Vec<Family>);
+
+impl Collector for Scrape {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        for f in &self.0 {
+            match &f.values {
+                Values::Counter(samples) => {
+                    // the encoder appends `_total` to a counter's name
+                    let name = f.name.strip_suffix("_total").unwrap_or(f.name);
+                    let mut metric =
+                        encoder.encode_descriptor(name, f.help, None, MetricType::Counter)?;
+                    for (label, value) in samples {
+                        let labels: &[(&str, &str)] = match label {
+                            Some(pair) => std::slice::from_ref(pair),
+                            None => &[],
+                        };
+                        ConstCounter::new(*value).encode(metric.encode_family(&labels)?)?;
+                    }
+                }
+                Values::Gauge(value) => {
+                    let metric =
+                        encoder.encode_descriptor(f.name, f.help, None, MetricType::Gauge)?;
+                    ConstGauge::new(*value).encode(metric)?;
+                }
+                Values::Histogram { buckets, sum } => {
+                    let mut metric =
+                        encoder.encode_descriptor(f.name, f.help, None, MetricType::Histogram)?;
+                    let count = buckets.iter().map(|(_, n)| n).sum();
+                    metric.encode_histogram::<NoLabelSet>(*sum, count, buckets, None)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The backend's counters.
+fn backend_families(backend: &Backend) -> Vec<Family> {
+    let m = backend.metrics().snapshot();
+    let counters = backend.metrics();
+    vec![
+        Family::counter(
+            "readings_ingested_total",
+            "Readings accepted, by transport.",
+            vec![
+                (Some(("transport", "mqtt")), m.ingested_mqtt),
+                (Some(("transport", "http")), m.ingested_http),
+            ],
+        ),
+        Family::counter(
+            "rejects_total",
+            "Device messages rejected, by reason.",
+            m.rejects
+                .iter()
+                .map(|(r, v)| (Some(("reason", r.as_str())), *v))
+                .collect(),
+        ),
+        Family::counter(
+            "legacy_refused_total",
+            "Legacy (old firmware) requests refused, by reason: unbound or ambiguous caller address, unknown outlet or CCU, wrong address, no learning window.",
+            backend::legacy::Refusal::ALL
+                .iter()
+                .map(|r| (Some(("reason", r.as_str())), counters.legacy_refusals(*r)))
+                .collect(),
+        ),
+        Family::single(
+            "history_batches_total",
+            "History write transactions.",
+            m.history_batches,
+        ),
+        Family::single(
+            "history_rows_total",
+            "History rows written.",
+            m.history_rows,
+        ),
+        Family::single(
+            "history_errors_total",
+            "Failed history transactions (retried).",
+            m.history_errors,
+        ),
+        Family::single(
+            "ingest_failures_total",
+            "Valid device messages the server failed to handle (database, broker); never counted as rejects.",
+            m.ingest_failures,
+        ),
+        Family::single(
+            "commands_sent_total",
+            "Commands published to CCUs.",
+            m.commands_sent,
+        ),
+        Family::single(
+            "broker_provisioning_failures_total",
+            "External broker provisioning operations that failed (mosquitto-dynsec).",
+            backend.provisioning_failures(),
+        ),
+        Family::single(
+            "http_ops_refused_total",
+            "Requests to /metrics or /status refused for a missing or wrong http.metrics_token.",
+            counters.ops_refused.load(Relaxed),
+        ),
+        Family::single(
+            "http_body_too_large_total",
+            "HTTP requests refused with 413: body over http.body_limit (http.auth_body_limit on /api/v1/auth/*).",
+            counters.http_body_too_large.load(Relaxed),
+        ),
+        Family::single("alerts_raised_total", "Alerts raised.", m.alerts_raised),
+        Family::counter(
+            "mqtt_logins_total",
+            "MQTT logins checked by the auth hook, by result.",
+            vec![
+                (Some(("result", "ok")), m.auth_successes),
+                (Some(("result", "refused")), m.auth_failures),
+            ],
+        ),
+    ]
+}
+
+/// WebSockets, command latency and password hashing.
+fn live_families(backend: &Backend) -> Vec<Family> {
+    let m = backend.metrics();
+    let bounds = backend::metrics::LATENCY_BUCKETS_MS
+        .iter()
+        .map(|b| *b as f64)
+        .chain([f64::INFINITY]);
+    let buckets = bounds
+        .zip(m.command_latency.iter().map(|n| n.load(Relaxed)))
+        .collect();
+    let p = backend.passwords();
+    vec![
+        Family {
+            name: "websocket_clients",
+            help: "Open WebSocket connections.",
+            values: Values::Gauge(m.ws_clients.load(Relaxed)),
+        },
+        Family::single(
+            "websocket_skipped_total",
+            "Messages skipped for slow WebSocket clients.",
+            m.ws_skipped.load(Relaxed),
+        ),
+        Family {
+            name: "command_latency_ms",
+            help: "Time from a command's creation to its positive ack.",
+            values: Values::Histogram {
+                buckets,
+                sum: m.command_latency_sum_ms.load(Relaxed) as f64,
+            },
+        },
+        Family::single(
+            "password_checks_total",
+            "Argon2 checks of people's passwords (login, change password, delete account).",
+            p.checks(),
+        ),
+        Family::single(
+            "login_limited_total",
+            "Password attempts refused by the login limiter before any hash.",
+            m.login_limited.load(Relaxed),
+        ),
+        Family {
+            name: "password_hashes_pending",
+            help: "People's password hashes waiting or running (their own budget, apart from CCU logins).",
+            values: Values::Gauge(i64::try_from(p.pending()).unwrap_or(i64::MAX)),
+        },
+        Family::single(
+            "password_hashes_refused_total",
+            "People's password hashes refused because accounts.password_hash_queue was full.",
+            p.refused(),
+        ),
+    ]
+}
+
+/// The exposition text of every metric now.
+pub(crate) fn exposition(backend: &Backend) -> Result<String, std::fmt::Error> {
+    let mut families = backend_families(backend);
+    families.extend(
+        backend
+            .metrics()
+            .broker
+            .samples()
+            .into_iter()
+            .map(|(name, help, samples)| Family::counter(name, help, samples)),
+    );
+    families.extend(live_families(backend));
+    let mut registry = Registry::with_prefix(PREFIX);
+    registry.register_collector(Box::new(Scrape(families)));
+    let mut text = String::new();
+    prometheus_text::encode(&mut text, &registry)?;
+    Ok(text)
+}
+
+/// Prometheus text exposition of the backend's and the broker's counters.
+#[handler]
+pub(crate) fn metrics(backend: Data<&Backend>, req: &poem::Request) -> Response {
+    if let Some(refused) = ops_refusal(&backend, req) {
+        return refused;
+    }
+    match exposition(&backend) {
+        Ok(text) => Response::builder()
+            .content_type(prometheus_text::CONTENT_TYPE)
+            .body(text),
+        Err(e) => {
+            tracing::error!(cause = %e, "metrics encoding failed");
+            Response::builder()
+                .status(poem::http::StatusCode::INTERNAL_SERVER_ERROR)
+                .body(())
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! Operations endpoints: liveness, readiness, the `/status` summary, and the
+//! `http.metrics_token` guard of `/status` and `/metrics`.
+
+use crate::{auth, client_ip};
+use backend::Backend;
+use poem::web::{Data, Json};
+use poem::{IntoResponse, handler};
+
+/// Liveness: fails once the embedded broker's router or a listener has stopped.
+#[handler]
+pub(crate) fn healthz(backend: Data<&Backend>) -> poem::Response {
+    match backend.metrics().broker.health.failed() {
+        None => "ok".into_response(),
+        Some(part) => unavailable(format!("failed: embedded MQTT broker ({part} stopped)")),
+    }
+}
+
+/// Readiness: the broker runs and the database answers. Names the failing part only.
+#[handler]
+pub(crate) async fn readyz(backend: Data<&Backend>) -> poem::Response {
+    if let Some(part) = backend.metrics().broker.health.failed() {
+        return unavailable(format!("not ready: embedded MQTT broker ({part} stopped)"));
+    }
+    if let Err(e) = backend.database_ready().await {
+        tracing::warn!(cause = %e, "readiness check: database unavailable");
+        return unavailable("not ready: database".to_string());
+    }
+    "ready".into_response()
+}
+
+fn unavailable(body: String) -> poem::Response {
+    poem::Response::builder()
+        .status(poem::http::StatusCode::SERVICE_UNAVAILABLE)
+        .content_type("text/plain; charset=utf-8")
+        .body(body)
+}
+
+/// `None` when the request may read operations data (`http.metrics_token` unset or sent as
+/// a bearer token), else the 401 to answer.
+pub(crate) fn ops_refusal(backend: &Backend, req: &poem::Request) -> Option<poem::Response> {
+    let token = backend.settings().http.metrics_token.expose();
+    if token.is_empty() {
+        return None;
+    }
+    let sent = req
+        .headers()
+        .get(poem::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if auth::constant_time_eq(sent.as_bytes(), token.as_bytes()) {
+        return None;
+    }
+    backend
+        .metrics()
+        .ops_refused
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    tracing::warn!(client = %client_ip::ClientIp::of(req).label(), path = %req.uri().path(), "operations endpoint refused: missing or wrong metrics token");
+    Some(
+        poem::Response::builder()
+            .status(poem::http::StatusCode::UNAUTHORIZED)
+            .header(poem::http::header::WWW_AUTHENTICATE, "Bearer")
+            .content_type("application/json")
+            .body(r#"{"code":"unauthorized","message":"this endpoint needs Authorization: Bearer <http.metrics_token>"}"#),
+    )
+}
+
+/// `/status`: name, version, device counts and every counter, as JSON.
+#[handler]
+pub(crate) fn status(backend: Data<&Backend>, req: &poem::Request) -> poem::Response {
+    if let Some(refused) = ops_refusal(&backend, req) {
+        return refused;
+    }
+    let m = backend.metrics().snapshot();
+    Json(serde_json::json!({
+        "name": "smart-outlet",
+        "version": env!("CARGO_PKG_VERSION"),
+        "ccus": backend.registry().ccus().len(),
+        "outlets": backend.registry().outlets().len(),
+        "metrics": m,
+    }))
+    .into_response()
+}
