@@ -340,7 +340,9 @@ impl Backend {
         let hashes = self.inner.store.ccu_secret_hashes().await?;
         let mqtt = &self.inner.mqtt;
         let n = mqtt.sessions.revoke_where(|ccu, tag| {
-            !mqtt.is_backend(ccu) && hashes.get(ccu).is_none_or(|h| h != tag)
+            // An empty tag is a login still being checked: the login itself looks again
+            // once it is tagged (`auth.rs`), so closing it here would only be a race.
+            !tag.is_empty() && !mqtt.is_backend(ccu) && hashes.get(ccu).is_none_or(|h| h != tag)
         });
         if n > 0 {
             tracing::info!(

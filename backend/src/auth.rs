@@ -41,6 +41,7 @@ impl Authenticator for MqttAuth {
         Box::pin(async move {
             // Registered before the secret is read: a rotation from now on closes it.
             let (session, revoked) = backend.inner.mqtt.sessions.watch(&username);
+            let generation = backend.inner.config.generation();
             let result = backend.check_login(&client_id, &username, &password).await;
             match result {
                 Ok((principal, secret_hash)) => {
@@ -48,7 +49,12 @@ impl Authenticator for MqttAuth {
                         .inner
                         .mqtt
                         .sessions
-                        .tag(&username, session, secret_hash);
+                        .tag(&username, session, secret_hash.clone());
+                    if backend.inner.config.generation() != generation {
+                        // A reload ran while this login was checked and skipped it: look
+                        // again whether the secret it was checked against is still current.
+                        backend.recheck_login(&username, &secret_hash).await;
+                    }
                     backend.inner.metrics.auth_successes.fetch_add(1, Relaxed);
                     if username != backend.inner.mqtt.login.username() {
                         // A CCU that never publishes its status is still connected: once it
@@ -86,6 +92,33 @@ impl Authenticator for MqttAuth {
 }
 
 impl Backend {
+    /// Closes the sessions of `ccu` admitted with `secret_hash` if that is no longer its
+    /// stored hash (rotated or removed by another process during the login).
+    async fn recheck_login(&self, ccu: &str, secret_hash: &str) {
+        if self.inner.mqtt.is_backend(ccu) {
+            return;
+        }
+        let current = match self.inner.store.ccu_auth(ccu).await {
+            Ok(a) => a.map(|a| a.secret_hash),
+            Err(e) => {
+                tracing::warn!(ccu, cause = %e, "login re-check failed; the next reload checks it");
+                return;
+            }
+        };
+        if current.as_deref() != Some(secret_hash) {
+            let n = self
+                .inner
+                .mqtt
+                .sessions
+                .revoke_where(|key, tag| key == ccu && tag == secret_hash);
+            tracing::info!(
+                ccu,
+                sessions = n,
+                "closed a login whose secret changed while it was checked"
+            );
+        }
+    }
+
     /// A CCU logged in over MQTT (see [`LOGIN_SETTLE`]).
     async fn login_seen(&self, ccu_id: &str, login_at: i64) -> crate::Result<()> {
         let gone = self

@@ -2,6 +2,7 @@
 //! last one tells the refresh timer whether another process (the CLI) changed the store.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use tokio::sync::{Mutex as AsyncMutex, MutexGuard};
 
 /// What `Store::config_fingerprint` returns: counts and newest change times of CCUs and
@@ -13,6 +14,8 @@ pub type Fingerprint = (u64, i64, u64, i64);
 pub struct ConfigWatch {
     reload: AsyncMutex<()>,
     loaded: Mutex<Option<Fingerprint>>,
+    /// Reloads done so far.
+    generation: AtomicU64,
 }
 
 impl ConfigWatch {
@@ -24,6 +27,12 @@ impl ConfigWatch {
     /// Records the configuration just loaded.
     pub(crate) fn loaded(&self, now: Fingerprint) {
         *self.loaded.lock().unwrap_or_else(|e| e.into_inner()) = Some(now);
+        self.generation.fetch_add(1, SeqCst);
+    }
+
+    /// How many reloads were done (a login compares it before and after its check).
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(SeqCst)
     }
 
     /// Whether `now` differs from what was loaded last (`None`: nothing loaded yet).
