@@ -83,6 +83,17 @@ pub(crate) async fn serve(
     server
 }
 
+/// Runs one administration command (`user add …`, `ccu add …`) on the data folder `data`.
+pub(crate) async fn admin(
+    data: &std::path::Path,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> (bool, String, String) {
+    let mut c = cmd(data);
+    c.args(args);
+    run(c, stdin).await
+}
+
 pub(crate) async fn run(mut c: Command, stdin: Option<&str>) -> (bool, String, String) {
     c.stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -408,14 +419,15 @@ async fn disabling_from_the_cli_locks_out_a_running_server_at_once() {
 async fn ccu_bind_and_unbind_manage_the_legacy_address() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
-    let step = |args: &'static [&'static str], stdin: Option<&'static str>| {
-        let mut c = cmd(data);
-        c.args(args);
-        run(c, stdin)
-    };
-    let (ok, _, err) = step(&["user", "add", "alice"], Some("correct horse battery\n")).await;
+    let (ok, _, err) = admin(
+        data,
+        &["user", "add", "alice"],
+        Some("correct horse battery\n"),
+    )
+    .await;
     assert!(ok, "{err}");
-    let (ok, _, err) = step(
+    let (ok, _, err) = admin(
+        data,
         &[
             "ccu",
             "add",
@@ -429,27 +441,27 @@ async fn ccu_bind_and_unbind_manage_the_legacy_address() {
     )
     .await;
     assert!(ok, "{err}");
-    let (ok, out, err) = step(&["ccu", "list"], None).await;
+    let (ok, out, err) = admin(data, &["ccu", "list"], None).await;
     assert!(ok, "{err}");
     assert!(
         out.contains("\tlegacy=learning ("),
         "a new HTTP CCU learns: {out}"
     );
-    let (ok, out, err) = step(&["ccu", "bind", "02", "192.168.1.20"], None).await;
+    let (ok, out, err) = admin(data, &["ccu", "bind", "02", "192.168.1.20"], None).await;
     assert!(ok, "{err}");
     assert!(out.contains("bound to 192.168.1.20"), "{out}");
-    let (_, out, _) = step(&["ccu", "list"], None).await;
+    let (_, out, _) = admin(data, &["ccu", "list"], None).await;
     assert!(out.contains("\tlegacy=bound 192.168.1.20"), "{out}");
     // An address the shim never serves, and nonsense, are refused.
-    let (ok, _, err) = step(&["ccu", "bind", "02", "203.0.113.9"], None).await;
+    let (ok, _, err) = admin(data, &["ccu", "bind", "02", "203.0.113.9"], None).await;
     assert!(!ok && err.contains("legacy.allowed_networks"), "{err}");
-    let (ok, _, _) = step(&["ccu", "bind", "02", "not-an-ip"], None).await;
+    let (ok, _, _) = admin(data, &["ccu", "bind", "02", "not-an-ip"], None).await;
     assert!(!ok);
-    let (ok, out, err) = step(&["ccu", "unbind", "02"], None).await;
+    let (ok, out, err) = admin(data, &["ccu", "unbind", "02"], None).await;
     assert!(ok, "{err}");
     assert!(out.contains("unbound"), "{out}");
-    let (_, out, _) = step(&["ccu", "list"], None).await;
+    let (_, out, _) = admin(data, &["ccu", "list"], None).await;
     assert!(out.contains("\tlegacy=learning ("), "{out}");
-    let (ok, _, err) = step(&["ccu", "unbind", "99"], None).await;
+    let (ok, _, err) = admin(data, &["ccu", "unbind", "99"], None).await;
     assert!(!ok, "an unknown CCU: {err}");
 }

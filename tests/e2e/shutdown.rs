@@ -1,7 +1,7 @@
 //! Graceful shutdown of the real binary: on SIGTERM, while a CCU is still publishing, every
 //! reading the broker acknowledged is handled and committed before the process exits 0.
 
-use super::cli::{cmd, run, serve};
+use super::cli::{admin, serve};
 use backend::Store;
 use rumqttc::{AsyncClient, Event, Packet, QoS};
 use std::time::Duration;
@@ -15,18 +15,24 @@ const BEFORE_SIGNAL: usize = 200;
 async fn sigterm_commits_every_acknowledged_reading_and_exits_zero() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
-    let admin = |args: &'static [&'static str], stdin: Option<&'static str>| {
-        let mut c = cmd(data);
-        c.args(args);
-        run(c, stdin)
-    };
-    let (ok, _, err) = admin(&["user", "add", "alice"], Some("correct horse battery\n")).await;
+    let (ok, _, err) = admin(
+        data,
+        &["user", "add", "alice"],
+        Some("correct horse battery\n"),
+    )
+    .await;
     assert!(ok, "{err}");
-    let (ok, out, err) = admin(&["ccu", "add", "07", "--owner", "alice", "--json"], None).await;
+    let (ok, out, err) = admin(
+        data,
+        &["ccu", "add", "07", "--owner", "alice", "--json"],
+        None,
+    )
+    .await;
     assert!(ok, "{err}");
     let creds: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     let secret = creds["password"].as_str().unwrap().to_string();
     let (ok, _, err) = admin(
+        data,
         &["outlet", "add", "A1", "--ccu", "07", "--name", "Desk"],
         None,
     )
