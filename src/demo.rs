@@ -5,7 +5,7 @@
 
 use anyhow::{Context, bail};
 use backend::commands::{Actor, NewCommand};
-use backend::domain::{self, CommandKind, Source, Transport};
+use backend::domain::{self, CommandKind, Transport};
 use backend::legacy::Binding;
 use backend::{Backend, admin};
 use ccu_sim::{
@@ -76,11 +76,11 @@ pub async fn start(
                 "CCU {DEMO_CCU} exists and belongs to another user; remove it or run the demo with another --data-dir"
             )
         }
-        Some(_) => backend.rotate_ccu_secret(Some(user.id), DEMO_CCU).await?,
+        Some(_) => backend.rotate_ccu_secret(Actor::CLI, DEMO_CCU).await?,
         None => {
             let name = Some("Demo house");
             backend
-                .create_ccu(user.id, DEMO_CCU, name, Transport::Mqtt, Source::Cli)
+                .create_ccu(Actor::CLI, user.id, DEMO_CCU, name, Transport::Mqtt)
                 .await?
                 .1
         }
@@ -89,22 +89,7 @@ pub async fn start(
     let mut outlet_ids = Vec::new();
     for (k, (id, name, location, a_ma, b_ma)) in OUTLETS.into_iter().enumerate() {
         let device = DeviceId(id);
-        let outlet = match store.find_outlet(DEMO_CCU, &device.to_string()).await? {
-            Some(o) => o,
-            None => {
-                backend
-                    .create_outlet(
-                        Some(user.id),
-                        DEMO_CCU,
-                        &device.to_string(),
-                        name,
-                        location,
-                        Source::Cli,
-                    )
-                    .await?
-            }
-        };
-        outlet_ids.push(outlet.id);
+        outlet_ids.push(outlet(backend, DEMO_CCU, device, name, location).await?);
         let period = 40_000 + 9_000 * k as u64;
         let mut spec = OutletSpec::new(device)
             .with_load(Socket::A, LoadProfile::wave(a_ma, a_ma / 3, period, 0))
@@ -151,19 +136,14 @@ async fn start_legacy(
         None => {
             let name = Some("Garage (old firmware)");
             backend
-                .create_ccu(owner, DEMO_LEGACY_CCU, name, Transport::Http, Source::Cli)
+                .create_ccu(Actor::CLI, owner, DEMO_LEGACY_CCU, name, Transport::Http)
                 .await?;
         }
     }
     // It calls from the address it dials (else it learns it from its first breaker reading).
     let from = reachable(http_addr).ip();
     if let Err(e) = backend
-        .set_legacy_binding(
-            Some(owner),
-            DEMO_LEGACY_CCU,
-            Binding::Address(from),
-            Source::Cli,
-        )
+        .set_legacy_binding(Actor::CLI, DEMO_LEGACY_CCU, Binding::Address(from))
         .await
     {
         tracing::warn!(cause = %e, "demo: the old-firmware CCU learns its address instead");
@@ -172,25 +152,7 @@ async fn start_legacy(
     let mut outlet_ids = Vec::new();
     for (k, (id, name, location, a_ma)) in LEGACY_OUTLETS.into_iter().enumerate() {
         let device = DeviceId(id);
-        let outlet = match store
-            .find_outlet(DEMO_LEGACY_CCU, &device.to_string())
-            .await?
-        {
-            Some(o) => o,
-            None => {
-                backend
-                    .create_outlet(
-                        Some(owner),
-                        DEMO_LEGACY_CCU,
-                        &device.to_string(),
-                        name,
-                        location,
-                        Source::Cli,
-                    )
-                    .await?
-            }
-        };
-        outlet_ids.push(outlet.id);
+        outlet_ids.push(outlet(backend, DEMO_LEGACY_CCU, device, name, location).await?);
         let period = 50_000 + 7_000 * k as u64;
         let mut spec = OutletSpec::new(device)
             .with_load(Socket::A, LoadProfile::wave(a_ma, a_ma / 4, period, 0));
@@ -213,4 +175,24 @@ fn reachable(addr: SocketAddr) -> SocketAddr {
         IpAddr::V6(ip) if ip.is_unspecified() => (Ipv4Addr::LOCALHOST, addr.port()).into(),
         _ => addr,
     }
+}
+
+/// The demo outlet `device` of `ccu` (added on the first run); its id.
+async fn outlet(
+    backend: &Backend,
+    ccu: &str,
+    device: DeviceId,
+    name: &str,
+    location: &str,
+) -> anyhow::Result<i32> {
+    let device = device.to_string();
+    let outlet = match backend.store().find_outlet(ccu, &device).await? {
+        Some(o) => o,
+        None => {
+            backend
+                .create_outlet(Actor::CLI, ccu, &device, name, location)
+                .await?
+        }
+    };
+    Ok(outlet.id)
 }

@@ -1,10 +1,11 @@
 //! History and event-log services for people: ownership is checked here, then the store
 //! answers (buckets for charts, keyset pages for CSV exports, event pages and day counts).
 
-use crate::Result;
+use crate::actor::Actor;
 use crate::app::Backend;
 use crate::domain::{BreakerPoint, EventRecord, ReadingPoint};
 use crate::store::{BreakerBucket, EventCount, EventFilter, HistoryCursor, ReadingBucket, Store};
+use crate::{Error, Result};
 
 /// Which history to read.
 #[derive(Debug, Clone)]
@@ -62,43 +63,43 @@ impl HistoryPages {
 }
 
 impl Backend {
-    /// `user`'s outlet's readings in `[from, to)` as buckets of `width` ms.
+    /// An outlet's readings in `[from, to)` as buckets of `width` ms.
     pub async fn outlet_history(
         &self,
-        user: i32,
+        actor: Actor,
         outlet: i32,
         from: i64,
         to: i64,
         width: i64,
     ) -> Result<Vec<ReadingBucket>> {
-        self.get_outlet(user, outlet).await?;
+        self.owned_outlet(actor, outlet)?;
         self.inner
             .store
             .reading_buckets(outlet, from, to, width)
             .await
     }
 
-    /// `user`'s CCU's breaker readings in `[from, to)` as buckets of `width` ms.
+    /// A CCU's breaker readings in `[from, to)` as buckets of `width` ms.
     pub async fn breaker_history(
         &self,
-        user: i32,
+        actor: Actor,
         ccu: &str,
         from: i64,
         to: i64,
         width: i64,
     ) -> Result<Vec<BreakerBucket>> {
-        let ccu = self.get_ccu(user, ccu).await?;
+        let ccu = self.owned_ccu(actor, ccu)?;
         self.inner
             .store
             .breaker_buckets(&ccu.id, from, to, width)
             .await
     }
 
-    /// A reader of `series`, if it is `user`'s.
-    pub async fn history_pages(&self, user: i32, series: Series) -> Result<HistoryPages> {
+    /// A reader of `series`, if the actor may read it.
+    pub async fn history_pages(&self, actor: Actor, series: Series) -> Result<HistoryPages> {
         let series = match series {
-            Series::Outlet(id) => Series::Outlet(self.get_outlet(user, id).await?.id),
-            Series::Breaker(id) => Series::Breaker(self.get_ccu(user, &id).await?.id),
+            Series::Outlet(id) => Series::Outlet(self.owned_outlet(actor, id)?.id),
+            Series::Breaker(id) => Series::Breaker(self.owned_ccu(actor, &id)?.id),
         };
         Ok(HistoryPages {
             store: self.inner.store.clone(),
@@ -106,20 +107,26 @@ impl Backend {
         })
     }
 
-    /// A page of `user`'s events (the filter's user is always `user`) and the total.
+    /// A page of the events the actor may see (a user's filter is always narrowed to
+    /// their own) and the total.
     pub async fn list_events(
         &self,
-        user: i32,
+        actor: Actor,
         mut filter: EventFilter,
         offset: u64,
         limit: u64,
     ) -> Result<(Vec<EventRecord>, u64)> {
-        filter.user_id = Some(user);
+        if let Some(user) = actor.user_id() {
+            filter.user_id = Some(user);
+        }
         self.inner.store.list_events(&filter, offset, limit).await
     }
 
-    /// `user`'s events per kind per UTC day in `[from, to)`.
-    pub async fn event_counts(&self, user: i32, from: i64, to: i64) -> Result<Vec<EventCount>> {
+    /// A user's events per kind per UTC day in `[from, to)` (the chart of one account).
+    pub async fn event_counts(&self, actor: Actor, from: i64, to: i64) -> Result<Vec<EventCount>> {
+        let user = actor
+            .user_id()
+            .ok_or_else(|| Error::invalid("event counts are per account"))?;
         self.inner.store.event_counts(user, from, to).await
     }
 

@@ -1,9 +1,12 @@
 //! The backend: store, ingest of device traffic, alerts, commands, presence, live events.
 //!
 //! # Layout
-//! - [`Backend`] (`app`): the application services as one handle; each concern adds
-//!   methods in its own module: `admin` (users, CCUs, outlets), `alerts`, `commands`,
-//!   `presence`, `ingest`, `auth` (the broker's CONNECT hook).
+//! - [`Backend`] (`app`): the application services as one handle; services are grouped by
+//!   the thing they act on, each in its own module: `ccus`, `outlets`, `commands`, `alerts`,
+//!   `history` (readings and events), `accounts`; `ingest` (device traffic), `presence`,
+//!   `reconfigure` (following a configuration change), `auth` (the broker's CONNECT hook).
+//!   Who is asking is always an [`Actor`]; `admin` holds the store-only functions the CLI
+//!   uses without a running server.
 //! - [`domain`]: plain types (ids, records, statuses).
 //! - [`store`]: sea-orm persistence; nothing else touches entities.
 //! - [`bus`]: the backend's MQTT client (rumqttc), for the embedded and external broker alike.
@@ -14,11 +17,13 @@
 #![allow(clippy::too_many_arguments)]
 
 pub mod accounts;
+pub mod actor;
 pub mod admin;
 pub mod alerts;
 mod app;
 pub mod auth;
 pub mod bus;
+pub mod ccus;
 pub mod clock;
 pub mod commands;
 pub mod config_watch;
@@ -33,9 +38,10 @@ pub mod live;
 pub mod login_cache;
 pub mod metrics;
 pub mod mqtt_link;
+pub mod outlets;
 pub mod passwords;
 mod presence;
-mod queries;
+mod reconfigure;
 pub mod registry;
 pub mod signups;
 pub mod state;
@@ -44,6 +50,7 @@ pub mod tasks;
 pub mod users;
 pub mod writer;
 
+pub use actor::Actor;
 pub use app::Backend;
 pub use error::Error;
 pub use store::Store;

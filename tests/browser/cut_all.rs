@@ -33,7 +33,7 @@ async fn cut_all_power_asks_first_then_turns_every_simulated_socket_off() -> Res
             )
         };
         b.wait_js("every toggle on", &all_toggles("on")).await?;
-        let before = site.app.backend().list_commands(site.user.id, None, 100).await?.len();
+        let before = site.app.backend().list_commands(backend::Actor::User(site.user.id), None, 100).await?.len();
 
         // Cancel: nothing is sent.
         b.click("#cut-all").await?;
@@ -43,7 +43,7 @@ async fn cut_all_power_asks_first_then_turns_every_simulated_socket_off() -> Res
         b.click("#dialog [data-dialog=cancel]").await?;
         b.wait_js("the dialog closed", "return !document.querySelector('#dialog').open")
             .await?;
-        let after = site.app.backend().list_commands(site.user.id, None, 100).await?.len();
+        let after = site.app.backend().list_commands(backend::Actor::User(site.user.id), None, 100).await?.len();
         ensure!(after == before, "cancel sent nothing ({before} → {after})");
         ensure!(site.relay(0xFE, Socket::A), "still on");
 

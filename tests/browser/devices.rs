@@ -44,7 +44,7 @@ async fn a_user_adds_a_ccu_and_an_outlet_and_the_simulated_ccu_comes_online() ->
         .await?;
         let outlet = app
             .backend()
-            .list_outlets(app.store().find_user("alice").await?.context("alice")?.0.id, None)
+            .list_outlets(backend::Actor::User(app.store().find_user("alice").await?.context("alice")?.0.id), None)
             .await?
             .into_iter()
             .find(|o| o.device_id == "FE")

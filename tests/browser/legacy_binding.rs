@@ -5,7 +5,7 @@
 use crate::chrome::{Browser, Options};
 use crate::site::PASSWORD;
 use anyhow::{Result, ensure};
-use backend::domain::{Source, Transport};
+use backend::domain::Transport;
 use system_tests::{http_raw_from, spawn_app};
 
 const LEGACY_TEXT: &str = "[data-ccu=\"02\"] [data-f=legacy-text]";
@@ -15,7 +15,7 @@ async fn the_ccu_card_shows_and_rebinds_the_legacy_address() -> Result<()> {
     let app = spawn_app().await;
     let user = app.add_user("alice").await;
     app.backend()
-        .create_ccu(user.id, "02", None, Transport::Http, Source::Cli)
+        .create_ccu(backend::Actor::CLI, user.id, "02", None, Transport::Http)
         .await?;
     app.add_outlet("02", "FE", "Desk").await;
     let base = format!("http://{}/", app.http_addr);

@@ -5,7 +5,7 @@
 use crate::chrome::{Browser, Options};
 use crate::site::PASSWORD;
 use anyhow::{Result, ensure};
-use backend::domain::{Source, Transport};
+use backend::domain::Transport;
 use std::time::Duration;
 use system_tests::{http_raw, spawn_app_with, wait_for};
 
@@ -14,7 +14,7 @@ async fn opening_a_polled_outlet_focuses_it_for_the_old_firmware() -> Result<()>
     let app = spawn_app_with(|s| s.legacy.view_ttl = Duration::from_secs(3)).await;
     let user = app.add_user("alice").await;
     app.backend()
-        .create_ccu(user.id, "02", None, Transport::Http, Source::Cli)
+        .create_ccu(backend::Actor::CLI, user.id, "02", None, Transport::Http)
         .await?;
     let fe = app.add_outlet("02", "FE", "Desk lamp").await;
     app.add_outlet("02", "FD", "Kettle").await;

@@ -63,7 +63,7 @@ impl Site {
         while !site
             .app
             .backend()
-            .get_ccu(site.user.id, "02")
+            .get_ccu(backend::Actor::User(site.user.id), "02")
             .await
             .is_ok_and(|c| c.online)
         {

@@ -42,7 +42,7 @@ async fn ten_overload_readings_raise_one_alert_and_normal_readings_clear_it() {
     .await;
     let alerts = app
         .backend()
-        .list_alerts(user.id, false, 100)
+        .list_alerts(backend::Actor::User(user.id), false, 100)
         .await
         .unwrap();
     let overloads: Vec<_> = alerts
@@ -71,13 +71,17 @@ async fn ten_overload_readings_raise_one_alert_and_normal_readings_clear_it() {
         _ => None,
     })
     .await;
-    let active = app.backend().list_alerts(user.id, true, 100).await.unwrap();
+    let active = app
+        .backend()
+        .list_alerts(backend::Actor::User(user.id), true, 100)
+        .await
+        .unwrap();
     assert!(active.iter().all(|a| a.kind != AlertKind::Overload));
     assert_eq!(alert_events(&app, "alert_cleared").await, 1);
 
     let ack = app
         .backend()
-        .acknowledge_alert(user.id, overloads[0].id)
+        .acknowledge_alert(backend::Actor::User(user.id), overloads[0].id)
         .await
         .unwrap();
     assert!(ack.acknowledged_at.is_some());
@@ -89,7 +93,7 @@ async fn outlet_threshold_alert_has_hysteresis() {
     let app = spawn_app().await;
     let (user, secret, outlet) = app.seed().await;
     app.backend()
-        .set_outlet_threshold(Some(user.id), outlet.id, 2000)
+        .set_outlet_threshold(backend::Actor::User(user.id), outlet.id, 2000)
         .await
         .unwrap();
     let dev = app.device("02", &secret).await;
@@ -112,7 +116,7 @@ async fn outlet_threshold_alert_has_hysteresis() {
     }
     let all = app
         .backend()
-        .list_alerts(user.id, false, 100)
+        .list_alerts(backend::Actor::User(user.id), false, 100)
         .await
         .unwrap();
     let th: Vec<_> = all
@@ -129,7 +133,7 @@ async fn breaker_threshold_alert_per_ccu() {
     let app = spawn_app().await;
     let (user, secret, _o) = app.seed().await;
     app.backend()
-        .set_breaker_threshold(Some(user.id), "02", 10_000)
+        .set_breaker_threshold(backend::Actor::User(user.id), "02", 10_000)
         .await
         .unwrap();
     let dev = app.device("02", &secret).await;
@@ -184,7 +188,11 @@ async fn ccu_will_raises_offline_alert_and_reconnect_clears_it() {
     })
     .await;
     assert_eq!(alert_events(&app, "ccu_offline").await, 1);
-    let all = app.backend().list_alerts(user.id, false, 10).await.unwrap();
+    let all = app
+        .backend()
+        .list_alerts(backend::Actor::User(user.id), false, 10)
+        .await
+        .unwrap();
     assert_eq!(
         all.iter()
             .filter(|a| a.kind == AlertKind::CcuOffline)

@@ -119,7 +119,11 @@ async fn cut_all_turns_off_every_socket_of_the_user() {
     let mut dev = app.device("02", &secret).await;
     let mut live = app.backend().subscribe();
 
-    let cmds = app.backend().cut_all(user.id).await.unwrap();
+    let cmds = app
+        .backend()
+        .cut_all(backend::Actor::User(user.id))
+        .await
+        .unwrap();
     assert_eq!(cmds.len(), 4, "two outlets × two sockets, none of Bob's");
     let mut seen = std::collections::HashSet::new();
     for _ in 0..4 {

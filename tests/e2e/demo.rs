@@ -15,7 +15,7 @@ async fn the_demo_account_sees_a_live_simulated_ccu_with_confirmed_relays() {
         .expect("the demo login works");
     let outlets = app
         .backend()
-        .list_outlets(user.id, Some(demo::DEMO_CCU))
+        .list_outlets(backend::Actor::User(user.id), Some(demo::DEMO_CCU))
         .await
         .unwrap();
     assert_eq!(outlets.len(), 4);
@@ -45,7 +45,7 @@ async fn the_demo_account_sees_a_live_simulated_ccu_with_confirmed_relays() {
     // 2 s cycle, and its readings confirm them; its outlets are shown as polled.
     let legacy = app
         .backend()
-        .list_outlets(user.id, Some(demo::DEMO_LEGACY_CCU))
+        .list_outlets(backend::Actor::User(user.id), Some(demo::DEMO_LEGACY_CCU))
         .await
         .unwrap();
     assert_eq!(legacy.len(), 3);
@@ -82,7 +82,7 @@ async fn the_demo_account_sees_a_live_simulated_ccu_with_confirmed_relays() {
         .unwrap();
     let outlets = app
         .backend()
-        .list_outlets(user.id, Some(demo::DEMO_CCU))
+        .list_outlets(backend::Actor::User(user.id), Some(demo::DEMO_CCU))
         .await
         .unwrap();
     assert_eq!(outlets.len(), 4);

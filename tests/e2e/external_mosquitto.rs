@@ -315,7 +315,7 @@ async fn dynsec_gives_each_ccu_only_its_own_topics() {
     // Rotating A's secret drops A's session; the old secret no longer connects, the new does.
     let new_a = app
         .backend()
-        .rotate_ccu_secret(None, "0A")
+        .rotate_ccu_secret(backend::Actor::CLI, "0A")
         .await
         .expect("rotation provisioned");
     a.closed("A's session to be dropped").await;
@@ -325,7 +325,10 @@ async fn dynsec_gives_each_ccu_only_its_own_topics() {
         .expect("new secret of A connects");
 
     // Removing B disconnects it and refuses its login.
-    app.backend().delete_ccu(user.id, "0B").await.unwrap();
+    app.backend()
+        .delete_ccu(backend::Actor::User(user.id), "0B")
+        .await
+        .unwrap();
     tokio::time::timeout(DEADLINE, async { while b.rx.recv().await.is_some() {} })
         .await
         .expect("B's session ends when B is removed");
@@ -357,7 +360,11 @@ async fn ccus_that_existed_before_provisioning_get_their_role_and_a_login_on_rot
     })
     .await;
     assert!(refused(&m, "0C", &old).await, "no broker login yet");
-    let new = app.backend().rotate_ccu_secret(None, "0C").await.unwrap();
+    let new = app
+        .backend()
+        .rotate_ccu_secret(backend::Actor::CLI, "0C")
+        .await
+        .unwrap();
     let mut c = Raw::connect(options(app.mqtt_addr, "0C", &new))
         .await
         .expect("C connects after rotation");

@@ -302,7 +302,7 @@ async fn rotating_a_secret_closes_the_live_session() {
         app.device("03", &s).await
     };
     app.backend()
-        .rotate_ccu_secret(Some(alice.id), "02")
+        .rotate_ccu_secret(backend::Actor::User(alice.id), "02")
         .await
         .unwrap();
     dropped(dev).await;
@@ -345,7 +345,10 @@ async fn deleting_a_ccu_closes_its_session() {
     let app = spawn_app().await;
     let (alice, secret, _fe) = app.seed().await;
     let dev = app.device("02", &secret).await;
-    app.backend().delete_ccu(alice.id, "02").await.unwrap();
+    app.backend()
+        .delete_ccu(backend::Actor::User(alice.id), "02")
+        .await
+        .unwrap();
     dropped(dev).await;
     let (_c, mut ev) = AsyncClient::new(options(app.mqtt_addr, "02", &secret), 10);
     let r = tokio::time::timeout(Duration::from_secs(10), connack(&mut ev)).await;

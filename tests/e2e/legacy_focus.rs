@@ -4,9 +4,7 @@
 //! round robin's slow rhythm raises no false offline alert while a silent outlet is noticed.
 
 use crate::sim_legacy::{outlet, send, wait_status};
-use backend::domain::{
-    AlertKind, CommandStatus, OutletRecord, Socket, Source, Transport, UserRecord,
-};
+use backend::domain::{AlertKind, CommandStatus, OutletRecord, Socket, Transport, UserRecord};
 use ccu_sim::{DeviceId, Executed, LegacyHttpConfig, SimCcu, SimCcuConfig, device_ids};
 use std::time::Duration;
 use system_tests::{TestApp, http_raw, spawn_app, spawn_app_with, wait_for};
@@ -26,7 +24,7 @@ async fn old_firmware(
         None => {
             let user = app.add_user("alice").await;
             app.backend()
-                .create_ccu(user.id, "02", None, Transport::Http, Source::Cli)
+                .create_ccu(backend::Actor::CLI, user.id, "02", None, Transport::Http)
                 .await
                 .expect("add HTTP CCU");
             for id in device_ids(8) {
@@ -38,7 +36,7 @@ async fn old_firmware(
     };
     let outlets = app
         .backend()
-        .list_outlets(user.id, Some("02"))
+        .list_outlets(backend::Actor::User(user.id), Some("02"))
         .await
         .expect("outlets");
     let http =
@@ -158,7 +156,7 @@ async fn the_outlet_a_person_has_open_is_focused_while_the_dashboard_says_so() {
     let user = app.add_user("alice").await;
     let bob = app.add_user("bob").await;
     app.backend()
-        .create_ccu(user.id, "02", None, Transport::Http, Source::Cli)
+        .create_ccu(backend::Actor::CLI, user.id, "02", None, Transport::Http)
         .await
         .unwrap();
     let fe = app.add_outlet("02", "FE", "Lamp").await;
@@ -184,16 +182,22 @@ async fn the_outlet_a_person_has_open_is_focused_while_the_dashboard_says_so() {
 
     let b = app.backend();
     assert!(
-        b.view_outlet(user.id, fe.id).await.unwrap(),
+        b.view_outlet(backend::Actor::User(user.id), fe.id)
+            .await
+            .unwrap(),
         "old firmware: focused"
     );
     assert_eq!(focus().await, r#"{"success": true, "device_id": "FE"}"#);
     assert!(
-        !b.view_outlet(user.id, mqtt_outlet.id).await.unwrap(),
+        !b.view_outlet(backend::Actor::User(user.id), mqtt_outlet.id)
+            .await
+            .unwrap(),
         "an MQTT CCU needs no focus"
     );
     assert!(
-        b.view_outlet(bob.id, fe.id).await.is_err(),
+        b.view_outlet(backend::Actor::User(bob.id), fe.id)
+            .await
+            .is_err(),
         "someone else's outlet is not found"
     );
     // The dashboard stops saying so: the focus ends after view_ttl.
@@ -243,7 +247,7 @@ async fn ten_minutes_of_the_round_robin_raise_no_offline_alert_and_a_silent_outl
     let offline_alerts = || {
         let b = b.clone();
         async move {
-            b.list_alerts(user.id, false, 100)
+            b.list_alerts(backend::Actor::User(user.id), false, 100)
                 .await
                 .unwrap()
                 .into_iter()

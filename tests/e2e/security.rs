@@ -49,7 +49,7 @@ async fn rotated_secret_replaces_the_old_one() {
     let _first = app.device("02", &secret).await;
     let new = app
         .backend()
-        .rotate_ccu_secret(Some(user.id), "02")
+        .rotate_ccu_secret(backend::Actor::User(user.id), "02")
         .await
         .unwrap();
     assert!(refused(&app, options(app.mqtt_addr, "02", &secret)).await);
@@ -206,7 +206,7 @@ async fn an_ack_for_another_ccus_command_is_rejected() {
     .await;
     assert_eq!(
         app.backend()
-            .get_command(alice.id, &c.id)
+            .get_command(backend::Actor::User(alice.id), &c.id)
             .await
             .unwrap()
             .status,

@@ -2,9 +2,7 @@
 //! simulated PICs) against the real server: commands reach the relays, readings confirm them,
 //! an overload raises the alert.
 
-use backend::domain::{
-    AlertKind, CommandStatus, OutletRecord, Socket, Source, Transport, UserRecord,
-};
+use backend::domain::{AlertKind, CommandStatus, OutletRecord, Socket, Transport, UserRecord};
 use ccu_sim::{DeviceId, LegacyHttpConfig, SimCcu, SimCcuConfig, device_ids};
 use std::time::Duration;
 use system_tests::relays::{send_relay, wait_command, wait_relay};
@@ -20,7 +18,7 @@ async fn legacy_site(
 ) -> (UserRecord, Vec<OutletRecord>, SimCcu) {
     let user = app.add_user("alice").await;
     app.backend()
-        .create_ccu(user.id, "02", None, Transport::Http, Source::Cli)
+        .create_ccu(backend::Actor::CLI, user.id, "02", None, Transport::Http)
         .await
         .expect("add HTTP CCU");
     let ids = device_ids(4);
@@ -141,7 +139,7 @@ async fn an_overload_on_a_simulated_socket_raises_the_alert() {
     let alert = wait_for("overload alert", || {
         let b = b.clone();
         async move {
-            b.list_alerts(user.id, true, 10)
+            b.list_alerts(backend::Actor::User(user.id), true, 10)
                 .await
                 .ok()?
                 .into_iter()

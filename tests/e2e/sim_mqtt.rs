@@ -131,7 +131,7 @@ async fn an_overload_on_a_simulated_socket_raises_the_alert() {
     let alert = wait_for("an overload alert", || {
         let b = b.clone();
         async move {
-            b.list_alerts(user, true, 100)
+            b.list_alerts(backend::Actor::User(user), true, 100)
                 .await
                 .ok()?
                 .into_iter()

@@ -16,7 +16,7 @@ pub use api_client::{ApiClient, PASSWORD};
 pub use device::Device;
 pub use wait::{wait_for, wait_for_event, wait_until};
 
-use backend::domain::{OutletRecord, Source, Transport, UserRecord};
+use backend::domain::{OutletRecord, Transport, UserRecord};
 use backend::{Backend, Store, admin};
 use settings::Settings;
 use smart_outlet::startup::Application;
@@ -113,7 +113,7 @@ impl TestApp {
     /// Registers a CCU for `owner` and returns its secret.
     pub async fn add_ccu(&self, owner: &UserRecord, id: &str) -> String {
         self.backend()
-            .create_ccu(owner.id, id, None, Transport::Mqtt, Source::Cli)
+            .create_ccu(backend::Actor::CLI, owner.id, id, None, Transport::Mqtt)
             .await
             .expect("add ccu")
             .1
@@ -122,7 +122,7 @@ impl TestApp {
     /// Adds an outlet to a CCU.
     pub async fn add_outlet(&self, ccu: &str, device_id: &str, name: &str) -> OutletRecord {
         self.backend()
-            .create_outlet(None, ccu, device_id, name, "", Source::Cli)
+            .create_outlet(backend::Actor::CLI, ccu, device_id, name, "")
             .await
             .expect("add outlet")
     }

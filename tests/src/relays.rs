@@ -45,7 +45,12 @@ async fn wait_command_until(
     let id = id.to_string();
     wait_for(&format!("command {id} {what}"), || {
         let (b, id, done) = (b.clone(), id.clone(), done.clone());
-        async move { b.get_command(user, &id).await.ok().filter(|c| done(c)) }
+        async move {
+            b.get_command(backend::Actor::User(user), &id)
+                .await
+                .ok()
+                .filter(|c| done(c))
+        }
     })
     .await
 }

@@ -60,6 +60,11 @@ impl Auth {
     pub fn user_id(&self) -> i32 {
         self.caller().user_id
     }
+
+    /// Who is asking, for the backend's services.
+    pub fn actor(&self) -> backend::Actor {
+        backend::Actor::User(self.user_id())
+    }
 }
 
 fn error(status: StatusCode, code: &str, message: &str) -> poem::Error {

@@ -5,6 +5,7 @@ pub(crate) mod active;
 
 pub use active::{ActiveAlerts, AlertKey, AlertText, Threshold};
 
+use crate::actor::Actor;
 use crate::app::Backend;
 use crate::domain::{AlertRecord, EventKind, Source};
 use crate::live::LiveEvent;
@@ -94,14 +95,14 @@ impl Backend {
         Ok(())
     }
 
-    /// Acknowledges one of `user_id`'s alerts.
-    pub async fn acknowledge_alert(&self, user_id: i32, alert_id: i32) -> Result<AlertRecord> {
+    /// Acknowledges an alert (`System`: recorded without a user).
+    pub async fn acknowledge_alert(&self, actor: Actor, alert_id: i32) -> Result<AlertRecord> {
         let alert = self
             .inner
             .store
             .get_alert(alert_id)
             .await?
-            .filter(|a| a.user_id == user_id)
+            .filter(|a| actor.may_act_for(a.user_id))
             .ok_or(Error::NotFound("alert"))?;
         if alert.acknowledged_at.is_some() {
             return Ok(alert);
@@ -109,28 +110,28 @@ impl Backend {
         let alert = self
             .inner
             .store
-            .acknowledge_alert(alert_id, user_id, clock::now_ms())
+            .acknowledge_alert(alert_id, actor.user_id(), clock::now_ms())
             .await?;
         self.alert_event(
             EventKind::AlertAcknowledged,
-            Source::Web,
+            actor.source(),
             &alert,
-            Some(user_id),
+            actor.user_id(),
         )
         .await?;
         Ok(alert)
     }
 
-    /// Alerts of a user, newest first.
+    /// The alerts the actor may see, newest first.
     pub async fn list_alerts(
         &self,
-        user_id: i32,
+        actor: Actor,
         active_only: bool,
         limit: u64,
     ) -> Result<Vec<AlertRecord>> {
         self.inner
             .store
-            .list_alerts(Some(user_id), active_only, limit)
+            .list_alerts(actor.user_id(), active_only, limit)
             .await
     }
 

@@ -8,41 +8,16 @@ mod timeouts;
 
 pub use ack::{AckError, AckOutcome};
 
+pub use crate::actor::Actor;
 use crate::app::Backend;
 use crate::domain::{
     CommandKind, CommandRecord, CommandStatus, EventKind, Socket, Source, Transport,
 };
 use crate::live::LiveEvent;
-use crate::registry::OutletEntry;
 use crate::store::NewEvent;
 use crate::{Error, Result, clock};
 use ccu_core::protocol::{Command, Topic, TopicKind};
 use std::sync::atomic::Ordering::Relaxed;
-
-/// Who asks for a command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Actor {
-    /// A user, through the web layer: ownership is checked.
-    User(i32),
-    /// The system or the CLI: no ownership check.
-    System(Source),
-}
-
-impl Actor {
-    fn user_id(self) -> Option<i32> {
-        match self {
-            Actor::User(id) => Some(id),
-            Actor::System(_) => None,
-        }
-    }
-
-    fn source(self) -> Source {
-        match self {
-            Actor::User(_) => Source::Web,
-            Actor::System(s) => s,
-        }
-    }
-}
 
 /// A command request.
 #[derive(Debug, Clone, Copy)]
@@ -123,19 +98,19 @@ impl Backend {
         Ok(c)
     }
 
-    /// `relay_off` on both sockets of every outlet of `user_id`.
-    pub async fn cut_all(&self, user_id: i32) -> Result<Vec<CommandRecord>> {
+    /// `relay_off` on both sockets of every outlet the actor may act on.
+    pub async fn cut_all(&self, actor: Actor) -> Result<Vec<CommandRecord>> {
         let outlets: Vec<i32> = self
             .inner
             .store
-            .list_outlets(None, Some(user_id))
+            .list_outlets(None, actor.user_id())
             .await?
             .into_iter()
             .map(|o| o.id)
             .collect();
         let mut out = Vec::new();
         for id in outlets {
-            out.extend(self.cut_outlet(Actor::User(user_id), id).await?);
+            out.extend(self.cut_outlet(actor, id).await?);
         }
         Ok(out)
     }
@@ -160,19 +135,19 @@ impl Backend {
         Ok(out)
     }
 
-    /// Recent commands of a user's outlets (or of one outlet), newest first.
+    /// Recent commands of the outlets the actor may see (or of one outlet), newest first.
     pub async fn list_commands(
         &self,
-        user_id: i32,
+        actor: Actor,
         outlet_id: Option<i32>,
         limit: u64,
     ) -> Result<Vec<CommandRecord>> {
         let ids: Vec<i32> = match outlet_id {
-            Some(id) => vec![self.owned_outlet(Actor::User(user_id), id)?.id],
+            Some(id) => vec![self.owned_outlet(actor, id)?.id],
             None => self
                 .inner
                 .store
-                .list_outlets(None, Some(user_id))
+                .list_outlets(None, actor.user_id())
                 .await?
                 .into_iter()
                 .map(|o| o.id)
@@ -181,32 +156,17 @@ impl Backend {
         self.inner.store.list_commands(&ids, limit).await
     }
 
-    /// One command, if it belongs to `user_id`.
-    pub async fn get_command(&self, user_id: i32, id: &str) -> Result<CommandRecord> {
+    /// One command, if the actor may see its outlet.
+    pub async fn get_command(&self, actor: Actor, id: &str) -> Result<CommandRecord> {
         let c = self
             .inner
             .store
             .get_command(id)
             .await?
             .ok_or(Error::NotFound("command"))?;
-        self.owned_outlet(Actor::User(user_id), c.outlet_id)
+        self.owned_outlet(actor, c.outlet_id)
             .map_err(|_| Error::NotFound("command"))?;
         Ok(c)
-    }
-
-    pub(crate) fn owned_outlet(&self, actor: Actor, outlet_id: i32) -> Result<OutletEntry> {
-        let outlet = self
-            .inner
-            .registry
-            .outlet(outlet_id)
-            .ok_or(Error::NotFound("outlet"))?;
-        if let Actor::User(uid) = actor {
-            let owner = self.inner.registry.ccu(&outlet.ccu_id).map(|c| c.owner_id);
-            if owner != Some(uid) {
-                return Err(Error::NotFound("outlet"));
-            }
-        }
-        Ok(outlet)
     }
 
     /// Publishes a queued command and marks it sent. The queued → sent transition is claimed

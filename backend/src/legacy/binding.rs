@@ -4,6 +4,7 @@
 //! every backend instance sharing the database serves the same households.
 
 use super::Refusal;
+use crate::actor::Actor;
 use crate::app::Backend;
 use crate::domain::{CcuId, Source};
 use crate::registry::CcuEntry;
@@ -140,7 +141,7 @@ impl Backend {
             self.inner.legacy_refused.forget(&ccu.id);
             self.config_event(
                 ccu.owner_id,
-                Source::Device,
+                Actor::System(Source::Device),
                 Some(&ccu.id),
                 None,
                 format!(
@@ -154,18 +155,17 @@ impl Backend {
         Ok(bound)
     }
 
-    /// Binds one of `owner`'s CCUs (`None`: any) to an address, or resets it.
+    /// Binds a CCU the actor may act on to an address, or resets it.
     ///
     /// An owner cannot bind to an address another owner's CCU is bound to (that would stop
     /// both households: requests from an address shared by two owners are refused).
     pub async fn set_legacy_binding(
         &self,
-        owner: Option<i32>,
+        actor: Actor,
         ccu_id: &str,
         binding: Binding,
-        source: Source,
     ) -> Result<()> {
-        let ccu = self.owned_ccu(owner, ccu_id)?;
+        let ccu = self.owned_ccu(actor, ccu_id)?;
         let message = match binding {
             Binding::Address(addr) => {
                 let addr = canonical(addr);
@@ -181,7 +181,7 @@ impl Backend {
                         "{addr} is not in legacy.allowed_networks: the old firmware could not call from there"
                     )));
                 }
-                if owner.is_some()
+                if actor.user_id().is_some()
                     && self
                         .inner
                         .registry
@@ -207,7 +207,7 @@ impl Backend {
             }
         };
         self.inner.legacy_refused.forget(&ccu.id);
-        self.config_event(ccu.owner_id, source, Some(&ccu.id), None, message)
+        self.config_event(ccu.owner_id, actor, Some(&ccu.id), None, message)
             .await?;
         self.config_changed().await
     }

@@ -68,8 +68,8 @@ impl Backend {
     /// A person has this outlet open in the dashboard (its page, or a card being used): if
     /// its CCU runs the old firmware, focus it for `legacy.view_ttl`. True when focused; an
     /// MQTT CCU needs no focus (its readings come every 2 s anyway).
-    pub async fn view_outlet(&self, user_id: i32, outlet_id: i32) -> Result<bool> {
-        let outlet = self.owned_outlet(Actor::User(user_id), outlet_id)?;
+    pub async fn view_outlet(&self, actor: Actor, outlet_id: i32) -> Result<bool> {
+        let outlet = self.owned_outlet(actor, outlet_id)?;
         let serves_http = self
             .inner
             .registry

@@ -64,11 +64,16 @@ impl Store {
     }
 
     /// Marks an alert acknowledged.
-    pub async fn acknowledge_alert(&self, id: i32, by: i32, at: i64) -> Result<AlertRecord, Error> {
+    pub async fn acknowledge_alert(
+        &self,
+        id: i32,
+        by: Option<i32>,
+        at: i64,
+    ) -> Result<AlertRecord, Error> {
         let m = alert::ActiveModel {
             id: sea_orm::Unchanged(id),
             acknowledged_at: Set(Some(at)),
-            acknowledged_by: Set(Some(by)),
+            acknowledged_by: Set(by),
             ..Default::default()
         }
         .update(self.db())

@@ -94,11 +94,11 @@ async fn world() -> World {
     let ccu = "MXOWNER1".to_string();
     let (_, ccu_secret) = b
         .create_ccu(
+            backend::Actor::CLI,
             owner.id,
             &ccu,
             Some("Owners Garage Cabinet"),
             backend::domain::Transport::Mqtt,
-            backend::domain::Source::Cli,
         )
         .await
         .unwrap();
@@ -106,11 +106,11 @@ async fn world() -> World {
     let spare_ccu = "MXSPARE9".to_string();
     let (_, spare_ccu_secret) = b
         .create_ccu(
+            backend::Actor::CLI,
             owner.id,
             &spare_ccu,
             Some("Owners Spare Box"),
             backend::domain::Transport::Mqtt,
-            backend::domain::Source::Cli,
         )
         .await
         .unwrap();
@@ -127,7 +127,7 @@ async fn world() -> World {
     )
     .await;
     let alert = wait_for("the owner's overload alert", || async {
-        b.list_alerts(owner.id, true, 10)
+        b.list_alerts(backend::Actor::User(owner.id), true, 10)
             .await
             .ok()
             .and_then(|a| a.first().map(|a| a.id))

@@ -146,7 +146,11 @@ async fn the_old_firmware_cycle_works_byte_for_byte() {
         r#"{"success": true, "commands": []}"#
     );
     for c in [&c1, &c2, &c3] {
-        let now = app.backend().get_command(user.id, &c.id).await.unwrap();
+        let now = app
+            .backend()
+            .get_command(backend::Actor::User(user.id), &c.id)
+            .await
+            .unwrap();
         assert_eq!(
             now.status,
             CommandStatus::Sent,
@@ -165,7 +169,7 @@ async fn the_old_firmware_cycle_works_byte_for_byte() {
     );
     assert_eq!(
         app.backend()
-            .get_command(user.id, &c2.id)
+            .get_command(backend::Actor::User(user.id), &c2.id)
             .await
             .unwrap()
             .status,

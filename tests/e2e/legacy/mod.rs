@@ -7,7 +7,7 @@ mod networks;
 mod pipeline;
 
 use backend::commands::{Actor, NewCommand};
-use backend::domain::{AlertKind, CommandKind, CommandStatus, Socket, Source, Transport};
+use backend::domain::{AlertKind, CommandKind, CommandStatus, Socket, Transport};
 use backend::legacy::Binding;
 use std::net::{IpAddr, Ipv4Addr};
 use system_tests::{TestApp, http_raw, http_raw_from, spawn_app, spawn_app_with, wait_for};
@@ -16,7 +16,7 @@ use system_tests::{TestApp, http_raw, http_raw_from, spawn_app, spawn_app_with, 
 async fn http_ccu_learning(app: &TestApp) -> backend::domain::UserRecord {
     let user = app.add_user("alice").await;
     app.backend()
-        .create_ccu(user.id, "02", None, Transport::Http, Source::Cli)
+        .create_ccu(backend::Actor::CLI, user.id, "02", None, Transport::Http)
         .await
         .unwrap();
     for (dev, name) in [("FE", "Desk Outlet"), ("03", "Lamp"), ("1f", "Heater")] {
@@ -29,7 +29,11 @@ async fn http_ccu_learning(app: &TestApp) -> backend::domain::UserRecord {
 async fn http_ccu(app: &TestApp) -> backend::domain::UserRecord {
     let user = http_ccu_learning(app).await;
     app.backend()
-        .set_legacy_binding(Some(user.id), "02", Binding::Address(LOOPBACK), Source::Web)
+        .set_legacy_binding(
+            backend::Actor::User(user.id),
+            "02",
+            Binding::Address(LOOPBACK),
+        )
         .await
         .unwrap();
     user

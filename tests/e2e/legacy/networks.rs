@@ -38,10 +38,9 @@ async fn legacy_routes_are_limited_to_allowed_networks() {
     // Only allowed addresses can be bound.
     let bind = |addr: &str| {
         app.backend().set_legacy_binding(
-            Some(user.id),
+            backend::Actor::User(user.id),
             "02",
             Binding::Address(addr.parse().unwrap()),
-            Source::Web,
         )
     };
     assert!(matches!(

@@ -40,7 +40,7 @@ async fn legacy_readings_use_the_same_pipeline_and_only_http_ccus_are_served() {
     wait_for("overload alert", || {
         let b = b.clone();
         async move {
-            b.list_alerts(user.id, true, 10)
+            b.list_alerts(backend::Actor::User(user.id), true, 10)
                 .await
                 .ok()?
                 .into_iter()
@@ -69,7 +69,13 @@ async fn a_ccu_registered_without_a_transport_is_settled_by_its_first_bound_cont
     let user = app.add_user("alice").await;
     for id in ["02", "03"] {
         app.backend()
-            .create_ccu(user.id, id, None, Transport::Auto, Source::Web)
+            .create_ccu(
+                backend::Actor::User(user.id),
+                user.id,
+                id,
+                None,
+                Transport::Auto,
+            )
             .await
             .unwrap();
     }
@@ -95,7 +101,11 @@ async fn a_ccu_registered_without_a_transport_is_settled_by_its_first_bound_cont
     );
     // CCU 03 connects over MQTT: it is an MQTT CCU from now on, and can no longer learn a
     // legacy address.
-    let secret = app.backend().rotate_ccu_secret(None, "03").await.unwrap();
+    let secret = app
+        .backend()
+        .rotate_ccu_secret(backend::Actor::CLI, "03")
+        .await
+        .unwrap();
     let _dev = app.device("03", &secret).await;
     let b = app.backend().clone();
     wait_for("03 settled on mqtt", || {
@@ -126,7 +136,11 @@ async fn a_ccu_registered_without_a_transport_is_settled_by_its_first_bound_cont
     // CCU 02's owner binds it to 127.0.0.1; a breaker reading naming 02 from elsewhere is
     // refused and settles nothing ...
     app.backend()
-        .set_legacy_binding(Some(user.id), "02", Binding::Address(LOOPBACK), Source::Web)
+        .set_legacy_binding(
+            backend::Actor::User(user.id),
+            "02",
+            Binding::Address(LOOPBACK),
+        )
         .await
         .unwrap();
     let breaker = r#"{"ccu_id":"02","current_ma":100}"#;

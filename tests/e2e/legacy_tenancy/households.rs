@@ -53,7 +53,11 @@ async fn two_households_with_the_same_rf_id_never_mix() {
         a.get("/api/commands/FE/").await,
         (200, NO_COMMANDS.to_string())
     );
-    let got = app.backend().get_command(bob.id, &bobs).await.unwrap();
+    let got = app
+        .backend()
+        .get_command(backend::Actor::User(bob.id), &bobs)
+        .await
+        .unwrap();
     assert_eq!(
         got.status,
         CommandStatus::Queued,
@@ -80,7 +84,11 @@ async fn two_households_with_the_same_rf_id_never_mix() {
                 .to_string()
         )
     );
-    let got = app.backend().get_command(alice.id, &alices).await.unwrap();
+    let got = app
+        .backend()
+        .get_command(backend::Actor::User(alice.id), &alices)
+        .await
+        .unwrap();
     assert_eq!(got.status, CommandStatus::Sent);
 
     // Alice's reading lands only in Alice's outlet (live state and history).
@@ -130,9 +138,17 @@ async fn two_households_with_the_same_rf_id_never_mix() {
     // waiting for it), and only his.
     let confirming = r#"{"device_id":"FE","current_a":5,"current_b":-1,"relay_a":true,"relay_b":false,"is_overload":false}"#;
     assert_eq!(b.post("/api/data/", confirming).await.0, 200);
-    let got = app.backend().get_command(bob.id, &bobs).await.unwrap();
+    let got = app
+        .backend()
+        .get_command(backend::Actor::User(bob.id), &bobs)
+        .await
+        .unwrap();
     assert_eq!(got.status, CommandStatus::Ok);
-    let got = app.backend().get_command(alice.id, &alices).await.unwrap();
+    let got = app
+        .backend()
+        .get_command(backend::Actor::User(alice.id), &alices)
+        .await
+        .unwrap();
     assert_eq!(got.status, CommandStatus::Sent);
 
     // Focus is per household.

@@ -7,7 +7,7 @@ mod binding;
 mod households;
 mod shared_address;
 
-use backend::domain::{CommandStatus, Socket, Source, Transport, UserRecord};
+use backend::domain::{CommandStatus, Socket, Transport, UserRecord};
 use backend::legacy::{Binding, Refusal};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -82,7 +82,7 @@ impl Firmware {
 async fn household(app: &TestApp, user: &str, ccu: &str, outlets: &[(&str, &str)]) -> UserRecord {
     let user = app.add_user(user).await;
     app.backend()
-        .create_ccu(user.id, ccu, None, Transport::Http, Source::Cli)
+        .create_ccu(backend::Actor::CLI, user.id, ccu, None, Transport::Http)
         .await
         .expect("add CCU");
     for (device, name) in outlets {

@@ -21,10 +21,9 @@ async fn an_address_of_two_owners_is_refused_and_counted() {
     let err = app
         .backend()
         .set_legacy_binding(
-            Some(bob.id),
+            backend::Actor::User(bob.id),
             "03",
             Binding::Address(shared.from),
-            Source::Web,
         )
         .await
         .unwrap_err();
@@ -32,7 +31,7 @@ async fn an_address_of_two_owners_is_refused_and_counted() {
     // ... but the operator can (the CLI): now the address is ambiguous, and every request
     // from it that does not name its CCU is refused and counted, never guessed.
     app.backend()
-        .set_legacy_binding(None, "03", Binding::Address(shared.from), Source::Cli)
+        .set_legacy_binding(backend::Actor::CLI, "03", Binding::Address(shared.from))
         .await
         .unwrap();
     let before = refused(&app, Refusal::AmbiguousCaller);
@@ -50,7 +49,7 @@ async fn an_address_of_two_owners_is_refused_and_counted() {
         );
         assert_eq!(
             app.backend()
-                .get_ccu(user.id, ccu)
+                .get_ccu(backend::Actor::User(user.id), ccu)
                 .await
                 .unwrap()
                 .legacy_refused_addr,
@@ -68,25 +67,24 @@ async fn an_address_of_two_owners_is_refused_and_counted() {
 
     // One owner, two CCUs at one address, the same device id on both: ambiguous too.
     app.backend()
-        .create_ccu(alice.id, "05", None, Transport::Http, Source::Cli)
+        .create_ccu(backend::Actor::CLI, alice.id, "05", None, Transport::Http)
         .await
         .unwrap();
     app.add_outlet("05", "FE", "Alice garage").await;
     app.add_outlet("05", "11", "Alice pump").await;
     app.backend()
-        .set_legacy_binding(Some(alice.id), "03", Binding::Reset, Source::Web)
+        .set_legacy_binding(backend::Actor::User(alice.id), "03", Binding::Reset)
         .await
         .expect_err("not Alice's CCU");
     app.backend()
-        .set_legacy_binding(Some(bob.id), "03", Binding::Reset, Source::Web)
+        .set_legacy_binding(backend::Actor::User(bob.id), "03", Binding::Reset)
         .await
         .unwrap();
     app.backend()
         .set_legacy_binding(
-            Some(alice.id),
+            backend::Actor::User(alice.id),
             "05",
             Binding::Address(shared.from),
-            Source::Web,
         )
         .await
         .unwrap();

@@ -32,7 +32,7 @@ impl AlertsApi {
     ) -> ApiResult<Json<Vec<Alert>>> {
         let limit = super::paging::limit(limit.0).map_err(crate::error::ApiError::invalid)?;
         let alerts = backend
-            .list_alerts(auth.user_id(), active.0.unwrap_or(false), limit)
+            .list_alerts(auth.actor(), active.0.unwrap_or(false), limit)
             .await?;
         Ok(Json(alerts.into_iter().map(Into::into).collect()))
     }
@@ -46,10 +46,7 @@ impl AlertsApi {
         id: Path<i32>,
     ) -> ApiResult<Json<Alert>> {
         Ok(Json(
-            backend
-                .acknowledge_alert(auth.user_id(), id.0)
-                .await?
-                .into(),
+            backend.acknowledge_alert(auth.actor(), id.0).await?.into(),
         ))
     }
 }

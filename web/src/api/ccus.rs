@@ -6,7 +6,6 @@ use super::models::{
 use crate::auth::Auth;
 use crate::error::ApiResult;
 use backend::Backend;
-use backend::domain::Source;
 use backend::legacy::Binding;
 use poem::web::Data;
 use poem_openapi::param::Path;
@@ -50,7 +49,7 @@ impl CcusApi {
     /// Your CCUs with online state and last seen.
     #[oai(path = "/", method = "get")]
     async fn list(&self, backend: Data<&Backend>, auth: Auth) -> ApiResult<Json<Vec<Ccu>>> {
-        let ccus = backend.list_ccus(auth.user_id()).await?;
+        let ccus = backend.list_ccus(auth.actor()).await?;
         Ok(Json(ccus.into_iter().map(Into::into).collect()))
     }
 
@@ -65,19 +64,19 @@ impl CcusApi {
         let transport = body.transport.unwrap_or(Transport::Auto).into();
         let (ccu, secret) = backend
             .create_ccu(
+                auth.actor(),
                 auth.user_id(),
                 &body.id,
                 body.name.as_deref(),
                 transport,
-                Source::Web,
             )
             .await?;
         if let Some(location) = &body.location {
             backend
-                .rename_ccu(auth.user_id(), &ccu.id, None, Some(location))
+                .rename_ccu(auth.actor(), &ccu.id, None, Some(location))
                 .await?;
         }
-        let ccu = backend.get_ccu(auth.user_id(), &ccu.id).await?;
+        let ccu = backend.get_ccu(auth.actor(), &ccu.id).await?;
         let mqtt = credentials(&backend, &ccu.id, secret);
         Ok(Created::Ok(Json(CcuCreated {
             ccu: ccu.into(),
@@ -93,7 +92,7 @@ impl CcusApi {
         auth: Auth,
         id: Path<String>,
     ) -> ApiResult<Json<Ccu>> {
-        Ok(Json(backend.get_ccu(auth.user_id(), &id.0).await?.into()))
+        Ok(Json(backend.get_ccu(auth.actor(), &id.0).await?.into()))
     }
 
     /// Rename a CCU or change its location.
@@ -107,7 +106,7 @@ impl CcusApi {
     ) -> ApiResult<Json<Ccu>> {
         let c = backend
             .rename_ccu(
-                auth.user_id(),
+                auth.actor(),
                 &id.0,
                 body.name.as_deref(),
                 body.location.as_deref(),
@@ -124,10 +123,8 @@ impl CcusApi {
         auth: Auth,
         id: Path<String>,
     ) -> ApiResult<Json<MqttCredentials>> {
-        let ccu = backend.get_ccu(auth.user_id(), &id.0).await?;
-        let secret = backend
-            .rotate_ccu_secret(Some(auth.user_id()), &ccu.id)
-            .await?;
+        let ccu = backend.get_ccu(auth.actor(), &id.0).await?;
+        let secret = backend.rotate_ccu_secret(auth.actor(), &ccu.id).await?;
         Ok(Json(credentials(&backend, &ccu.id, secret)))
     }
 
@@ -141,9 +138,9 @@ impl CcusApi {
         body: Json<Threshold>,
     ) -> ApiResult<Json<Ccu>> {
         backend
-            .set_breaker_threshold(Some(auth.user_id()), &id.0, body.threshold_ma)
+            .set_breaker_threshold(auth.actor(), &id.0, body.threshold_ma)
             .await?;
-        Ok(Json(backend.get_ccu(auth.user_id(), &id.0).await?.into()))
+        Ok(Json(backend.get_ccu(auth.actor(), &id.0).await?.into()))
     }
 
     /// Bind a CCU on the old HTTP firmware to the address it calls from (`addr`), or reset
@@ -167,9 +164,9 @@ impl CcusApi {
             ),
         };
         backend
-            .set_legacy_binding(Some(auth.user_id()), &id.0, binding, Source::Web)
+            .set_legacy_binding(auth.actor(), &id.0, binding)
             .await?;
-        Ok(Json(backend.get_ccu(auth.user_id(), &id.0).await?.into()))
+        Ok(Json(backend.get_ccu(auth.actor(), &id.0).await?.into()))
     }
 
     /// Delete a CCU with its outlets and history.
@@ -180,7 +177,7 @@ impl CcusApi {
         auth: Auth,
         id: Path<String>,
     ) -> ApiResult<Deleted> {
-        backend.delete_ccu(auth.user_id(), &id.0).await?;
+        backend.delete_ccu(auth.actor(), &id.0).await?;
         Ok(Deleted::Ok)
     }
 }

@@ -4,7 +4,7 @@ use super::models::{Command, NewCommand};
 use crate::auth::Auth;
 use crate::error::ApiResult;
 use backend::Backend;
-use backend::commands::{Actor, NewCommand as Request};
+use backend::commands::NewCommand as Request;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -38,7 +38,7 @@ impl CommandsApi {
     ) -> ApiResult<Accepted> {
         let c = backend
             .send_command(
-                Actor::User(auth.user_id()),
+                auth.actor(),
                 Request {
                     outlet_id: body.outlet_id,
                     command: body.command.into(),
@@ -62,7 +62,7 @@ impl CommandsApi {
     ) -> ApiResult<Json<Vec<Command>>> {
         let limit = super::paging::limit(limit.0).map_err(crate::error::ApiError::invalid)?;
         let cmds = backend
-            .list_commands(auth.user_id(), outlet_id.0, limit)
+            .list_commands(auth.actor(), outlet_id.0, limit)
             .await?;
         Ok(Json(cmds.into_iter().map(Into::into).collect()))
     }
@@ -75,15 +75,13 @@ impl CommandsApi {
         auth: Auth,
         id: Path<String>,
     ) -> ApiResult<Json<Command>> {
-        Ok(Json(
-            backend.get_command(auth.user_id(), &id.0).await?.into(),
-        ))
+        Ok(Json(backend.get_command(auth.actor(), &id.0).await?.into()))
     }
 
     /// Cut all power: `relay_off` on both sockets of every one of your outlets.
     #[oai(path = "/cut-all", method = "post")]
     async fn cut_all(&self, backend: Data<&Backend>, auth: Auth) -> ApiResult<Json<Vec<Command>>> {
-        let cmds = backend.cut_all(auth.user_id()).await?;
+        let cmds = backend.cut_all(auth.actor()).await?;
         Ok(Json(cmds.into_iter().map(Into::into).collect()))
     }
 }

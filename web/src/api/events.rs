@@ -48,7 +48,7 @@ impl EventsApi {
                 .unwrap_or(d)
         });
         let filter = EventFilter {
-            user_id: Some(auth.user_id()),
+            user_id: None,
             kind: kind.0,
             source: source.0,
             ccu_id: ccu_id.0.map(|c| c.to_uppercase()),
@@ -57,7 +57,7 @@ impl EventsApi {
             until: to.0,
         };
         let (items, total) = backend
-            .list_events(auth.user_id(), filter, offset, per_page)
+            .list_events(auth.actor(), filter, offset, per_page)
             .await?;
         Ok(Json(EventPage {
             items: items.into_iter().map(Into::into).collect(),
@@ -79,7 +79,7 @@ impl EventsApi {
     ) -> ApiResult<Json<Vec<EventCount>>> {
         let r = Range::parse_with_default(from.0, to.0, backend::clock::now_ms(), 30 * 86_400_000)
             .map_err(ApiError::invalid)?;
-        let counts = backend.event_counts(auth.user_id(), r.from, r.to).await?;
+        let counts = backend.event_counts(auth.actor(), r.from, r.to).await?;
         Ok(Json(
             counts
                 .into_iter()

@@ -56,7 +56,7 @@ impl HistoryApi {
         let r = range(from.0, to.0)?;
         let width = r.bucket_width(buckets.0).map_err(ApiError::invalid)?;
         let rows = backend
-            .outlet_history(auth.user_id(), id.0, r.from, r.to, width)
+            .outlet_history(auth.actor(), id.0, r.from, r.to, width)
             .await?;
         Ok(Json(ReadingHistory {
             from: r.from,
@@ -86,10 +86,10 @@ impl HistoryApi {
         from: Query<Option<i64>>,
         to: Query<Option<i64>>,
     ) -> ApiResult<Attachment<Body>> {
-        let outlet = backend.get_outlet(auth.user_id(), id.0).await?;
+        let outlet = backend.get_outlet(auth.actor(), id.0).await?;
         let r = range(from.0, to.0)?;
         let pages = backend
-            .history_pages(auth.user_id(), Series::Outlet(outlet.id))
+            .history_pages(auth.actor(), Series::Outlet(outlet.id))
             .await?;
         let body = csv_export::body(pages, r.from, r.to);
         Ok(Attachment::new(body)
@@ -108,10 +108,10 @@ impl HistoryApi {
         from: Query<Option<i64>>,
         to: Query<Option<i64>>,
     ) -> ApiResult<Attachment<Body>> {
-        let ccu = backend.get_ccu(auth.user_id(), &id.0).await?;
+        let ccu = backend.get_ccu(auth.actor(), &id.0).await?;
         let r = range(from.0, to.0)?;
         let pages = backend
-            .history_pages(auth.user_id(), Series::Breaker(ccu.id.clone()))
+            .history_pages(auth.actor(), Series::Breaker(ccu.id.clone()))
             .await?;
         let body = csv_export::body(pages, r.from, r.to);
         Ok(Attachment::new(body)
@@ -134,7 +134,7 @@ impl HistoryApi {
         let r = range(from.0, to.0)?;
         let width = r.bucket_width(buckets.0).map_err(ApiError::invalid)?;
         let rows = backend
-            .breaker_history(auth.user_id(), &id.0, r.from, r.to, width)
+            .breaker_history(auth.actor(), &id.0, r.from, r.to, width)
             .await?;
         Ok(Json(BreakerHistory {
             from: r.from,

@@ -4,8 +4,6 @@ use super::models::{Command, NewOutlet, Outlet, OutletPatch, Threshold};
 use crate::auth::Auth;
 use crate::error::ApiResult;
 use backend::Backend;
-use backend::commands::Actor;
-use backend::domain::Source;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -53,7 +51,7 @@ impl OutletsApi {
         ccu_id: Query<Option<String>>,
     ) -> ApiResult<Json<Vec<Outlet>>> {
         let outlets = backend
-            .list_outlets(auth.user_id(), ccu_id.0.as_deref())
+            .list_outlets(auth.actor(), ccu_id.0.as_deref())
             .await?;
         Ok(Json(outlets.into_iter().map(Into::into).collect()))
     }
@@ -68,16 +66,15 @@ impl OutletsApi {
     ) -> ApiResult<Created> {
         let o = backend
             .create_outlet(
-                Some(auth.user_id()),
+                auth.actor(),
                 &body.ccu_id,
                 &body.device_id,
                 &body.name,
                 body.location.as_deref().unwrap_or(""),
-                Source::Web,
             )
             .await?;
         Ok(Created::Ok(Json(
-            backend.get_outlet(auth.user_id(), o.id).await?.into(),
+            backend.get_outlet(auth.actor(), o.id).await?.into(),
         )))
     }
 
@@ -89,7 +86,7 @@ impl OutletsApi {
         auth: Auth,
         id: Path<i32>,
     ) -> ApiResult<Json<Outlet>> {
-        Ok(Json(backend.get_outlet(auth.user_id(), id.0).await?.into()))
+        Ok(Json(backend.get_outlet(auth.actor(), id.0).await?.into()))
     }
 
     /// Rename, relocate or move an outlet to another of your CCUs.
@@ -103,7 +100,7 @@ impl OutletsApi {
     ) -> ApiResult<Json<Outlet>> {
         let o = backend
             .edit_outlet(
-                auth.user_id(),
+                auth.actor(),
                 id.0,
                 body.name.as_deref(),
                 body.location.as_deref(),
@@ -123,9 +120,9 @@ impl OutletsApi {
         body: Json<Threshold>,
     ) -> ApiResult<Json<Outlet>> {
         backend
-            .set_outlet_threshold(Some(auth.user_id()), id.0, body.threshold_ma)
+            .set_outlet_threshold(auth.actor(), id.0, body.threshold_ma)
             .await?;
-        Ok(Json(backend.get_outlet(auth.user_id(), id.0).await?.into()))
+        Ok(Json(backend.get_outlet(auth.actor(), id.0).await?.into()))
     }
 
     /// Say that a person has this outlet open (its page, or its card being used). An outlet
@@ -139,7 +136,7 @@ impl OutletsApi {
         auth: Auth,
         id: Path<i32>,
     ) -> ApiResult<Json<Viewed>> {
-        let focused = backend.view_outlet(auth.user_id(), id.0).await?;
+        let focused = backend.view_outlet(auth.actor(), id.0).await?;
         Ok(Json(Viewed { focused }))
     }
 
@@ -151,9 +148,7 @@ impl OutletsApi {
         auth: Auth,
         id: Path<i32>,
     ) -> ApiResult<Json<Vec<Command>>> {
-        let cmds = backend
-            .cut_outlet(Actor::User(auth.user_id()), id.0)
-            .await?;
+        let cmds = backend.cut_outlet(auth.actor(), id.0).await?;
         Ok(Json(cmds.into_iter().map(Into::into).collect()))
     }
 
@@ -165,7 +160,7 @@ impl OutletsApi {
         auth: Auth,
         id: Path<i32>,
     ) -> ApiResult<Deleted> {
-        backend.delete_outlet(auth.user_id(), id.0).await?;
+        backend.delete_outlet(auth.actor(), id.0).await?;
         Ok(Deleted::Ok)
     }
 }

@@ -116,7 +116,7 @@ pub async fn sensor(
     };
     let outlet = match backend::domain::DeviceId::parse(&device) {
         Some(d) => backend
-            .list_outlets(user, None)
+            .list_outlets(backend::Actor::User(user), None)
             .await
             .unwrap_or_default()
             .into_iter()
@@ -165,7 +165,10 @@ pub async fn breaker(
     if id.len() < 2 {
         id = format!("{id:0>2}");
     }
-    let owned = backend.get_ccu(user, &id).await.is_ok();
+    let owned = backend
+        .get_ccu(backend::Actor::User(user), &id)
+        .await
+        .is_ok();
     let render: Render = Box::new(move |ev| match ev {
         LiveEvent::Breaker { ccu_id, .. } if owned && *ccu_id == id => breaker_message(ev),
         _ => None,
