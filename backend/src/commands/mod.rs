@@ -100,16 +100,8 @@ impl Backend {
 
     /// `relay_off` on both sockets of every outlet the actor may act on.
     pub async fn cut_all(&self, actor: Actor) -> Result<Vec<CommandRecord>> {
-        let outlets: Vec<i32> = self
-            .inner
-            .store
-            .list_outlets(None, actor.user_id())
-            .await?
-            .into_iter()
-            .map(|o| o.id)
-            .collect();
         let mut out = Vec::new();
-        for id in outlets {
+        for id in self.outlet_ids(actor).await? {
             out.extend(self.cut_outlet(actor, id).await?);
         }
         Ok(out)
@@ -144,16 +136,32 @@ impl Backend {
     ) -> Result<Vec<CommandRecord>> {
         let ids: Vec<i32> = match outlet_id {
             Some(id) => vec![self.owned_outlet(actor, id)?.id],
-            None => self
-                .inner
-                .store
-                .list_outlets(None, actor.user_id())
-                .await?
-                .into_iter()
-                .map(|o| o.id)
-                .collect(),
+            None => self.outlet_ids(actor).await?,
         };
         self.inner.store.list_commands(&ids, limit).await
+    }
+
+    /// The ids of every outlet the actor may act on.
+    async fn outlet_ids(&self, actor: Actor) -> Result<Vec<i32>> {
+        let outlets = self.inner.store.list_outlets(None, actor.user_id()).await?;
+        Ok(outlets.into_iter().map(|o| o.id).collect())
+    }
+
+    /// Ends a queued command that passed its expiry (`why` goes to its detail). True if it
+    /// expired.
+    pub(crate) async fn expire_if_due(
+        &self,
+        c: &mut CommandRecord,
+        now: i64,
+        why: &str,
+    ) -> Result<bool> {
+        if c.expires_at > now {
+            return Ok(false);
+        }
+        let detail = Some(why.to_string());
+        self.finish(c, CommandStatus::Expired, detail, Source::Server)
+            .await?;
+        Ok(true)
     }
 
     /// One command, if the actor may see its outlet.
@@ -229,15 +237,8 @@ impl Backend {
             .await?;
         let now = clock::now_ms();
         for mut c in queued {
-            if c.expires_at <= now {
-                self.finish(
-                    &mut c,
-                    CommandStatus::Expired,
-                    Some("expired while the CCU was offline".into()),
-                    Source::Server,
-                )
-                .await?;
-            } else {
+            let why = "expired while the CCU was offline";
+            if !self.expire_if_due(&mut c, now, why).await? {
                 self.publish_command(&mut c).await?;
             }
         }

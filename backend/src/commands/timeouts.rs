@@ -41,15 +41,8 @@ impl Backend {
             .commands_in_status(None, CommandStatus::Queued)
             .await?
         {
-            if c.expires_at <= now {
-                self.finish(
-                    &mut c,
-                    CommandStatus::Expired,
-                    Some("the CCU did not come back in time".into()),
-                    Source::Server,
-                )
+            self.expire_if_due(&mut c, now, "the CCU did not come back in time")
                 .await?;
-            }
         }
         Ok(())
     }

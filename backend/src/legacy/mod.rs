@@ -29,14 +29,10 @@ impl Backend {
         let now = clock::now_ms();
         let mut out = Vec::new();
         for mut c in queued {
-            if c.expires_at <= now {
-                self.finish(
-                    &mut c,
-                    CommandStatus::Expired,
-                    Some("expired before the CCU polled".into()),
-                    Source::Server,
-                )
-                .await?;
+            if self
+                .expire_if_due(&mut c, now, "expired before the CCU polled")
+                .await?
+            {
                 continue;
             }
             if self.inner.store.claim_command(&c.id, now).await? {

@@ -3,13 +3,30 @@
 use crate::auth::SESSION_COOKIE;
 use backend::Backend;
 use poem::http::StatusCode;
-use poem::{Request, Response};
+use poem::{FromRequest, Request, RequestBody, Response};
 use serde::Deserialize;
 
 /// `?token=` for clients that cannot set headers.
 #[derive(Debug, Deserialize)]
-pub struct TokenQuery {
-    pub(super) token: Option<String>,
+struct TokenQuery {
+    token: Option<String>,
+}
+
+/// The user a WebSocket handshake authenticates as; the handshake is refused (401 or 403,
+/// JSON body) before the upgrade otherwise.
+pub(super) struct WsUser(pub(super) i32);
+
+impl<'a> FromRequest<'a> for WsUser {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
+        let backend = req
+            .data::<Backend>()
+            .ok_or_else(|| poem::Error::from_status(StatusCode::INTERNAL_SERVER_ERROR))?;
+        let token = req.params::<TokenQuery>().ok().and_then(|q| q.token);
+        authenticate(backend, req, token.as_deref())
+            .await
+            .map(WsUser)
+            .map_err(|r| poem::Error::from_response(*r))
+    }
 }
 
 fn reject(status: StatusCode, message: &str) -> Box<Response> {
@@ -23,7 +40,7 @@ fn reject(status: StatusCode, message: &str) -> Box<Response> {
 }
 
 /// The user behind a WebSocket handshake, after the same-origin check.
-pub(super) async fn authenticate(
+async fn authenticate(
     backend: &Backend,
     req: &Request,
     token: Option<&str>,

@@ -1,14 +1,14 @@
 //! The old app's WebSocket streams, `/ws/sensor/<device_id>/` and `/ws/breaker/<ccu_id>/`,
 //! with their message shapes byte for byte (Python's JSON layout).
 
-use super::auth::{TokenQuery, authenticate};
+use super::auth::WsUser;
 use super::{Render, stream};
 use crate::legacy::python_json;
 use backend::Backend;
 use backend::live::LiveEvent;
 use poem::web::websocket::WebSocket;
-use poem::web::{Data, Path, Query};
-use poem::{Request, Response, handler};
+use poem::web::{Data, Path};
+use poem::{Response, handler};
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -105,15 +105,10 @@ pub(super) fn breaker_message(ev: &LiveEvent) -> Option<String> {
 #[handler]
 pub async fn sensor(
     ws: WebSocket,
-    req: &Request,
     backend: Data<&Backend>,
+    WsUser(user): WsUser,
     Path(device): Path<String>,
-    q: Query<TokenQuery>,
 ) -> Response {
-    let user = match authenticate(&backend, req, q.token.as_deref()).await {
-        Ok(u) => u,
-        Err(r) => return *r,
-    };
     let outlet = match backend::domain::DeviceId::parse(&device) {
         Some(d) => backend
             .list_outlets(backend::Actor::User(user), None)
@@ -152,15 +147,10 @@ pub async fn sensor(
 #[handler]
 pub async fn breaker(
     ws: WebSocket,
-    req: &Request,
     backend: Data<&Backend>,
+    WsUser(user): WsUser,
     Path(ccu): Path<String>,
-    q: Query<TokenQuery>,
 ) -> Response {
-    let user = match authenticate(&backend, req, q.token.as_deref()).await {
-        Ok(u) => u,
-        Err(r) => return *r,
-    };
     let mut id = ccu.to_uppercase();
     if id.len() < 2 {
         id = format!("{id:0>2}");

@@ -17,13 +17,13 @@ pub use legacy::{breaker, sensor};
 pub use messages::{Hello, Lagged, LiveMessage, WsMessage};
 pub use records::{AlertMessage, CommandMessage};
 
-use auth::{TokenQuery, authenticate};
+use auth::WsUser;
 use backend::Backend;
 use backend::live::LiveEvent;
 use futures_util::{SinkExt, StreamExt};
+use poem::web::Data;
 use poem::web::websocket::{Message, WebSocket, WebSocketConfig};
-use poem::web::{Data, Query};
-use poem::{IntoResponse, Request, Response, handler};
+use poem::{IntoResponse, Response, handler};
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
@@ -96,16 +96,7 @@ fn stream(
 
 /// `/ws`: every live event of the user, as `{"type": …, …}` JSON ([`WsMessage`]).
 #[handler]
-pub async fn live(
-    ws: WebSocket,
-    req: &Request,
-    backend: Data<&Backend>,
-    q: Query<TokenQuery>,
-) -> Response {
-    let user = match authenticate(&backend, req, q.token.as_deref()).await {
-        Ok(u) => u,
-        Err(r) => return *r,
-    };
+pub async fn live(ws: WebSocket, backend: Data<&Backend>, WsUser(user): WsUser) -> Response {
     let hello = WsMessage::Hello(Hello::new(user)).to_text();
     let render: Render =
         Box::new(move |ev| (ev.user_id() == user).then(|| WsMessage::from(ev).to_text()));
