@@ -77,7 +77,5 @@ async fn an_overload_on_a_simulated_socket_shows_an_alert_and_the_bell_counts_it
         Ok(())
     }
     .await;
-    let result = b.finish(result).await;
-    site.stop().await;
-    result
+    site.finish(b, result).await
 }

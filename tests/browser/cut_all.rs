@@ -65,7 +65,5 @@ async fn cut_all_power_asks_first_then_turns_every_simulated_socket_off() -> Res
         Ok(())
     }
     .await;
-    let result = b.finish(result).await;
-    site.stop().await;
-    result
+    site.finish(b, result).await
 }

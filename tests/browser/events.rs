@@ -114,7 +114,5 @@ async fn the_event_log_filters_by_kind_source_device_and_time() -> Result<()> {
         Ok(())
     }
     .await;
-    let result = b.finish(result).await;
-    site.stop().await;
-    result
+    site.finish(b, result).await
 }

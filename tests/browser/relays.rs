@@ -108,7 +108,5 @@ async fn a_toggle_is_confirmed_by_the_simulated_pic_and_fails_visibly_when_none_
         Ok(())
     }
     .await;
-    let result = b.finish(result).await;
-    site.stop().await;
-    result
+    site.finish(b, result).await
 }

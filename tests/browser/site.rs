@@ -1,6 +1,7 @@
 //! A household to test with: the whole server, a user `alice`, CCU `02` with outlets, and a
 //! simulated CCU (the real firmware core on simulated PICs) connected over MQTT.
 
+use crate::chrome::Browser;
 use anyhow::{Context, Result, anyhow};
 use backend::commands::{Actor, NewCommand};
 use backend::domain::{CommandKind, OutletRecord, Socket, UserRecord};
@@ -116,5 +117,13 @@ impl Site {
     /// Stops the simulated CCU.
     pub async fn stop(self) {
         let _ = self.sim.stop().await;
+    }
+
+    /// Ends a test on this site: the browser's last screenshot and session
+    /// ([`Browser::finish`]), then the simulated CCU; the test's result.
+    pub async fn finish(self, b: Browser, result: Result<()>) -> Result<()> {
+        let result = b.finish(result).await;
+        self.stop().await;
+        result
     }
 }

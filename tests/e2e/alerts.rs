@@ -1,10 +1,18 @@
 //! Alerts are raised once per condition, cleared with hysteresis, and logged as events.
 
-use backend::domain::AlertKind;
+use backend::Actor;
+use backend::domain::{AlertKind, AlertRecord};
 use backend::live::LiveEvent;
 use backend::store::EventFilter;
 use serde_json::json;
-use system_tests::{spawn_app, wait_for_event};
+use system_tests::{alert_cleared, next_alert, spawn_app, wait_for_event};
+
+/// A user's alerts of one kind, active or not.
+async fn alerts_of(app: &system_tests::TestApp, user: i32, kind: AlertKind) -> Vec<AlertRecord> {
+    let all = app.backend().list_alerts(Actor::User(user), false, 100);
+    let all = all.await.unwrap();
+    all.into_iter().filter(|a| a.kind == kind).collect()
+}
 
 async fn alert_events(app: &system_tests::TestApp, kind: &str) -> u64 {
     let f = EventFilter {
@@ -40,16 +48,8 @@ async fn ten_overload_readings_raise_one_alert_and_normal_readings_clear_it() {
         _ => None,
     })
     .await;
-    let alerts = app
-        .backend()
-        .list_alerts(backend::Actor::User(user.id), false, 100)
-        .await
-        .unwrap();
-    let overloads: Vec<_> = alerts
-        .iter()
-        .filter(|a| a.kind == AlertKind::Overload)
-        .collect();
-    assert_eq!(overloads.len(), 1, "exactly one alert: {alerts:?}");
+    let overloads = alerts_of(&app, user.id, AlertKind::Overload).await;
+    assert_eq!(overloads.len(), 1, "exactly one alert: {overloads:?}");
     assert!(overloads[0].active());
     assert_eq!(overloads[0].outlet_id, Some(outlet.id));
     assert!(
@@ -64,13 +64,7 @@ async fn ten_overload_readings_raise_one_alert_and_normal_readings_clear_it() {
         json!({"device_id":"FE","current_a":1200,"current_b":200}),
     )
     .await;
-    wait_for_event(&mut live, "alert cleared", |e| match e {
-        LiveEvent::Alert { alert, .. } if alert.kind == AlertKind::Overload && !alert.active() => {
-            Some(())
-        }
-        _ => None,
-    })
-    .await;
+    alert_cleared(&mut live, "alert cleared", AlertKind::Overload).await;
     let active = app
         .backend()
         .list_alerts(backend::Actor::User(user.id), true, 100)
@@ -114,16 +108,8 @@ async fn outlet_threshold_alert_has_hysteresis() {
         })
         .await;
     }
-    let all = app
-        .backend()
-        .list_alerts(backend::Actor::User(user.id), false, 100)
-        .await
-        .unwrap();
-    let th: Vec<_> = all
-        .iter()
-        .filter(|a| a.kind == AlertKind::OutletThreshold)
-        .collect();
-    assert_eq!(th.len(), 1, "{all:?}");
+    let th = alerts_of(&app, user.id, AlertKind::OutletThreshold).await;
+    assert_eq!(th.len(), 1, "{th:?}");
     assert!(!th[0].active(), "1700 < 1800 clears it");
     assert_eq!(th[0].threshold, Some(2000));
 }
@@ -139,24 +125,15 @@ async fn breaker_threshold_alert_per_ccu() {
     let dev = app.device("02", &secret).await;
     let mut live = app.backend().subscribe();
     dev.send("breaker", json!({"current_ma": 12000})).await;
-    let alert = wait_for_event(&mut live, "breaker alert", |e| match e {
-        LiveEvent::Alert { alert, .. } if alert.kind == AlertKind::BreakerThreshold => {
-            Some(alert.clone())
-        }
-        _ => None,
-    })
-    .await;
+    let alert = next_alert(&mut live, "breaker alert", AlertKind::BreakerThreshold).await;
     assert!(alert.active());
     assert_eq!(alert.ccu_id.as_deref(), Some("02"));
     dev.send("breaker", json!({"current_ma": 5000})).await;
-    wait_for_event(&mut live, "breaker alert cleared", |e| match e {
-        LiveEvent::Alert { alert, .. }
-            if alert.kind == AlertKind::BreakerThreshold && !alert.active() =>
-        {
-            Some(())
-        }
-        _ => None,
-    })
+    alert_cleared(
+        &mut live,
+        "breaker alert cleared",
+        AlertKind::BreakerThreshold,
+    )
     .await;
 }
 
@@ -168,35 +145,19 @@ async fn ccu_will_raises_offline_alert_and_reconnect_clears_it() {
     app.wait_online("02").await;
     let mut live = app.backend().subscribe();
     dev.kill();
-    let alert = wait_for_event(&mut live, "offline alert from the will", |e| match e {
-        LiveEvent::Alert { alert, .. } if alert.kind == AlertKind::CcuOffline => {
-            Some(alert.clone())
-        }
-        _ => None,
-    })
+    let alert = next_alert(
+        &mut live,
+        "offline alert from the will",
+        AlertKind::CcuOffline,
+    )
     .await;
     assert!(alert.active());
     assert!(!app.backend().state().ccu("02").unwrap().online);
     let _dev = app.device("02", &secret).await;
-    wait_for_event(&mut live, "offline alert cleared", |e| match e {
-        LiveEvent::Alert { alert, .. }
-            if alert.kind == AlertKind::CcuOffline && !alert.active() =>
-        {
-            Some(())
-        }
-        _ => None,
-    })
-    .await;
+    alert_cleared(&mut live, "offline alert cleared", AlertKind::CcuOffline).await;
     assert_eq!(alert_events(&app, "ccu_offline").await, 1);
-    let all = app
-        .backend()
-        .list_alerts(backend::Actor::User(user.id), false, 10)
-        .await
-        .unwrap();
     assert_eq!(
-        all.iter()
-            .filter(|a| a.kind == AlertKind::CcuOffline)
-            .count(),
+        alerts_of(&app, user.id, AlertKind::CcuOffline).await.len(),
         1
     );
 }

@@ -1,8 +1,9 @@
 //! `serve --demo`: the demo account can log in and its simulated CCU is live at once.
 
-use backend::admin;
+use backend::domain::{OutletRecord, UserRecord};
+use backend::{Actor, admin};
 use smart_outlet::demo;
-use system_tests::{spawn_app, wait_until};
+use system_tests::{TestApp, spawn_app, wait_until};
 
 #[tokio::test]
 async fn the_demo_account_sees_a_live_simulated_ccu_with_confirmed_relays() {
@@ -13,11 +14,7 @@ async fn the_demo_account_sees_a_live_simulated_ccu_with_confirmed_relays() {
     let user = admin::verify_user(app.store(), demo::DEMO_USER, demo::DEMO_PASSWORD)
         .await
         .expect("the demo login works");
-    let outlets = app
-        .backend()
-        .list_outlets(backend::Actor::User(user.id), Some(demo::DEMO_CCU))
-        .await
-        .unwrap();
+    let outlets = outlets_of(&app, &user, demo::DEMO_CCU).await;
     assert_eq!(outlets.len(), 4);
     let b = app.backend().clone();
     let ids: Vec<i32> = outlets.iter().map(|o| o.id).collect();
@@ -43,11 +40,7 @@ async fn the_demo_account_sees_a_live_simulated_ccu_with_confirmed_relays() {
     .await;
     // The old-firmware CCU: its relay commands reach it through the focus, one outlet per
     // 2 s cycle, and its readings confirm them; its outlets are shown as polled.
-    let legacy = app
-        .backend()
-        .list_outlets(backend::Actor::User(user.id), Some(demo::DEMO_LEGACY_CCU))
-        .await
-        .unwrap();
+    let legacy = outlets_of(&app, &user, demo::DEMO_LEGACY_CCU).await;
     assert_eq!(legacy.len(), 3);
     assert!(
         legacy
@@ -80,11 +73,7 @@ async fn the_demo_account_sees_a_live_simulated_ccu_with_confirmed_relays() {
     let again = demo::start(app.backend(), app.mqtt_addr, app.http_addr)
         .await
         .unwrap();
-    let outlets = app
-        .backend()
-        .list_outlets(backend::Actor::User(user.id), Some(demo::DEMO_CCU))
-        .await
-        .unwrap();
+    let outlets = outlets_of(&app, &user, demo::DEMO_CCU).await;
     assert_eq!(outlets.len(), 4);
     wait_until("the demo CCU is back online with its new secret", || {
         let b = b.clone();
@@ -92,4 +81,10 @@ async fn the_demo_account_sees_a_live_simulated_ccu_with_confirmed_relays() {
     })
     .await;
     again.stop().await;
+}
+
+/// The demo user's outlets of one CCU.
+async fn outlets_of(app: &TestApp, user: &UserRecord, ccu: &str) -> Vec<OutletRecord> {
+    let outlets = app.backend().list_outlets(Actor::User(user.id), Some(ccu));
+    outlets.await.unwrap()
 }

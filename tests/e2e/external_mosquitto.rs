@@ -9,7 +9,7 @@ use backend::commands::{Actor, NewCommand};
 use backend::domain::{CommandKind, Socket, Source};
 use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS, SubscribeReasonCode};
 use serde_json::json;
-use settings::{MqttMode, Provisioning, Secret};
+use settings::{MqttMode, Provisioning, Secret, Settings};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use system_tests::device::{connack, options};
@@ -115,16 +115,19 @@ impl Mosquitto {
 
 async fn spawn_on(m: &Mosquitto) -> TestApp {
     let port = m.port;
-    spawn_app_with(move |s| {
-        s.mqtt.mode = MqttMode::External;
-        let e = &mut s.mqtt.external;
-        e.host = "127.0.0.1".into();
-        e.port = port;
-        e.username = ADMIN.into();
-        e.password = Secret::new(ADMIN_PASSWORD);
-        e.provisioning = Provisioning::MosquittoDynsec;
-    })
-    .await
+    spawn_app_with(move |s| use_mosquitto(s, port)).await
+}
+
+/// Points the server at the test's Mosquitto (on `port`), provisioning CCUs through its
+/// dynamic-security plugin.
+fn use_mosquitto(s: &mut Settings, port: u16) {
+    s.mqtt.mode = MqttMode::External;
+    let e = &mut s.mqtt.external;
+    e.host = "127.0.0.1".into();
+    e.port = port;
+    e.username = ADMIN.into();
+    e.password = Secret::new(ADMIN_PASSWORD);
+    e.provisioning = Provisioning::MosquittoDynsec;
 }
 
 /// A raw MQTT client whose events arrive on a channel; `None` = the connection ended.
@@ -350,13 +353,7 @@ async fn ccus_that_existed_before_provisioning_get_their_role_and_a_login_on_rot
     let port = m.port;
     let app = spawn_app_with(move |s| {
         s.database.url = Secret::new(url);
-        s.mqtt.mode = MqttMode::External;
-        let e = &mut s.mqtt.external;
-        e.host = "127.0.0.1".into();
-        e.port = port;
-        e.username = ADMIN.into();
-        e.password = Secret::new(ADMIN_PASSWORD);
-        e.provisioning = Provisioning::MosquittoDynsec;
+        use_mosquitto(s, port);
     })
     .await;
     assert!(refused(&m, "0C", &old).await, "no broker login yet");

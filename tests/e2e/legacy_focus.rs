@@ -12,12 +12,22 @@ use system_tests::{TestApp, http_raw, spawn_app, spawn_app_with, wait_for};
 /// CCU `02` on the old firmware with the outlets `ids` registered (all eight of `device_ids(8)`
 /// on the server), its simulation running `pics` of them, cycling every `period` with one
 /// background read every `background`.
+/// The old firmware's 2 s / 30 s rhythm (reading cycle, round robin), eight times faster: a
+/// command left to the round robin would wait up to 8 × 3.75 s = 120 cycles.
+const EIGHT_TIMES_FASTER: (Duration, Duration) =
+    (Duration::from_millis(250), Duration::from_millis(3750));
+/// As fast, with no round robin within a test: only the focus can bring a command.
+const NO_ROUND_ROBIN: (Duration, Duration) =
+    (Duration::from_millis(250), Duration::from_secs(3600));
+/// Twenty times faster, for the presence tests.
+const TWENTY_TIMES_FASTER: (Duration, Duration) =
+    (Duration::from_millis(100), Duration::from_millis(1500));
+
 async fn old_firmware(
     app: &TestApp,
     user: Option<UserRecord>,
     pics: &[DeviceId],
-    period: Duration,
-    background: Duration,
+    (period, background): (Duration, Duration),
 ) -> (UserRecord, Vec<OutletRecord>, SimCcu) {
     let user = match user {
         Some(u) => u,
@@ -80,16 +90,7 @@ fn done(ccu: &SimCcu) -> usize {
 #[tokio::test]
 async fn a_command_to_any_of_eight_outlets_arrives_within_two_cycles() {
     let app = spawn_app().await;
-    // The firmware's 2 s / 30 s rhythm, eight times faster: a command left to the round robin
-    // would wait up to 8 × 3.75 s = 120 cycles.
-    let (user, outlets, ccu) = old_firmware(
-        &app,
-        None,
-        &device_ids(8),
-        Duration::from_millis(250),
-        Duration::from_millis(3750),
-    )
-    .await;
+    let (user, outlets, ccu) = old_firmware(&app, None, &device_ids(8), EIGHT_TIMES_FASTER).await;
     let ids = device_ids(8);
     // Every outlet, in an order unlike the round robin's, switched on then off.
     for (i, device) in ids.iter().rev().chain(ids.iter()).enumerate() {
@@ -118,15 +119,7 @@ async fn a_command_to_any_of_eight_outlets_arrives_within_two_cycles() {
 #[tokio::test]
 async fn three_commands_to_three_outlets_arrive_in_three_consecutive_cycles() {
     let app = spawn_app().await;
-    // No round robin in this run: only the focus can bring the commands.
-    let (user, outlets, ccu) = old_firmware(
-        &app,
-        None,
-        &device_ids(8),
-        Duration::from_millis(250),
-        Duration::from_secs(3600),
-    )
-    .await;
+    let (user, outlets, ccu) = old_firmware(&app, None, &device_ids(8), NO_ROUND_ROBIN).await;
     let order = [DeviceId(0xF9), DeviceId(0xFD), DeviceId(0xF7)];
     let skip = done(&ccu);
     let sent_in = cycles(&ccu);
@@ -233,14 +226,7 @@ async fn ten_minutes_of_the_round_robin_raise_no_offline_alert_and_a_silent_outl
         s.presence.check_interval = Duration::from_millis(100);
     })
     .await;
-    let (user, outlets, ccu) = old_firmware(
-        &app,
-        None,
-        &device_ids(8),
-        Duration::from_millis(100),
-        Duration::from_millis(1500),
-    )
-    .await;
+    let (user, outlets, ccu) = old_firmware(&app, None, &device_ids(8), TWENTY_TIMES_FASTER).await;
     let b = app.backend().clone();
     let threshold = b.outlet_stale_after("02");
     assert_eq!(threshold, Duration::from_millis(8 * 1600 + 3000));
@@ -280,14 +266,7 @@ async fn ten_minutes_of_the_round_robin_raise_no_offline_alert_and_a_silent_outl
         .filter(|d| *d != DeviceId(0xF9))
         .collect();
     let restarted = backend::clock::now_ms();
-    let (_, _, ccu) = old_firmware(
-        &app,
-        Some(user.clone()),
-        &answering,
-        Duration::from_millis(100),
-        Duration::from_millis(1500),
-    )
-    .await;
+    let (_, _, ccu) = old_firmware(&app, Some(user.clone()), &answering, TWENTY_TIMES_FASTER).await;
     let last_heard = b
         .state()
         .outlet(silent.id)

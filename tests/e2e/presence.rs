@@ -1,10 +1,9 @@
 //! Presence of outlets: silence makes an outlet offline with an alert; a reading clears it.
 
 use backend::domain::AlertKind;
-use backend::live::LiveEvent;
 use serde_json::json;
 use std::time::Duration;
-use system_tests::{spawn_app_with, wait_for_event};
+use system_tests::{alert_cleared, next_alert, spawn_app_with};
 
 #[tokio::test]
 async fn a_silent_outlet_goes_offline_and_comes_back() {
@@ -34,13 +33,7 @@ async fn a_silent_outlet_goes_offline_and_comes_back() {
             }
         })
     };
-    let alert = wait_for_event(&mut live, "outlet offline alert", |e| match e {
-        LiveEvent::Alert { alert, .. } if alert.kind == AlertKind::OutletOffline => {
-            Some(alert.clone())
-        }
-        _ => None,
-    })
-    .await;
+    let alert = next_alert(&mut live, "outlet offline alert", AlertKind::OutletOffline).await;
     assert_eq!(alert.outlet_id, Some(outlet.id));
     assert!(!app.backend().state().outlet(outlet.id).unwrap().online);
     dev.send(
@@ -48,15 +41,7 @@ async fn a_silent_outlet_goes_offline_and_comes_back() {
         json!({"device_id":"FE","current_a":500,"current_b":0}),
     )
     .await;
-    wait_for_event(&mut live, "outlet back", |e| match e {
-        LiveEvent::Alert { alert, .. }
-            if alert.kind == AlertKind::OutletOffline && !alert.active() =>
-        {
-            Some(())
-        }
-        _ => None,
-    })
-    .await;
+    alert_cleared(&mut live, "outlet back", AlertKind::OutletOffline).await;
     assert!(app.backend().state().outlet(outlet.id).unwrap().online);
     keepalive.abort();
 }

@@ -153,6 +153,16 @@ impl ApiClient {
         self.call(Method::DELETE, path, None).await
     }
 
+    /// `POST path` with each body of `cases`; each must be refused with its status and error
+    /// code.
+    pub async fn post_refused(&self, path: &str, cases: &[(Value, StatusCode, &str)]) {
+        for (body, status, code) in cases {
+            let (s, v) = self.post(path, body.clone()).await;
+            let got = (s, v["code"].as_str());
+            assert_eq!(got, (*status, Some(*code)), "POST {path} {body}: {v}");
+        }
+    }
+
     /// `POST /commands`: switch `socket` (`"a"` or `"b"`) of an outlet on or off.
     pub async fn relay(&self, outlet_id: i64, socket: &str, on: bool) -> (StatusCode, Value) {
         let command = if on { "relay_on" } else { "relay_off" };

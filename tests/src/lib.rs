@@ -14,7 +14,7 @@ pub mod wait;
 
 pub use api_client::{ApiClient, PASSWORD};
 pub use device::Device;
-pub use wait::{wait_for, wait_for_event, wait_until};
+pub use wait::{alert_cleared, next_alert, wait_for, wait_for_event, wait_until};
 
 use backend::domain::{OutletRecord, Transport, UserRecord};
 use backend::{Backend, Store, admin};

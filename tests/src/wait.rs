@@ -1,5 +1,6 @@
 //! Waiting on conditions and events with a deadline, instead of sleeping.
 
+use backend::domain::{AlertKind, AlertRecord};
 use backend::live::LiveEvent;
 use std::future::Future;
 use std::time::Duration;
@@ -63,4 +64,26 @@ pub async fn wait_for_event<T>(
     tokio::time::timeout(DEADLINE, fut)
         .await
         .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
+}
+
+/// The next alert of `kind` on the live stream (raised, updated or cleared).
+pub async fn next_alert(
+    rx: &mut broadcast::Receiver<LiveEvent>,
+    what: &str,
+    kind: AlertKind,
+) -> AlertRecord {
+    wait_for_event(rx, what, |e| match e {
+        LiveEvent::Alert { alert, .. } if alert.kind == kind => Some(alert.clone()),
+        _ => None,
+    })
+    .await
+}
+
+/// Waits until an alert of `kind` is cleared on the live stream.
+pub async fn alert_cleared(rx: &mut broadcast::Receiver<LiveEvent>, what: &str, kind: AlertKind) {
+    wait_for_event(rx, what, |e| match e {
+        LiveEvent::Alert { alert, .. } if alert.kind == kind && !alert.active() => Some(()),
+        _ => None,
+    })
+    .await
 }

@@ -38,26 +38,16 @@ async fn accounts_sessions_and_csrf() {
     assert!(v["code"].is_string() && v["message"].is_string(), "{v}");
 
     // Weak password, duplicate user.
-    let (s, v) = anon
-        .post(
-            "/auth/register",
-            json!({"username":"bob","password":"short"}),
-        )
-        .await;
-    assert_eq!(
-        (s, v["code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("validation"))
-    );
-    let (s, v) = anon
-        .post(
-            "/auth/register",
-            json!({"username":"alice","password":"another long one"}),
-        )
-        .await;
-    assert_eq!(
-        (s, v["code"].as_str()),
-        (StatusCode::CONFLICT, Some("conflict"))
-    );
+    let weak = json!({"username":"bob","password":"short"});
+    let taken = json!({"username":"alice","password":"another long one"});
+    anon.post_refused(
+        "/auth/register",
+        &[
+            (weak, StatusCode::BAD_REQUEST, "validation"),
+            (taken, StatusCode::CONFLICT, "conflict"),
+        ],
+    )
+    .await;
 
     // Logout ends the session.
     let (s, _) = b.post("/auth/logout", json!({})).await;

@@ -29,26 +29,17 @@ async fn ccus_and_outlets_belong_to_their_owner() {
     assert_eq!(s, StatusCode::CREATED, "{o}");
     assert_eq!(o["device_id"], "FE");
     let outlet_id = o["id"].as_i64().unwrap();
-    let (s, v) = alice
-        .post(
+    let again = json!({"ccu_id":"02","device_id":"fe","name":"Again"});
+    let bad_id = json!({"ccu_id":"02","device_id":"xyz","name":"Bad"});
+    alice
+        .post_refused(
             "/outlets",
-            json!({"ccu_id":"02","device_id":"fe","name":"Again"}),
+            &[
+                (again, StatusCode::CONFLICT, "conflict"),
+                (bad_id, StatusCode::BAD_REQUEST, "validation"),
+            ],
         )
         .await;
-    assert_eq!(
-        (s, v["code"].as_str()),
-        (StatusCode::CONFLICT, Some("conflict"))
-    );
-    let (s, v) = alice
-        .post(
-            "/outlets",
-            json!({"ccu_id":"02","device_id":"xyz","name":"Bad"}),
-        )
-        .await;
-    assert_eq!(
-        (s, v["code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("validation"))
-    );
 
     // The printed credentials work on the broker.
     let _dev = app.device("02", &secret).await;

@@ -156,14 +156,8 @@ async fn two_households_with_the_same_rf_id_never_mix() {
         a.post("/api/focus/fe/", "").await.1,
         r#"{"success": true, "device_id": "FE"}"#
     );
-    assert_eq!(
-        a.get("/api/focus/").await.1,
-        r#"{"success": true, "device_id": "FE"}"#
-    );
-    assert_eq!(
-        b.get("/api/focus/").await.1,
-        r#"{"success": true, "device_id": null}"#
-    );
+    assert_eq!(a.focus().await, r#"{"success": true, "device_id": "FE"}"#);
+    assert_eq!(b.focus().await, r#"{"success": true, "device_id": null}"#);
     assert_eq!(
         b.post("/api/focus/a1/", "").await,
         (
@@ -172,10 +166,7 @@ async fn two_households_with_the_same_rf_id_never_mix() {
         )
     );
     assert_eq!(b.post("/api/focus/clear/", "").await.0, 200);
-    assert_eq!(
-        a.get("/api/focus/").await.1,
-        r#"{"success": true, "device_id": "FE"}"#
-    );
+    assert_eq!(a.focus().await, r#"{"success": true, "device_id": "FE"}"#);
     assert_eq!(
         app.store()
             .get_ccu("02")
@@ -192,10 +183,7 @@ async fn two_households_with_the_same_rf_id_never_mix() {
     let c = Firmware::at(&app, "127.0.0.4");
     let unbound = refused(&app, Refusal::UnboundCaller);
     c.sees_nothing(9).await;
-    assert_eq!(
-        c.get("/api/focus/").await.1,
-        r#"{"success": true, "device_id": null}"#
-    );
+    assert_eq!(c.focus().await, r#"{"success": true, "device_id": null}"#);
     assert_eq!(
         c.post("/api/focus/fe/", "").await,
         (

@@ -67,6 +67,13 @@ impl Firmware {
         }
     }
 
+    /// The focused outlet as `GET /api/focus/` answers it for this caller (verbatim body).
+    async fn focus(&self) -> String {
+        let (status, body) = self.get("/api/focus/").await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
     async fn reading(&self, device: &str, a: i64) -> (u16, String) {
         self.post(
             "/api/data/",
