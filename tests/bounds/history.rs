@@ -70,11 +70,7 @@ async fn back_dated_batches_add_a_bounded_number_of_history_rows() {
     let app = spawn_app_with(|s| s.ingest.max_reading_age = Duration::from_secs(3600)).await;
     let (_user, secret, outlet) = app.seed().await;
     let dev = app.device("02", &secret).await;
-    dev.send(
-        "sensor",
-        json!({"device_id":"FE","current_a":500,"current_b":0}),
-    )
-    .await;
+    dev.reading("FE", 500, 0).await;
     let now = backend::clock::now_ms();
     // The same 1000 readings, one a second for the last ~17 minutes, replayed ten times.
     let batch: Vec<Value> = (0..1000)
@@ -83,17 +79,8 @@ async fn back_dated_batches_add_a_bounded_number_of_history_rows() {
     for _ in 0..10 {
         dev.send("sensor", json!(batch)).await;
     }
-    dev.send(
-        "sensor",
-        json!({"device_id":"FE","current_a":777,"current_b":0}),
-    )
-    .await;
-    let b = app.backend().clone();
-    wait_until("every batch handled", || {
-        let b = b.clone();
-        async move { b.state().outlet(outlet.id).and_then(|s| s.current_a) == Some(777) }
-    })
-    .await;
+    dev.reading("FE", 777, 0).await;
+    app.wait_current_a(outlet.id, 777).await;
     app.backend().flush().await;
     let rows = app.store().count_readings(outlet.id).await.unwrap();
     eprintln!("10 x 1000 back-dated readings -> {rows} history rows");

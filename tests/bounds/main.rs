@@ -20,7 +20,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-use system_tests::{ApiClient, PASSWORD, spawn_app, spawn_app_with, wait_for, wait_until};
+use system_tests::{ApiClient, PASSWORD, spawn_app, spawn_app_with, wait_for};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const GIB: u64 = 1 << 30;

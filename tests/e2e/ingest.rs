@@ -10,18 +10,9 @@ async fn readings_from_an_authenticated_ccu_are_stored() {
     let dev = app.device("02", &secret).await;
 
     dev.send("sensor", json!({"device_id":"FE","current_a":1250,"current_b":80,"relay_a":true,"relay_b":false,"is_overload":false})).await;
-    dev.send(
-        "sensor",
-        json!({"device_id":"fe","current_a":2000,"current_b":300}),
-    )
-    .await;
+    dev.reading("fe", 2000, 300).await;
 
-    let store = app.store().clone();
-    wait_until("two stored readings", || {
-        let store = store.clone();
-        async move { store.count_readings(outlet.id).await.unwrap() == 2 }
-    })
-    .await;
+    app.wait_readings(outlet.id, 2).await;
     let rows = app
         .store()
         .readings(outlet.id, 0, i64::MAX, 10)

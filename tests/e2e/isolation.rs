@@ -282,15 +282,6 @@ async fn a_will_on_another_ccus_topic_refuses_the_connect() {
     assert_eq!(app.backend().metrics().broker.denials(Denial::Will), 1);
 }
 
-/// Waits until `dev`'s connection is closed by the broker.
-async fn dropped(mut dev: system_tests::device::Device) {
-    tokio::time::timeout(system_tests::wait::DEADLINE, async {
-        while dev.rx.recv().await.is_some() {}
-    })
-    .await
-    .expect("the session must be closed");
-}
-
 #[tokio::test]
 async fn rotating_a_secret_closes_the_live_session() {
     let app = spawn_app().await;
@@ -305,7 +296,7 @@ async fn rotating_a_secret_closes_the_live_session() {
         .rotate_ccu_secret(backend::Actor::User(alice.id), "02")
         .await
         .unwrap();
-    dropped(dev).await;
+    dev.closed_by_broker().await;
     // Another CCU's session stays.
     other.send("breaker", json!({"current_ma": 1000})).await;
     let b = app.backend().clone();
@@ -337,7 +328,7 @@ async fn a_rotation_by_another_process_closes_the_session_too() {
     let _new = backend::admin::rotate_ccu_secret(app.store(), "02")
         .await
         .unwrap();
-    dropped(dev).await;
+    dev.closed_by_broker().await;
 }
 
 #[tokio::test]
@@ -349,7 +340,7 @@ async fn deleting_a_ccu_closes_its_session() {
         .delete_ccu(backend::Actor::User(alice.id), "02")
         .await
         .unwrap();
-    dropped(dev).await;
+    dev.closed_by_broker().await;
     let (_c, mut ev) = AsyncClient::new(options(app.mqtt_addr, "02", &secret), 10);
     let r = tokio::time::timeout(Duration::from_secs(10), connack(&mut ev)).await;
     assert!(matches!(r, Ok(Err(_))), "a removed CCU is refused: {r:?}");

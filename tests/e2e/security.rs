@@ -65,16 +65,8 @@ async fn a_reading_for_another_ccus_outlet_is_rejected_and_counted() {
     let bobs = app.add_outlet("03", "FD", "Bob's lamp").await;
     let dev = app.device("02", &secret).await;
 
-    dev.send(
-        "sensor",
-        json!({"device_id":"FD","current_a":1000,"current_b":0}),
-    )
-    .await;
-    dev.send(
-        "sensor",
-        json!({"device_id":"AB","current_a":1000,"current_b":0}),
-    )
-    .await;
+    dev.reading("FD", 1000, 0).await;
+    dev.reading("AB", 1000, 0).await;
     let b = app.backend().clone();
     wait_until("both rejects counted", || {
         let b = b.clone();
@@ -142,17 +134,8 @@ async fn bad_input_is_counted_per_reason_and_ingest_goes_on() {
     dev.send("ack", json!({"id": "no-such-command", "status": "ok"}))
         .await;
     // The loop is still alive: a good reading after all that is stored.
-    dev.send(
-        "sensor",
-        json!({"device_id":"FE","current_a":777,"current_b":0}),
-    )
-    .await;
-    let b = app.backend().clone();
-    wait_until("good reading after bad ones", || {
-        let b = b.clone();
-        async move { b.state().outlet(outlet.id).and_then(|s| s.current_a) == Some(777) }
-    })
-    .await;
+    dev.reading("FE", 777, 0).await;
+    app.wait_current_a(outlet.id, 777).await;
     let m = app.backend().metrics();
     for reason in [
         RejectReason::MalformedJson,
@@ -219,11 +202,7 @@ async fn rejects_are_exported_as_prometheus_counters() {
     let app = spawn_app().await;
     let (_u, secret, _o) = app.seed().await;
     let dev = app.device("02", &secret).await;
-    dev.send(
-        "sensor",
-        json!({"device_id":"AB","current_a":1,"current_b":0}),
-    )
-    .await;
+    dev.reading("AB", 1, 0).await;
     let b = app.backend().clone();
     wait_until("reject counted", || {
         let b = b.clone();

@@ -67,12 +67,7 @@ async fn a_ccu_over_tls_is_authenticated_and_its_reading_stored() {
         json!({"device_id":"FE","current_a":1250,"current_b":0,"relay_a":true,"relay_b":false}),
     )
     .await;
-    let store = app.store().clone();
-    wait_until("the TLS CCU's reading stored", || {
-        let store = store.clone();
-        async move { store.count_readings(outlet.id).await.unwrap() == 1 }
-    })
-    .await;
+    app.wait_readings(outlet.id, 1).await;
 
     // Nagle is off on the accepted TLS socket too
     wait_until("TCP_NODELAY on the accepted TLS socket", || {

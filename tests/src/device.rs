@@ -109,6 +109,20 @@ impl Device {
             .expect("publish");
     }
 
+    /// Publishes a sensor reading of outlet `device`: socket A and B currents in mA.
+    pub async fn reading(&self, device: &str, a: i64, b: i64) {
+        let reading = serde_json::json!({"device_id": device, "current_a": a, "current_b": b});
+        self.send("sensor", reading).await;
+    }
+
+    /// Waits until the broker closes this connection (panics after the deadline).
+    pub async fn closed_by_broker(mut self) {
+        let closed = async { while self.rx.recv().await.is_some() {} };
+        tokio::time::timeout(crate::wait::DEADLINE, closed)
+            .await
+            .expect("the CCU's MQTT session must be closed");
+    }
+
     /// The next command received (skipping device lists).
     pub async fn next_command(&mut self) -> Command {
         loop {

@@ -145,6 +145,29 @@ impl TestApp {
         .await;
     }
 
+    /// Waits until outlet `outlet_id`'s live socket A current is `ma` (its reading handled).
+    pub async fn wait_current_a(&self, outlet_id: i32, ma: i64) {
+        let b = self.backend().clone();
+        wait_until(&format!("outlet {outlet_id} at {ma} mA"), || {
+            let b = b.clone();
+            async move { b.state().outlet(outlet_id).and_then(|s| s.current_a) == Some(ma) }
+        })
+        .await;
+    }
+
+    /// Waits until `n` readings of outlet `outlet_id` are stored.
+    pub async fn wait_readings(&self, outlet_id: i32, n: u64) {
+        let store = self.store().clone();
+        wait_until(
+            &format!("{n} stored readings of outlet {outlet_id}"),
+            || {
+                let store = store.clone();
+                async move { store.count_readings(outlet_id).await.unwrap() == n }
+            },
+        )
+        .await;
+    }
+
     /// Connects a CCU over MQTT and waits for its CONNACK.
     pub async fn device(&self, ccu_id: &str, secret: &str) -> Device {
         Device::connect(self.mqtt_addr, ccu_id, secret)

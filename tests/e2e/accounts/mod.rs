@@ -13,7 +13,7 @@ use sea_orm::{ConnectionTrait, Statement};
 use serde_json::json;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
-use system_tests::device::{Device, connack, options};
+use system_tests::device::{connack, options};
 use system_tests::{ApiClient, PASSWORD, TestApp, spawn_app, spawn_app_with, wait_for};
 
 /// The status of `GET /auth/me`: is the session (or token) still good?

@@ -13,15 +13,6 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
     row.try_get_by_index::<i64>(0).unwrap()
 }
 
-/// Waits until `dev`'s connection is closed by the broker.
-async fn dropped(mut dev: Device) {
-    tokio::time::timeout(system_tests::wait::DEADLINE, async {
-        while dev.rx.recv().await.is_some() {}
-    })
-    .await
-    .expect("the CCU's MQTT session must be closed");
-}
-
 #[tokio::test]
 async fn deleting_the_account_removes_its_data_and_ends_its_ccus_mqtt_login() {
     let app = spawn_app().await;
@@ -78,7 +69,7 @@ async fn deleting_the_account_removes_its_data_and_ends_its_ccus_mqtt_login() {
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
 
-    dropped(dev).await;
+    dev.closed_by_broker().await;
     let refusals = app.backend().metrics().auth_failures.load(Relaxed);
     let (_c, mut ev) = AsyncClient::new(options(app.mqtt_addr, "02", &secret), 10);
     let r = tokio::time::timeout(Duration::from_secs(10), connack(&mut ev))
