@@ -52,15 +52,18 @@ async fn next_json(ws: &mut Ws, mut pick: impl FnMut(&Value) -> bool) -> Value {
     .expect("timed out waiting for a WebSocket message")
 }
 
-/// Every message up to and including the next reading of `device`.
-async fn until_reading(ws: &mut Ws, device: &str) -> Vec<Value> {
-    let mut seen = Vec::new();
+/// `dev` sends a reading of `device`: every message on `ws` up to it is about `user`'s devices.
+async fn own_only_until_reading(ws: &mut Ws, dev: &system_tests::Device, device: &str, user: i32) {
+    dev.send(
+        "sensor",
+        json!({"device_id": device, "current_a": 999, "current_b": 0}),
+    )
+    .await;
     loop {
         let v = next_json(ws, |_| true).await;
-        let done = v["type"] == "reading" && v["device_id"] == device;
-        seen.push(v);
-        if done {
-            return seen;
+        assert_eq!(v["user_id"], user, "only user {user}'s devices: {v}");
+        if v["type"] == "reading" && v["device_id"] == device {
+            return;
         }
     }
 }
@@ -122,27 +125,8 @@ async fn a_reading_reaches_the_dashboard_stream_fast_and_a_rest_command_comes_ba
     // Alice's reading has gone out; Bob's own comes after it. Nothing of Alice's reached
     // Bob's stream before his own reading did, and nothing of Bob's reached Alice's before
     // her next one.
-    bob_dev
-        .send(
-            "sensor",
-            json!({"device_id":"FD","current_a":999,"current_b":0}),
-        )
-        .await;
-    let bob_saw = until_reading(&mut bob_ws, "FD").await;
-    assert!(
-        bob_saw.iter().all(|v| v["user_id"] == bob.id),
-        "Bob's stream: {bob_saw:?}"
-    );
-    dev.send(
-        "sensor",
-        json!({"device_id":"FE","current_a":1235,"current_b":0}),
-    )
-    .await;
-    let alice_saw = until_reading(&mut ws, "FE").await;
-    assert!(
-        alice_saw.iter().all(|v| v["user_id"] == user.id),
-        "Alice's stream: {alice_saw:?}"
-    );
+    own_only_until_reading(&mut bob_ws, &bob_dev, "FD", bob.id).await;
+    own_only_until_reading(&mut ws, &dev, "FE", user.id).await;
 
     app.wait_online("02").await;
     let (status, c) = alice.relay(outlet.id.into(), "b", true).await;
