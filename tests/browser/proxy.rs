@@ -3,16 +3,27 @@
 
 use anyhow::{Context, Result};
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
+use tokio::time::Instant;
+
+/// A connection refused while cut: when it was accepted and its request line.
+#[derive(Clone, Debug)]
+pub struct Refused {
+    /// When the proxy accepted it.
+    pub at: Instant,
+    /// The first line the client sent (`GET /ws HTTP/1.1`), empty if none within 2 s.
+    pub request: String,
+}
 
 /// A running proxy; dropping it stops it.
 pub struct Proxy {
     addr: SocketAddr,
     up: watch::Sender<bool>,
-    refused: Arc<AtomicUsize>,
+    requests: Arc<Mutex<Vec<Refused>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -24,13 +35,23 @@ impl Proxy {
             .context("binding the proxy")?;
         let addr = listener.local_addr()?;
         let (up, up_rx) = watch::channel(true);
-        let refused = Arc::new(AtomicUsize::new(0));
-        let counter = refused.clone();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let log = requests.clone();
         let task = tokio::spawn(async move {
             while let Ok((mut client, _)) = listener.accept().await {
                 if !*up_rx.borrow() {
-                    counter.fetch_add(1, Ordering::Relaxed);
-                    drop(client);
+                    let at = Instant::now();
+                    let log = log.clone();
+                    // Read what the client asks for, then drop it unanswered.
+                    tokio::spawn(async move {
+                        let mut buf = [0u8; 512];
+                        let n = tokio::time::timeout(Duration::from_secs(2), client.read(&mut buf))
+                            .await
+                            .map_or(0, |r| r.unwrap_or(0));
+                        let text = String::from_utf8_lossy(&buf[..n]);
+                        let request = text.lines().next().unwrap_or("").to_string();
+                        log.lock().unwrap().push(Refused { at, request });
+                    });
                     continue;
                 }
                 let mut rx = up_rx.clone();
@@ -48,7 +69,7 @@ impl Proxy {
         Ok(Proxy {
             addr,
             up,
-            refused,
+            requests,
             task,
         })
     }
@@ -68,9 +89,11 @@ impl Proxy {
         self.up.send_replace(true);
     }
 
-    /// Connections refused while cut.
-    pub fn refused(&self) -> usize {
-        self.refused.load(Ordering::Relaxed)
+    /// The connections refused while cut (once their request was read), in accept order.
+    pub fn refused_requests(&self) -> Vec<Refused> {
+        let mut all = self.requests.lock().unwrap().clone();
+        all.sort_by_key(|r| r.at);
+        all
     }
 }
 

@@ -30,18 +30,29 @@ async fn an_outage_shows_reconnecting_keeps_the_last_values_and_catches_up() -> 
             "const c = document.querySelector('#conn'); return !c.hidden && c.dataset.state === 'reconnecting' && c.textContent.includes('Reconnecting')",
         )
         .await?;
-        let since = tokio::time::Instant::now();
         site.sim.set_load(DeviceId(0xFE), Socket::A, 600)?;
         ensure!(b.text(current).await? == "1.20 A", "the last value stays");
         b.screenshot("reconnecting").await?;
 
-        // Retries back off: six refused connections take more than a second.
-        eventually("six reconnection attempts", || proxy.refused() >= 6).await?;
-        let elapsed = since.elapsed();
+        // Retries back off: the gaps between the page's WebSocket attempts grow (each about
+        // double the one before, with jitter); retries at a fixed pace would keep them equal.
+        let ws_attempts = || -> Vec<_> {
+            proxy
+                .refused_requests()
+                .into_iter()
+                .filter(|r| r.request.starts_with("GET /ws "))
+                .map(|r| r.at)
+                .collect()
+        };
+        eventually("four WebSocket reconnection attempts", || {
+            ws_attempts().len() >= 4
+        })
+        .await?;
+        let at = ws_attempts();
+        let gaps: Vec<_> = at.windows(2).map(|w| w[1] - w[0]).collect();
         ensure!(
-            elapsed.as_millis() >= 1000,
-            "{} refused connections in {elapsed:?}: no back-off",
-            proxy.refused()
+            gaps.windows(2).all(|g| g[1].as_secs_f64() >= 1.2 * g[0].as_secs_f64()),
+            "no back-off: gaps between WebSocket attempts {gaps:?}"
         );
         ensure!(b.text(current).await? == "1.20 A", "still the last value");
 

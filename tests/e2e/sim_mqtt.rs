@@ -158,20 +158,33 @@ async fn a_ccu_cut_off_from_the_server_delivers_its_buffered_readings_with_their
         s.history.interval = std::time::Duration::ZERO;
     })
     .await;
-    let (ccu, _, outlet) = site.outlets[0].clone();
+    let ccu = site.outlets[0].0.clone();
+    let outlets: Vec<i32> = site.outlets.iter().map(|(_, _, o)| o.id).collect();
     let sim = site.sim.ccu(&ccu).unwrap();
     let store = site.app.store().clone();
-    let count = |store: backend::Store| async move {
-        store.count_readings(outlet.id).await.unwrap_or_default()
+    // Every stored reading of the CCU's outlets with `from <= ts < to`, per outlet, oldest first.
+    let stored = |from: i64, to: i64| {
+        let (store, outlets) = (store.clone(), outlets.clone());
+        async move {
+            let mut per_outlet = Vec::new();
+            for id in outlets {
+                per_outlet.push(store.readings(id, from, to, 10_000).await.unwrap());
+            }
+            per_outlet
+        }
+    };
+    let total = |per_outlet: &[Vec<backend::domain::ReadingPoint>]| -> usize {
+        per_outlet.iter().map(Vec::len).sum()
     };
     wait_until("live readings are stored", || async {
-        count(store.clone()).await > 0
+        total(&stored(0, i64::MAX).await) > 0
     })
     .await;
 
-    sim.cut_network().await.unwrap();
+    // Live readings are stamped by the server when they arrive, buffered ones by the CCU when
+    // they were taken: every reading stamped inside [cut_at, restore_at) was buffered.
     let cut_at = backend::clock::now_ms();
-    // Wait until the server noticed (will) and the CCU buffered a good number of readings.
+    sim.cut_network().await.unwrap();
     let b = site.app.backend().clone();
     let c = ccu.clone();
     wait_until("the server sees the CCU offline", || {
@@ -180,7 +193,7 @@ async fn a_ccu_cut_off_from_the_server_delivers_its_buffered_readings_with_their
         async move { b.state().ccu(&c).is_some_and(|s| !s.online) }
     })
     .await;
-    let stored_at_cut = count(store.clone()).await;
+    let offline_at = backend::clock::now_ms();
     let snap = tokio::time::timeout(
         std::time::Duration::from_secs(20),
         sim.wait_until(|s| s.buffered_readings >= 8),
@@ -189,25 +202,42 @@ async fn a_ccu_cut_off_from_the_server_delivers_its_buffered_readings_with_their
     .expect("readings buffered while offline")
     .unwrap();
     assert!(!snap.connected);
-    let restore_at = backend::clock::now_ms();
+    let buffered = snap.buffered_readings;
+    // Exclusive bound: the last one buffered may carry this very millisecond.
+    let restore_at = backend::clock::now_ms() + 1;
+    // (Stamps, not counts: a reading sent just before the cut may still be on its way.)
     assert_eq!(
-        count(store.clone()).await,
-        stored_at_cut,
+        total(&stored(offline_at, i64::MAX).await),
+        0,
         "nothing arrives while the CCU is cut off"
     );
 
     sim.restore_network().await.unwrap();
-    wait_until("the buffered readings are stored", || async {
-        count(store.clone()).await >= stored_at_cut + 4
+    let drained = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        sim.wait_until(|s| s.connected && s.buffered_readings == 0),
+    )
+    .await
+    .expect("the CCU reconnects and sends its buffer")
+    .unwrap();
+    assert!(drained.network_up);
+    // A live reading stored after the buffer went out: the CCU sent it after every batch, on
+    // the same topic, so the server has handled each buffered reading (and any repeat) before.
+    let drained_at = backend::clock::now_ms();
+    wait_until("a live reading after the buffered ones", || async {
+        total(&stored(drained_at, i64::MAX).await) > 0
     })
     .await;
-    let during_outage = store
-        .readings(outlet.id, cut_at, restore_at, 1000)
-        .await
-        .unwrap();
+    let during_outage = stored(cut_at, restore_at).await;
     assert!(
-        during_outage.len() >= 3,
-        "readings timestamped inside the outage ({cut_at}..{restore_at}): {during_outage:?}"
+        total(&during_outage) >= buffered,
+        "all {buffered} buffered readings stored, stamped inside the outage ({cut_at}..{restore_at}): {during_outage:?}"
     );
+    for rows in &during_outage {
+        assert!(
+            rows.windows(2).all(|w| w[0].ts < w[1].ts),
+            "each buffered reading stored once: {rows:?}"
+        );
+    }
     site.sim.stop().await;
 }

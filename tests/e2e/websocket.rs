@@ -5,7 +5,7 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use system_tests::{ApiClient, PASSWORD, TestApp, spawn_app};
-use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+use tokio_tungstenite::tungstenite::{self, Message, client::IntoClientRequest};
 
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -52,6 +52,22 @@ async fn next_json(ws: &mut Ws, mut pick: impl FnMut(&Value) -> bool) -> Value {
     .expect("timed out waiting for a WebSocket message")
 }
 
+/// `dev` sends a reading of `device`: every message on `ws` up to it is about `user`'s devices.
+async fn own_only_until_reading(ws: &mut Ws, dev: &system_tests::Device, device: &str, user: i32) {
+    dev.send(
+        "sensor",
+        json!({"device_id": device, "current_a": 999, "current_b": 0}),
+    )
+    .await;
+    loop {
+        let v = next_json(ws, |_| true).await;
+        assert_eq!(v["user_id"], user, "only user {user}'s devices: {v}");
+        if v["type"] == "reading" && v["device_id"] == device {
+            return;
+        }
+    }
+}
+
 async fn next_text(ws: &mut Ws) -> String {
     loop {
         match tokio::time::timeout(Duration::from_secs(15), ws.next())
@@ -69,7 +85,10 @@ async fn next_text(ws: &mut Ws) -> String {
 async fn websockets_need_a_login() {
     let app = spawn_app().await;
     for path in ["/ws", "/ws/sensor/FE/", "/ws/breaker/02/"] {
-        assert!(connect(&app, path, None).await.is_err(), "{path}");
+        match connect(&app, path, None).await {
+            Err(tungstenite::Error::Http(r)) => assert_eq!(r.status(), 401, "{path}"),
+            other => panic!("{path}: {other:?}"),
+        }
     }
 }
 
@@ -84,17 +103,13 @@ async fn a_reading_reaches_the_dashboard_stream_fast_and_a_rest_command_comes_ba
     let mut dev = app.device("02", &secret).await;
     let mut ws = connect(&app, "/ws", Some(&cookie)).await.unwrap();
     next_json(&mut ws, |v| v["type"] == "hello").await;
-    // Another user's events never show up on Alice's stream.
-    let bob = app.add_user("bob").await;
+    let bob_cookie = login(&app, "bob").await.cookie;
+    let bob = app.store().find_user("bob").await.unwrap().unwrap().0;
     let bob_secret = app.add_ccu(&bob, "03").await;
     app.add_outlet("03", "FD", "Bob's").await;
     let bob_dev = app.device("03", &bob_secret).await;
-    bob_dev
-        .send(
-            "sensor",
-            json!({"device_id":"FD","current_a":999,"current_b":0}),
-        )
-        .await;
+    let mut bob_ws = connect(&app, "/ws", Some(&bob_cookie)).await.unwrap();
+    next_json(&mut bob_ws, |v| v["type"] == "hello").await;
 
     let sent = Instant::now();
     dev.send(
@@ -104,9 +119,14 @@ async fn a_reading_reaches_the_dashboard_stream_fast_and_a_rest_command_comes_ba
     .await;
     let v = next_json(&mut ws, |v| v["type"] == "reading").await;
     let latency = sent.elapsed();
-    assert_eq!(v["device_id"], "FE", "only Alice's outlet: {v}");
+    assert_eq!(v["device_id"], "FE", "{v}");
     assert_eq!(v["current_a"], 1234);
     assert!(latency < Duration::from_secs(1), "reading took {latency:?}");
+    // Alice's reading has gone out; Bob's own comes after it. Nothing of Alice's reached
+    // Bob's stream before his own reading did, and nothing of Bob's reached Alice's before
+    // her next one.
+    own_only_until_reading(&mut bob_ws, &bob_dev, "FD", bob.id).await;
+    own_only_until_reading(&mut ws, &dev, "FE", user.id).await;
 
     app.wait_online("02").await;
     let (status, c) = alice.relay(outlet.id.into(), "b", true).await;
@@ -180,8 +200,35 @@ async fn the_old_sensor_and_breaker_streams_keep_their_shapes() {
     );
 }
 
+/// `/ws` over a socket whose receive buffer is small (4 KiB, set before connecting), so that a
+/// client that stops reading fills it, and then the server's send buffer, quickly.
+async fn connect_small_buffer(app: &TestApp, cookie: &str) -> Ws {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let stream = socket.connect(app.http_addr).await.unwrap();
+    let mut req = format!("ws://{}/ws", app.http_addr)
+        .into_client_request()
+        .unwrap();
+    req.headers_mut().insert("cookie", cookie.parse().unwrap());
+    let stream = tokio_tungstenite::MaybeTlsStream::Plain(stream);
+    tokio_tungstenite::client_async(req, stream)
+        .await
+        .unwrap()
+        .0
+}
+
+/// A value of the server's `/metrics`.
+async fn metric(app: &TestApp, name: &str) -> i64 {
+    let text = system_tests::http_get(app.http_addr, "/metrics").await;
+    let line = text
+        .lines()
+        .find(|l| l.split(' ').next() == Some(name))
+        .unwrap_or_else(|| panic!("{name} in {text}"));
+    line.rsplit(' ').next().unwrap().parse().unwrap()
+}
+
 #[tokio::test]
-async fn a_client_that_never_reads_slows_neither_ingest_nor_other_clients() {
+async fn a_client_that_never_reads_is_dropped_and_slows_neither_ingest_nor_other_clients() {
     let app = system_tests::spawn_app().await;
     let cookie = login(&app, "alice").await.cookie;
     let user = app.store().find_user("alice").await.unwrap().unwrap().0;
@@ -189,39 +236,90 @@ async fn a_client_that_never_reads_slows_neither_ingest_nor_other_clients() {
     app.add_outlet("02", "FE", "Desk").await;
     let dev = app.device("02", &secret).await;
     // Connected, then never read again.
-    let _stalled = connect(&app, "/ws", Some(&cookie)).await.unwrap();
+    let mut stalled = connect_small_buffer(&app, &cookie).await;
     let mut reader = connect(&app, "/ws", Some(&cookie)).await.unwrap();
     next_json(&mut reader, |v| v["type"] == "hello").await;
-    let n = 20_000;
+    const CLIENTS: &str = "smart_outlet_websocket_clients";
+    assert_eq!(metric(&app, CLIENTS).await, 2);
+    // The other client reads all along, counting the readings it gets.
+    let (seen_tx, mut seen) = tokio::sync::watch::channel(0u64);
+    let reading = tokio::spawn(async move {
+        loop {
+            let v = next_json(&mut reader, |v| v["type"] == "reading").await;
+            seen_tx.send_modify(|n| *n += 1);
+            if v["current_a"] == 4321 {
+                return;
+            }
+        }
+    });
+    // Readings flow until the server gives up on the client that does not read: its sends
+    // block once the buffers are full, and after 5 s blocked it is dropped.
     let payload = json!({"device_id":"FE","current_a":1000,"current_b":0}).to_string();
-    for _ in 0..n - 1 {
-        dev.client
-            .publish(
-                "ccu/02/sensor",
-                rumqttc::QoS::AtMostOnce,
-                false,
-                payload.clone(),
-            )
-            .await
-            .unwrap();
+    let started = Instant::now();
+    let mut sent = 0u64;
+    while metric(&app, CLIENTS).await != 1 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the stalled client still connected after {sent} readings"
+        );
+        for _ in 0..500 {
+            dev.client
+                .publish(
+                    "ccu/02/sensor",
+                    rumqttc::QoS::AtMostOnce,
+                    false,
+                    payload.clone(),
+                )
+                .await
+                .unwrap();
+        }
+        sent += 500;
+        // Closed loop: never more than a few thousand ahead of ingest, well inside the
+        // broker's per-topic buffer, so that no reading is lost on the way.
+        let b = app.backend().clone();
+        system_tests::wait_until("ingest keeps up", || {
+            let b = b.clone();
+            async move {
+                b.metrics()
+                    .ingested_total(backend::metrics::Transport::Mqtt)
+                    + 2000
+                    >= sent
+            }
+        })
+        .await;
     }
+    // The server closed it: after what was buffered, the stream ends.
+    tokio::time::timeout(Duration::from_secs(15), async {
+        while let Some(Ok(m)) = stalled.next().await {
+            if m.is_close() {
+                break;
+            }
+        }
+    })
+    .await
+    .expect("the stalled client's connection is closed");
+    // The other client got readings all along and still gets them.
+    let during = *seen.borrow_and_update();
+    assert!(
+        during > 0,
+        "{during} of {sent} readings reached the reading client"
+    );
     dev.send(
         "sensor",
         json!({"device_id":"FE","current_a":4321,"current_b":0}),
     )
     .await;
-    // The reading client sees the last reading (skipping is allowed, stalling is not).
-    next_json(&mut reader, |v| {
-        v["type"] == "reading" && v["current_a"] == 4321
-    })
-    .await;
+    tokio::time::timeout(Duration::from_secs(15), reading)
+        .await
+        .expect("the reading client gets the last reading")
+        .unwrap();
     let b = app.backend().clone();
     system_tests::wait_until("every reading ingested", || {
         let b = b.clone();
         async move {
             b.metrics()
                 .ingested_total(backend::metrics::Transport::Mqtt)
-                == n
+                == sent + 1
         }
     })
     .await;

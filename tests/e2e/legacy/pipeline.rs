@@ -48,7 +48,7 @@ async fn legacy_readings_use_the_same_pipeline_and_only_http_ccus_are_served() {
         }
     })
     .await;
-    // "2" is the old zero-fill case.
+    // "2" is the old zero-fill case: filed as CCU 02's breaker reading.
     assert_eq!(
         http_raw(
             a,
@@ -61,6 +61,23 @@ async fn legacy_readings_use_the_same_pipeline_and_only_http_ccus_are_served() {
         .0,
         200
     );
+    let store = app.store().clone();
+    let rows = wait_for("the breaker reading stored", || {
+        let store = store.clone();
+        async move {
+            let rows = store.breaker_readings("02", 0, i64::MAX, 10).await.ok()?;
+            (!rows.is_empty()).then_some(rows)
+        }
+    })
+    .await;
+    let filed: Vec<i64> = rows.iter().map(|r| r.current_ma).collect();
+    assert_eq!(filed, [300], "one reading, under CCU 02");
+    assert_eq!(
+        app.backend().state().ccu("02").unwrap().breaker_ma,
+        Some(300)
+    );
+    assert_eq!(store.count_breaker_readings("2").await.unwrap(), 0);
+    assert!(app.backend().state().ccu("2").is_none());
 }
 
 #[tokio::test]
