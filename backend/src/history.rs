@@ -30,12 +30,18 @@ pub enum Page {
 pub struct HistoryPages {
     store: Store,
     series: Series,
+    label: String,
 }
 
 impl HistoryPages {
     /// The series read.
     pub fn series(&self) -> &Series {
         &self.series
+    }
+
+    /// What people call the series' device: the outlet's device id (`FE`) or the CCU's id.
+    pub fn label(&self) -> &str {
+        &self.label
     }
 
     /// Up to `limit` rows in `[from, to)` after `after`; the cursor of the next page.
@@ -97,13 +103,20 @@ impl Backend {
 
     /// A reader of `series`, if the actor may read it.
     pub async fn history_pages(&self, actor: Actor, series: Series) -> Result<HistoryPages> {
-        let series = match series {
-            Series::Outlet(id) => Series::Outlet(self.owned_outlet(actor, id)?.id),
-            Series::Breaker(id) => Series::Breaker(self.owned_ccu(actor, &id)?.id),
+        let (series, label) = match series {
+            Series::Outlet(id) => {
+                let outlet = self.owned_outlet(actor, id)?;
+                (Series::Outlet(outlet.id), outlet.device_id.to_string())
+            }
+            Series::Breaker(id) => {
+                let ccu = self.owned_ccu(actor, &id)?;
+                (Series::Breaker(ccu.id.clone()), ccu.id)
+            }
         };
         Ok(HistoryPages {
             store: self.inner.store.clone(),
             series,
+            label,
         })
     }
 

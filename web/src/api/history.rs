@@ -10,7 +10,7 @@ use super::range::Range;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
 use backend::Backend;
-use backend::history::Series;
+use backend::history::{HistoryPages, Series};
 use poem::Body;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
@@ -86,15 +86,10 @@ impl HistoryApi {
         from: Query<Option<i64>>,
         to: Query<Option<i64>>,
     ) -> ApiResult<Attachment<Body>> {
-        let outlet = backend.get_outlet(auth.actor(), id.0).await?;
-        let r = range(from.0, to.0)?;
-        let pages = backend
-            .history_pages(auth.actor(), Series::Outlet(outlet.id))
-            .await?;
-        let body = csv_export::body(pages, r.from, r.to);
-        Ok(Attachment::new(body)
-            .attachment_type(AttachmentType::Attachment)
-            .filename(format!("outlet-{}-history.csv", outlet.device_id)))
+        let series = Series::Outlet(id.0);
+        let pages = backend.history_pages(auth.actor(), series).await?;
+        let name = format!("outlet-{}-history.csv", pages.label());
+        csv_attachment(pages, range(from.0, to.0)?, name)
     }
 
     /// A CCU's stored breaker readings in `[from, to)` (unix ms; default the last 24 h; at
@@ -108,15 +103,10 @@ impl HistoryApi {
         from: Query<Option<i64>>,
         to: Query<Option<i64>>,
     ) -> ApiResult<Attachment<Body>> {
-        let ccu = backend.get_ccu(auth.actor(), &id.0).await?;
-        let r = range(from.0, to.0)?;
-        let pages = backend
-            .history_pages(auth.actor(), Series::Breaker(ccu.id.clone()))
-            .await?;
-        let body = csv_export::body(pages, r.from, r.to);
-        Ok(Attachment::new(body)
-            .attachment_type(AttachmentType::Attachment)
-            .filename(format!("ccu-{}-breaker-history.csv", ccu.id)))
+        let series = Series::Breaker(id.0);
+        let pages = backend.history_pages(auth.actor(), series).await?;
+        let name = format!("ccu-{}-breaker-history.csv", pages.label());
+        csv_attachment(pages, range(from.0, to.0)?, name)
     }
 
     /// A CCU's main-breaker load in `[from, to)` (unix ms; default the last 24 h; at most
@@ -150,4 +140,12 @@ impl HistoryApi {
                 .collect(),
         }))
     }
+}
+
+/// A series' rows in `r` as a streamed CSV download named `name`.
+fn csv_attachment(pages: HistoryPages, r: Range, name: String) -> ApiResult<Attachment<Body>> {
+    let body = csv_export::body(pages, r.from, r.to);
+    Ok(Attachment::new(body)
+        .attachment_type(AttachmentType::Attachment)
+        .filename(name))
 }
