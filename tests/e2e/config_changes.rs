@@ -81,7 +81,7 @@ async fn a_ccu_deleted_over_the_api_is_disconnected_and_refused() {
     let out = publish("02", &secret).output().await.unwrap();
     assert_eq!(out.status.code(), Some(7), "refused: {out:?}");
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("Connection lost"),
+        String::from_utf8_lossy(&out.stderr).contains("connection was lost"),
         "{out:?}"
     );
     // The same publish with a registered CCU's credentials goes through.
