@@ -73,9 +73,20 @@ async fn a_ccu_deleted_over_the_api_is_disconnected_and_refused() {
     let port = app.mqtt_addr.port().to_string();
     let publish = |id: &str, secret: &str| {
         let mut c = tokio::process::Command::new("mosquitto_pub");
-        c.args(["-h", "127.0.0.1", "-p", &port, "-i", id, "-u", id, "-P", secret])
-            .args(["-q", "1", "-t", &format!("ccu/{id}/breaker")])
-            .args(["-m", r#"{"current_ma":1000}"#]);
+        c.args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-i",
+            id,
+            "-u",
+            id,
+            "-P",
+            secret,
+        ])
+        .args(["-q", "1", "-t", &format!("ccu/{id}/breaker")])
+        .args(["-m", r#"{"current_ma":1000}"#]);
         c
     };
     let out = publish("02", &secret).output().await.unwrap();

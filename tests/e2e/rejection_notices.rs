@@ -60,13 +60,17 @@ async fn every_rejected_message_is_answered_on_the_senders_error_topic_only() {
         ("sensor", b"{not json".to_vec(), "malformed_json", ""),
         (
             "sensor",
-            json!({"device_id":"FE","current_a":"lots"}).to_string().into(),
+            json!({"device_id":"FE","current_a":"lots"})
+                .to_string()
+                .into(),
             "invalid_payload",
             "",
         ),
         (
             "sensor",
-            json!({"device_id":"FD","current_a":1,"current_b":1}).to_string().into(),
+            json!({"device_id":"FD","current_a":1,"current_b":1})
+                .to_string()
+                .into(),
             "foreign_outlet",
             "FD",
         ),
@@ -84,7 +88,9 @@ async fn every_rejected_message_is_answered_on_the_senders_error_topic_only() {
         ),
         (
             "ack",
-            json!({"id": bobs_command.id, "status": "ok"}).to_string().into(),
+            json!({"id": bobs_command.id, "status": "ok"})
+                .to_string()
+                .into(),
             "foreign_command",
             &bobs_command.id,
         ),
@@ -100,7 +106,12 @@ async fn every_rejected_message_is_answered_on_the_senders_error_topic_only() {
         assert!(n["detail"].as_str().unwrap().contains(detail), "{n}");
     }
     // Bob's command was not finished by 02's ack.
-    let c = app.store().get_command(&bobs_command.id).await.unwrap().unwrap();
+    let c = app
+        .store()
+        .get_command(&bobs_command.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(!c.status.is_final() && c.completed_at.is_none(), "{c:?}");
 
     // 03's first notice is about its own message: none of 02's six reached it.

@@ -96,7 +96,8 @@ async fn a_deliverer_that_read_the_command_queued_cannot_publish_it_again_after_
     let mut second = queued(&b).await;
     b.publish_command(&mut first).await.unwrap();
     assert_eq!(published_commands(&mut wire), vec![cmd.id.clone()]);
-    let ack: Ack = serde_json::from_value(serde_json::json!({"id": cmd.id, "status": "ok"})).unwrap();
+    let ack: Ack =
+        serde_json::from_value(serde_json::json!({"id": cmd.id, "status": "ok"})).unwrap();
     b.on_ack("02", ack).await.unwrap();
 
     // The second deliverer comes late, holding its queued copy.
