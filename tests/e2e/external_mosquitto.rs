@@ -22,10 +22,10 @@ const ADMIN_PASSWORD: &str = "test-admin-password-1";
 const DEADLINE: Duration = Duration::from_secs(15);
 
 /// A Mosquitto with the dynsec plugin on a free port; killed on drop.
-struct Mosquitto {
-    _child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
+pub(crate) struct Mosquitto {
+    child: Child,
+    pub(crate) port: u16,
+    dir: tempfile::TempDir,
 }
 
 fn dynsec_plugin() -> PathBuf {
@@ -56,7 +56,7 @@ fn binary(name: &str) -> String {
 }
 
 impl Mosquitto {
-    async fn start() -> Mosquitto {
+    pub(crate) async fn start() -> Mosquitto {
         let dir = tempfile::tempdir().expect("temp dir");
         let dynsec = dir.path().join("dynsec.json");
         let out = Command::new(binary("mosquitto_ctrl"))
@@ -88,9 +88,15 @@ impl Mosquitto {
             ),
         )
         .expect("write config");
+        let child = Self::launch(&conf, port).await;
+        Mosquitto { child, port, dir }
+    }
+
+    /// Runs `mosquitto -c conf` and waits until it listens on `port`.
+    async fn launch(conf: &Path, port: u16) -> Child {
         let child = Command::new(binary("mosquitto"))
             .arg("-c")
-            .arg(&conf)
+            .arg(conf)
             .stderr(if std::env::var_os("TEST_LOG").is_some() {
                 std::process::Stdio::inherit()
             } else {
@@ -105,15 +111,21 @@ impl Mosquitto {
                 .is_ok()
         })
         .await;
-        Mosquitto {
-            _child: child,
-            port,
-            _dir: dir,
-        }
+        child
+    }
+
+    /// Kills the broker (every session ends, retained messages are lost: no persistence).
+    pub(crate) async fn kill(&mut self) {
+        self.child.kill().await.expect("kill mosquitto");
+    }
+
+    /// Starts it again on the same port with the same logins (dynsec.json).
+    pub(crate) async fn restart(&mut self) {
+        self.child = Self::launch(&self.dir.path().join("mosquitto.conf"), self.port).await;
     }
 }
 
-async fn spawn_on(m: &Mosquitto) -> TestApp {
+pub(crate) async fn spawn_on(m: &Mosquitto) -> TestApp {
     let port = m.port;
     spawn_app_with(move |s| use_mosquitto(s, port)).await
 }
@@ -131,13 +143,13 @@ fn use_mosquitto(s: &mut Settings, port: u16) {
 }
 
 /// A raw MQTT client whose events arrive on a channel; `None` = the connection ended.
-struct Raw {
-    client: AsyncClient,
+pub(crate) struct Raw {
+    pub(crate) client: AsyncClient,
     rx: mpsc::UnboundedReceiver<Option<Packet>>,
 }
 
 impl Raw {
-    async fn connect(opts: MqttOptions) -> Result<Raw, rumqttc::ConnectionError> {
+    pub(crate) async fn connect(opts: MqttOptions) -> Result<Raw, rumqttc::ConnectionError> {
         let (client, mut ev) = AsyncClient::new(opts, 100);
         tokio::time::timeout(DEADLINE, connack(&mut ev))
             .await
@@ -147,7 +159,7 @@ impl Raw {
         Ok(Raw { client, rx })
     }
 
-    async fn next(&mut self, what: &str) -> Option<Packet> {
+    pub(crate) async fn next(&mut self, what: &str) -> Option<Packet> {
         tokio::time::timeout(DEADLINE, self.rx.recv())
             .await
             .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
@@ -155,7 +167,7 @@ impl Raw {
     }
 
     /// Subscribes to one filter and returns the broker's answer.
-    async fn subscribe(&mut self, filter: &str) -> SubscribeReasonCode {
+    pub(crate) async fn subscribe(&mut self, filter: &str) -> SubscribeReasonCode {
         self.client
             .subscribe(filter, QoS::AtLeastOnce)
             .await
@@ -171,7 +183,7 @@ impl Raw {
 
     /// Publishes at QoS 1 and waits for the PUBACK (Mosquitto acknowledges a denied publish
     /// too, after it has dropped it: MQTT 3.1.1 has no way to say no).
-    async fn publish_acked(&mut self, topic: &str, payload: String, retain: bool) {
+    pub(crate) async fn publish_acked(&mut self, topic: &str, payload: String, retain: bool) {
         self.client
             .publish(topic, QoS::AtLeastOnce, retain, payload)
             .await
@@ -186,7 +198,7 @@ impl Raw {
     }
 
     /// Waits until the broker closes the connection.
-    async fn closed(&mut self, what: &str) {
+    pub(crate) async fn closed(&mut self, what: &str) {
         while self.next(what).await.is_some() {}
     }
 }

@@ -7,6 +7,7 @@
 //! PostgreSQL database each; `TEST_LOG=1` to see logs.
 
 pub mod api_client;
+pub mod db_faults;
 pub mod device;
 pub mod relays;
 pub mod sockets;

@@ -318,3 +318,6 @@ fn validate(req: NewCommand) -> Result<(Option<Socket>, Option<i64>)> {
         CommandKind::ReadSensors | CommandKind::Ping => Ok((None, None)),
     }
 }
+
+#[cfg(test)]
+mod claim_tests;
