@@ -68,11 +68,11 @@ async fn a_deliverer_that_read_the_command_queued_cannot_publish_it_again_after_
     let alice = crate::admin::add_user(b.store(), "alice", "correct horse battery")
         .await
         .unwrap();
-    b.create_ccu(alice.id, "02", None, Transport::Mqtt, Source::Cli)
+    b.create_ccu(Actor::CLI, alice.id, "02", None, Transport::Mqtt)
         .await
         .unwrap();
     let fe = b
-        .create_outlet(None, "02", "FE", "Desk", "", Source::Cli)
+        .create_outlet(Actor::CLI, "02", "FE", "Desk", "")
         .await
         .unwrap();
     // The CCU is offline: the command waits in the queue.
