@@ -57,29 +57,37 @@ impl Passwords {
 
     /// Hashes a person's new password (argon2id, [`Kind::Password`]).
     pub async fn hash(&self, password: &str) -> Result<String> {
-        let _pending = self.enter()?;
-        let _slot = self
-            .slots
-            .acquire()
-            .await
-            .map_err(|e| Error::Hash(e.to_string()))?;
         let password = password.to_string();
-        tokio::task::spawn_blocking(move || credentials::hash(&password, Kind::Password))
-            .await
-            .map_err(|e| Error::Hash(e.to_string()))?
+        self.in_slot(None, move || credentials::hash(&password, Kind::Password))
+            .await?
     }
 
     /// Checks a person's password against a PHC string; counted in [`Passwords::checks`].
     pub async fn verify(&self, password: &str, phc: &str) -> Result<bool> {
+        let (password, phc) = (password.to_string(), phc.to_string());
+        self.in_slot(Some(&self.checks), move || {
+            credentials::verify(&password, &phc)
+        })
+        .await
+    }
+
+    /// Runs `work` on the blocking pool once a slot of the budget is free (counted in
+    /// `count` when it starts); refused at once when the queue is full.
+    async fn in_slot<T: Send + 'static>(
+        &self,
+        count: Option<&AtomicU64>,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T> {
         let _pending = self.enter()?;
         let _slot = self
             .slots
             .acquire()
             .await
             .map_err(|e| Error::Hash(e.to_string()))?;
-        self.checks.fetch_add(1, Relaxed);
-        let (password, phc) = (password.to_string(), phc.to_string());
-        tokio::task::spawn_blocking(move || credentials::verify(&password, &phc))
+        if let Some(c) = count {
+            c.fetch_add(1, Relaxed);
+        }
+        tokio::task::spawn_blocking(work)
             .await
             .map_err(|e| Error::Hash(e.to_string()))
     }

@@ -4,7 +4,9 @@ use super::Store;
 use super::entity::{breaker_reading, sensor_reading};
 use crate::Error;
 use crate::domain::{BreakerPoint, ReadingPoint};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
 
 impl Store {
     /// Stored readings of an outlet in `[from, to)`, oldest first, at most `limit`.
@@ -95,6 +97,25 @@ fn after_cursor<C: ColumnTrait>(ts: C, id: C, c: HistoryCursor) -> sea_orm::Cond
         .add(sea_orm::Condition::any().add(ts.gt(c.ts)).add(id.gt(c.id)))
 }
 
+/// One keyset page of a series: `[from, to)`, after the cursor, at most `limit` rows.
+struct Window {
+    from: i64,
+    to: i64,
+    after: Option<HistoryCursor>,
+    limit: u64,
+}
+
+impl Window {
+    /// `q` narrowed to this page, in `(ts, id)` order.
+    fn page<E: EntityTrait, C: ColumnTrait>(&self, q: Select<E>, ts: C, id: C) -> Select<E> {
+        let mut q = q.filter(ts.gte(self.from)).filter(ts.lt(self.to));
+        if let Some(c) = self.after {
+            q = q.filter(after_cursor(ts, id, c));
+        }
+        q.order_by_asc(ts).order_by_asc(id).limit(self.limit)
+    }
+}
+
 impl Store {
     /// One page of an outlet's readings in `[from, to)` after `after`, ordered by `(ts, id)`,
     /// at most `limit`; with the cursor of its last row.
@@ -106,23 +127,15 @@ impl Store {
         after: Option<HistoryCursor>,
         limit: u64,
     ) -> Result<(Vec<ReadingPoint>, Option<HistoryCursor>), Error> {
-        let mut q = sensor_reading::Entity::find()
-            .filter(sensor_reading::Column::OutletId.eq(outlet_id))
-            .filter(sensor_reading::Column::Ts.gte(from))
-            .filter(sensor_reading::Column::Ts.lt(to));
-        if let Some(c) = after {
-            q = q.filter(after_cursor(
-                sensor_reading::Column::Ts,
-                sensor_reading::Column::Id,
-                c,
-            ));
-        }
-        let rows = q
-            .order_by_asc(sensor_reading::Column::Ts)
-            .order_by_asc(sensor_reading::Column::Id)
-            .limit(limit)
-            .all(self.db())
-            .await?;
+        use sensor_reading::Column::{Id, OutletId, Ts};
+        let q = sensor_reading::Entity::find().filter(OutletId.eq(outlet_id));
+        let window = Window {
+            from,
+            to,
+            after,
+            limit,
+        };
+        let rows = window.page(q, Ts, Id).all(self.db()).await?;
         let cursor = rows.last().map(|r| HistoryCursor { ts: r.ts, id: r.id });
         let points = rows
             .into_iter()
@@ -146,23 +159,15 @@ impl Store {
         after: Option<HistoryCursor>,
         limit: u64,
     ) -> Result<(Vec<BreakerPoint>, Option<HistoryCursor>), Error> {
-        let mut q = breaker_reading::Entity::find()
-            .filter(breaker_reading::Column::CcuId.eq(ccu_id))
-            .filter(breaker_reading::Column::Ts.gte(from))
-            .filter(breaker_reading::Column::Ts.lt(to));
-        if let Some(c) = after {
-            q = q.filter(after_cursor(
-                breaker_reading::Column::Ts,
-                breaker_reading::Column::Id,
-                c,
-            ));
-        }
-        let rows = q
-            .order_by_asc(breaker_reading::Column::Ts)
-            .order_by_asc(breaker_reading::Column::Id)
-            .limit(limit)
-            .all(self.db())
-            .await?;
+        use breaker_reading::Column::{CcuId, Id, Ts};
+        let q = breaker_reading::Entity::find().filter(CcuId.eq(ccu_id));
+        let window = Window {
+            from,
+            to,
+            after,
+            limit,
+        };
+        let rows = window.page(q, Ts, Id).all(self.db()).await?;
         let cursor = rows.last().map(|r| HistoryCursor { ts: r.ts, id: r.id });
         let points = rows
             .into_iter()

@@ -2,7 +2,7 @@
 
 use super::Store;
 use crate::Error;
-use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement, Value};
 use serde::Serialize;
 
 /// One bucket of outlet history.
@@ -42,6 +42,28 @@ pub struct EventCount {
     pub count: i64,
 }
 
+/// A bucket's `(min, avg, max)` from the columns `names`.
+fn stat(r: &QueryResult, names: [&str; 3]) -> Result<(i64, f64, i64), Error> {
+    Ok((
+        r.try_get("", names[0])?,
+        r.try_get("", names[1])?,
+        r.try_get("", names[2])?,
+    ))
+}
+
+impl Store {
+    /// Runs a raw `SELECT` written with `?` placeholders, on either database.
+    async fn raw_rows<const N: usize>(
+        &self,
+        sql: &str,
+        values: [Value; N],
+    ) -> Result<Vec<QueryResult>, Error> {
+        let backend = self.backend();
+        let stmt = Statement::from_sql_and_values(backend, placeholders(backend, sql), values);
+        Ok(self.db().query_all_raw(stmt).await?)
+    }
+}
+
 fn placeholders(backend: DbBackend, sql: &str) -> String {
     if backend != DbBackend::Postgres {
         return sql.to_string();
@@ -73,35 +95,26 @@ impl Store {
             MIN(current_b) AS bmin, CAST(AVG(current_b) AS DOUBLE PRECISION) AS bavg, MAX(current_b) AS bmax, \
             MAX(CASE WHEN is_overload THEN 1 ELSE 0 END) AS ov \
             FROM sensor_readings WHERE outlet_id = ? AND ts >= ? AND ts < ? GROUP BY b ORDER BY b";
-        let backend = self.backend();
-        let stmt = Statement::from_sql_and_values(
-            backend,
-            placeholders(backend, sql),
-            [
-                Value::from(from),
-                Value::from(width),
-                Value::from(outlet_id),
-                Value::from(from),
-                Value::from(to),
-            ],
-        );
-        let rows = self.db().query_all_raw(stmt).await?;
+        let rows = self
+            .raw_rows(
+                sql,
+                [
+                    Value::from(from),
+                    Value::from(width),
+                    Value::from(outlet_id),
+                    Value::from(from),
+                    Value::from(to),
+                ],
+            )
+            .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let b: i64 = r.try_get("", "b")?;
             out.push(ReadingBucket {
                 ts: from.saturating_add(b.saturating_mul(width)),
                 n: r.try_get("", "n")?,
-                a: (
-                    r.try_get("", "amin")?,
-                    r.try_get("", "aavg")?,
-                    r.try_get("", "amax")?,
-                ),
-                b: (
-                    r.try_get("", "bmin")?,
-                    r.try_get("", "bavg")?,
-                    r.try_get("", "bmax")?,
-                ),
+                a: stat(&r, ["amin", "aavg", "amax"])?,
+                b: stat(&r, ["bmin", "bavg", "bmax"])?,
                 overload: r
                     .try_get::<i32>("", "ov")
                     .map(|v| v > 0)
@@ -122,30 +135,25 @@ impl Store {
         let sql = "SELECT (ts - ?) / ? AS b, COUNT(*) AS n, MIN(current_ma) AS mn, \
             CAST(AVG(current_ma) AS DOUBLE PRECISION) AS av, MAX(current_ma) AS mx \
             FROM breaker_readings WHERE ccu_id = ? AND ts >= ? AND ts < ? GROUP BY b ORDER BY b";
-        let backend = self.backend();
-        let stmt = Statement::from_sql_and_values(
-            backend,
-            placeholders(backend, sql),
-            [
-                Value::from(from),
-                Value::from(width),
-                Value::from(ccu_id.to_string()),
-                Value::from(from),
-                Value::from(to),
-            ],
-        );
-        let rows = self.db().query_all_raw(stmt).await?;
+        let rows = self
+            .raw_rows(
+                sql,
+                [
+                    Value::from(from),
+                    Value::from(width),
+                    Value::from(ccu_id.to_string()),
+                    Value::from(from),
+                    Value::from(to),
+                ],
+            )
+            .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let b: i64 = r.try_get("", "b")?;
             out.push(BreakerBucket {
                 ts: from.saturating_add(b.saturating_mul(width)),
                 n: r.try_get("", "n")?,
-                ma: (
-                    r.try_get("", "mn")?,
-                    r.try_get("", "av")?,
-                    r.try_get("", "mx")?,
-                ),
+                ma: stat(&r, ["mn", "av", "mx"])?,
             });
         }
         Ok(out)
@@ -160,13 +168,12 @@ impl Store {
     ) -> Result<Vec<EventCount>, Error> {
         let sql = "SELECT created_at / 86400000 AS d, kind, COUNT(*) AS n FROM events \
             WHERE user_id = ? AND created_at >= ? AND created_at < ? GROUP BY d, kind ORDER BY d, kind";
-        let backend = self.backend();
-        let stmt = Statement::from_sql_and_values(
-            backend,
-            placeholders(backend, sql),
-            [Value::from(user_id), Value::from(from), Value::from(to)],
-        );
-        let rows = self.db().query_all_raw(stmt).await?;
+        let rows = self
+            .raw_rows(
+                sql,
+                [Value::from(user_id), Value::from(from), Value::from(to)],
+            )
+            .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let d: i64 = r.try_get("", "d")?;
