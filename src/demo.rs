@@ -5,7 +5,7 @@
 
 use anyhow::{Context, bail};
 use backend::commands::{Actor, NewCommand};
-use backend::domain::{self, CommandKind, Transport};
+use backend::domain::{self, Transport};
 use backend::legacy::Binding;
 use backend::{Backend, admin};
 use ccu_sim::{
@@ -108,12 +108,7 @@ pub async fn start(
     // through the server, as a user would, so the dashboard shows acknowledged states.
     for outlet_id in outlet_ids {
         for socket in [domain::Socket::A, domain::Socket::B] {
-            let command = NewCommand {
-                outlet_id,
-                command: CommandKind::RelayOn,
-                socket: Some(socket),
-                value: None,
-            };
+            let command = NewCommand::relay(outlet_id, socket, true);
             backend.send_command(Actor::User(user.id), command).await?;
         }
     }

@@ -4,7 +4,7 @@
 use crate::chrome::Browser;
 use anyhow::{Context, Result, anyhow};
 use backend::commands::{Actor, NewCommand};
-use backend::domain::{CommandKind, OutletRecord, Socket, UserRecord};
+use backend::domain::{OutletRecord, Socket, UserRecord};
 use ccu_sim::{BrokerAddr, DeviceId, SimCcu, SimCcuConfig};
 use std::time::Duration;
 use system_tests::{TestApp, spawn_app};
@@ -97,12 +97,7 @@ impl Site {
             .backend()
             .send_command(
                 Actor::User(self.user.id),
-                NewCommand {
-                    outlet_id: outlet,
-                    command: CommandKind::RelayOn,
-                    socket: Some(socket),
-                    value: None,
-                },
+                NewCommand::relay(outlet, socket, true),
             )
             .await
             .context("sending relay_on")?;

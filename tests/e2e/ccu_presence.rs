@@ -3,7 +3,7 @@
 //! brings it back online, clears the alert and delivers the command.
 
 use backend::commands::{Actor, NewCommand};
-use backend::domain::{AlertKind, CommandKind, CommandStatus, Socket, Source};
+use backend::domain::{AlertKind, CommandStatus, Socket, Source};
 use backend::live::LiveEvent;
 use serde_json::json;
 use std::time::Duration;
@@ -44,12 +44,7 @@ async fn a_silent_ccu_goes_offline_then_its_next_message_brings_it_and_its_comma
         .backend()
         .send_command(
             Actor::System(Source::Cli),
-            NewCommand {
-                outlet_id: outlet.id,
-                command: CommandKind::RelayOn,
-                socket: Some(Socket::B),
-                value: None,
-            },
+            NewCommand::relay(outlet.id, Socket::B, true),
         )
         .await
         .unwrap();

@@ -5,7 +5,7 @@ use backend::domain::{CommandKind, CommandStatus, Socket};
 use backend::live::LiveEvent;
 use serde_json::json;
 use std::time::Duration;
-use system_tests::relays::{relay_command, send_relay, wait_command};
+use system_tests::relays::{send_relay, wait_command};
 use system_tests::{spawn_app, spawn_app_with, wait_for_event};
 
 #[tokio::test]
@@ -153,7 +153,7 @@ async fn commands_are_validated_and_owned() {
     let b = app.backend();
     let no_socket = NewCommand {
         socket: None,
-        ..relay_command(outlet.id, Socket::A, true)
+        ..NewCommand::relay(outlet.id, Socket::A, true)
     };
     assert!(matches!(
         b.send_command(Actor::User(user.id), no_socket).await,
@@ -172,13 +172,13 @@ async fn commands_are_validated_and_owned() {
     assert!(matches!(
         b.send_command(
             Actor::User(bob.id),
-            relay_command(outlet.id, Socket::A, true)
+            NewCommand::relay(outlet.id, Socket::A, true)
         )
         .await,
         Err(backend::Error::NotFound(_))
     ));
     assert!(matches!(
-        b.send_command(Actor::User(user.id), relay_command(9999, Socket::A, true))
+        b.send_command(Actor::User(user.id), NewCommand::relay(9999, Socket::A, true))
             .await,
         Err(backend::Error::NotFound(_))
     ));

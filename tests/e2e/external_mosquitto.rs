@@ -6,7 +6,7 @@
 //! its path).
 
 use backend::commands::{Actor, NewCommand};
-use backend::domain::{CommandKind, Socket, Source};
+use backend::domain::{Socket, Source};
 use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS, SubscribeReasonCode};
 use serde_json::json;
 use settings::{MqttMode, Provisioning, Secret, Settings};
@@ -271,12 +271,7 @@ async fn dynsec_gives_each_ccu_only_its_own_topics() {
         .backend()
         .send_command(
             Actor::System(Source::Cli),
-            NewCommand {
-                outlet_id: outlet_b.id,
-                command: CommandKind::RelayOn,
-                socket: Some(Socket::A),
-                value: None,
-            },
+            NewCommand::relay(outlet_b.id, Socket::A, true),
         )
         .await
         .unwrap();

@@ -1,7 +1,7 @@
 //! The broker's topic ACL: a CCU reaches only its own topics; sessions follow credentials;
 //! a failed broker is reported and ends the server.
 
-use backend::domain::{CommandKind, Socket};
+use backend::domain::Socket;
 use broker::acl::Denial;
 use rumqttc::{
     AsyncClient, ConnectReturnCode, ConnectionError, Event, EventLoop, LastWill, Packet, QoS,
@@ -106,12 +106,7 @@ async fn a_command_published_by_another_ccu_never_reaches_the_target() {
         .backend()
         .send_command(
             Actor::System(backend::domain::Source::Cli),
-            NewCommand {
-                outlet_id: fd,
-                command: CommandKind::RelayOn,
-                socket: Some(Socket::A),
-                value: None,
-            },
+            NewCommand::relay(fd, Socket::A, true),
         )
         .await
         .unwrap();

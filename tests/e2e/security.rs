@@ -159,7 +159,7 @@ async fn bad_input_is_counted_per_reason_and_ingest_goes_on() {
 #[tokio::test]
 async fn an_ack_for_another_ccus_command_is_rejected() {
     use backend::commands::{Actor, NewCommand};
-    use backend::domain::{CommandKind, CommandStatus, Socket};
+    use backend::domain::{CommandStatus, Socket};
     let app = spawn_app().await;
     let (alice, _secret, fe) = app.seed().await;
     let bob = app.add_user("bob").await;
@@ -168,12 +168,7 @@ async fn an_ack_for_another_ccus_command_is_rejected() {
         .backend()
         .send_command(
             Actor::User(alice.id),
-            NewCommand {
-                outlet_id: fe.id,
-                command: CommandKind::RelayOn,
-                socket: Some(Socket::A),
-                value: None,
-            },
+            NewCommand::relay(fe.id, Socket::A, true),
         )
         .await
         .unwrap();

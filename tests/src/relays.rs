@@ -3,21 +3,7 @@
 
 use crate::{TestApp, wait_for, wait_until};
 use backend::commands::{Actor, NewCommand};
-use backend::domain::{CommandKind, CommandRecord, CommandStatus, Socket};
-
-/// Switch `socket` of `outlet_id` on or off.
-pub fn relay_command(outlet_id: i32, socket: Socket, on: bool) -> NewCommand {
-    NewCommand {
-        outlet_id,
-        command: if on {
-            CommandKind::RelayOn
-        } else {
-            CommandKind::RelayOff
-        },
-        socket: Some(socket),
-        value: None,
-    }
-}
+use backend::domain::{CommandRecord, CommandStatus, Socket};
 
 /// Sends a relay command as `user`; panics unless the backend accepts it.
 pub async fn send_relay(
@@ -28,7 +14,7 @@ pub async fn send_relay(
     on: bool,
 ) -> CommandRecord {
     app.backend()
-        .send_command(Actor::User(user), relay_command(outlet_id, socket, on))
+        .send_command(Actor::User(user), NewCommand::relay(outlet_id, socket, on))
         .await
         .expect("command accepted")
 }

@@ -5,7 +5,7 @@
 use super::{Actor, NewCommand};
 use crate::app::Backend;
 use crate::bus::{Bus, BusSettings};
-use crate::domain::{CommandKind, CommandRecord, CommandStatus, Socket, Source, Transport};
+use crate::domain::{CommandRecord, CommandStatus, Socket, Source, Transport};
 use crate::store::Store;
 use ccu_core::protocol::Ack;
 use std::sync::atomic::Ordering::Relaxed;
@@ -79,12 +79,7 @@ async fn a_deliverer_that_read_the_command_queued_cannot_publish_it_again_after_
     let cmd = b
         .send_command(
             Actor::System(Source::Cli),
-            NewCommand {
-                outlet_id: fe.id,
-                command: CommandKind::RelayOn,
-                socket: Some(Socket::A),
-                value: None,
-            },
+            NewCommand::relay(fe.id, Socket::A, true),
         )
         .await
         .unwrap();

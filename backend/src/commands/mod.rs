@@ -32,6 +32,23 @@ pub struct NewCommand {
     pub value: Option<i64>,
 }
 
+impl NewCommand {
+    /// Switch `socket` of an outlet on or off.
+    pub fn relay(outlet_id: i32, socket: Socket, on: bool) -> NewCommand {
+        let command = if on {
+            CommandKind::RelayOn
+        } else {
+            CommandKind::RelayOff
+        };
+        NewCommand {
+            outlet_id,
+            command,
+            socket: Some(socket),
+            value: None,
+        }
+    }
+}
+
 impl Backend {
     /// Validates, stores and (if the CCU is online over MQTT) publishes a command.
     #[tracing::instrument(
@@ -112,16 +129,8 @@ impl Backend {
         let mut out = Vec::new();
         for socket in [Socket::A, Socket::B] {
             out.push(
-                self.send_command(
-                    actor,
-                    NewCommand {
-                        outlet_id,
-                        command: CommandKind::RelayOff,
-                        socket: Some(socket),
-                        value: None,
-                    },
-                )
-                .await?,
+                self.send_command(actor, NewCommand::relay(outlet_id, socket, false))
+                    .await?,
             );
         }
         Ok(out)
