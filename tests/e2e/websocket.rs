@@ -1,4 +1,5 @@
-//! WebSocket streams: authenticated, per user, fast, and the old shapes.
+//! WebSocket streams: authenticated, per user, fast, slow clients skipping or dropped alone,
+//! and the old shapes.
 
 use backend::live::LiveEvent;
 use futures_util::StreamExt;
@@ -15,6 +16,15 @@ async fn login(app: &TestApp, name: &str) -> ApiClient {
     let creds = json!({"username": name, "password": PASSWORD});
     let _ = ApiClient::new(app).post("/auth/register", creds).await;
     ApiClient::login(app, name, PASSWORD).await
+}
+
+/// Alice logged in (her session cookie) and her CCU `02`, connected, with outlet `FE`.
+async fn alice_with_outlet(app: &TestApp, name: &str) -> (String, system_tests::Device) {
+    let cookie = login(app, "alice").await.cookie;
+    let user = app.store().find_user("alice").await.unwrap().unwrap().0;
+    let secret = app.add_ccu(&user, "02").await;
+    app.add_outlet("02", "FE", name).await;
+    (cookie, app.device("02", &secret).await)
 }
 
 async fn connect(
@@ -158,11 +168,7 @@ async fn a_reading_reaches_the_dashboard_stream_fast_and_a_rest_command_comes_ba
 #[tokio::test]
 async fn the_old_sensor_and_breaker_streams_keep_their_shapes() {
     let app = spawn_app().await;
-    let cookie = login(&app, "alice").await.cookie;
-    let user = app.store().find_user("alice").await.unwrap().unwrap().0;
-    let secret = app.add_ccu(&user, "02").await;
-    app.add_outlet("02", "FE", "Desk Outlet").await;
-    let dev = app.device("02", &secret).await;
+    let (cookie, dev) = alice_with_outlet(&app, "Desk Outlet").await;
 
     let mut sensor = connect(&app, "/ws/sensor/FE/", Some(&cookie))
         .await
@@ -230,11 +236,7 @@ async fn metric(app: &TestApp, name: &str) -> i64 {
 #[tokio::test]
 async fn a_client_that_never_reads_is_dropped_and_slows_neither_ingest_nor_other_clients() {
     let app = system_tests::spawn_app().await;
-    let cookie = login(&app, "alice").await.cookie;
-    let user = app.store().find_user("alice").await.unwrap().unwrap().0;
-    let secret = app.add_ccu(&user, "02").await;
-    app.add_outlet("02", "FE", "Desk").await;
-    let dev = app.device("02", &secret).await;
+    let (cookie, dev) = alice_with_outlet(&app, "Desk").await;
     // Connected, then never read again.
     let mut stalled = connect_small_buffer(&app, &cookie).await;
     let mut reader = connect(&app, "/ws", Some(&cookie)).await.unwrap();
@@ -323,4 +325,145 @@ async fn a_client_that_never_reads_is_dropped_and_slows_neither_ingest_nor_other
         }
     })
     .await;
+}
+
+/// The server's end of `ws`'s connection gets a small send buffer, as over a slow link: a
+/// client that stops reading blocks the server's sends after a few KiB (otherwise the kernel
+/// buffers megabytes, tens of thousands of messages).
+fn small_server_send_buffer(app: &TestApp, ws: &Ws) {
+    let tokio_tungstenite::MaybeTlsStream::Plain(tcp) = ws.get_ref() else {
+        unreachable!("a plain connection");
+    };
+    let client = tcp.local_addr().unwrap();
+    assert!(
+        system_tests::sockets::set_send_buffer_size(app.http_addr, client, 4096),
+        "the server's end of {client}"
+    );
+}
+
+#[tokio::test]
+async fn a_client_that_falls_behind_is_told_how_many_messages_it_missed_and_no_one_else_misses_any()
+{
+    const SKIPPED: &str = "smart_outlet_websocket_skipped_total";
+    const MARKER: u64 = 700;
+    // 2000 more than a client's channel holds, in whole rounds of 500. The paused client's
+    // socket buffers, both small, take 64 of them: then the server's task for it is blocked in
+    // a send while some 2000 more readings go by than its channel keeps.
+    let burst = (backend::live::CAPACITY as u64 + 2000).next_multiple_of(500);
+    let app = spawn_app().await;
+    let (cookie, dev) = alice_with_outlet(&app, "Desk").await;
+    let mut slow = connect_small_buffer(&app, &cookie).await;
+    small_server_send_buffer(&app, &slow);
+    let mut fast = connect(&app, "/ws", Some(&cookie)).await.unwrap();
+    // Both clients at the same point of their user's stream: from here on they are sent the
+    // same events.
+    let reading = |ma: u64| json!({"device_id": "FE", "current_a": ma, "current_b": 0});
+    dev.send("sensor", reading(500)).await;
+    for ws in [&mut slow, &mut fast] {
+        next_json(ws, |v| v["type"] == "reading" && v["current_a"] == 500).await;
+    }
+    assert_eq!(metric(&app, SKIPPED).await, 0);
+    // The fast client reads all along, counting what it gets up to the marker.
+    let (seen_tx, seen) = tokio::sync::watch::channel(0u64);
+    let fast = tokio::spawn(async move {
+        let mut events = 0u64;
+        loop {
+            let v = next_json(&mut fast, |_| true).await;
+            assert_ne!(v["type"], "lagged", "the fast client missed messages: {v}");
+            events += 1;
+            if v["type"] == "reading" {
+                seen_tx.send_modify(|n| *n += 1);
+                if v["current_a"] == MARKER {
+                    return (events, fast);
+                }
+            }
+        }
+    });
+
+    // The slow client reads nothing while the burst goes by.
+    let ingested = {
+        let b = app.backend().clone();
+        move || {
+            b.metrics()
+                .ingested_total(backend::metrics::Transport::Mqtt)
+        }
+    };
+    let before = ingested();
+    let paused = Instant::now();
+    let mut sent = 0u64;
+    while sent < burst {
+        for ma in 1000 + sent..1000 + sent + 500 {
+            dev.client
+                .publish(
+                    "ccu/02/sensor",
+                    rumqttc::QoS::AtMostOnce,
+                    false,
+                    reading(ma).to_string(),
+                )
+                .await
+                .unwrap();
+        }
+        sent += 500;
+        // Closed loop: ingest and the fast client at most 2000 behind, well inside the
+        // broker's per-topic buffer (no reading lost on the way) and the fast client's
+        // channel (it may not fall behind for want of CPU either).
+        let (ingested, seen) = (ingested.clone(), seen.clone());
+        system_tests::wait_until("ingest and the fast client keep up", || {
+            let (ingested, seen) = (ingested.clone(), seen.clone());
+            async move { ingested() + 2000 >= before + sent && *seen.borrow() + 2000 >= sent }
+        })
+        .await;
+    }
+    // Ingest does not wait for the slow client: every reading is in while it still reads
+    // nothing.
+    system_tests::wait_until("every reading ingested", || {
+        let ingested = ingested.clone();
+        async move { ingested() == before + burst }
+    })
+    .await;
+    let paused = paused.elapsed();
+    assert!(
+        paused < Duration::from_secs(5),
+        "the burst took {paused:?}: the paused client may have been dropped (5 s send timeout)"
+    );
+    dev.send("sensor", reading(MARKER)).await;
+
+    // The slow client reads again: what was buffered, then how many it missed, then newer
+    // readings up to the marker.
+    let (mut events, mut told, mut last_ma) = (0u64, Vec::new(), 0u64);
+    loop {
+        let v = next_json(&mut slow, |_| true).await;
+        if v["type"] == "lagged" {
+            told.push(v["skipped"].as_u64().unwrap());
+            continue;
+        }
+        events += 1;
+        if v["type"] != "reading" {
+            continue;
+        }
+        let ma = v["current_a"].as_u64().unwrap();
+        if ma == MARKER {
+            break;
+        }
+        assert!(ma > last_ma, "reading {ma} after {last_ma}");
+        last_ma = ma;
+    }
+    let skipped: u64 = told.iter().sum();
+    assert!(!told.is_empty() && !told.contains(&0), "told {told:?}");
+    // Told exactly: what it got and what it was told it missed are what the other got.
+    let (fast_events, _open) = tokio::time::timeout(Duration::from_secs(15), fast)
+        .await
+        .expect("the fast client gets the marker")
+        .unwrap();
+    assert_eq!(events + skipped, fast_events, "told {told:?}");
+    assert_eq!(
+        *seen.borrow(),
+        burst + 1,
+        "the fast client got every reading"
+    );
+    // Counted exactly: the server adds a count as it makes the message (before sending it),
+    // and no other client fell behind.
+    assert_eq!(metric(&app, SKIPPED).await, skipped as i64);
+    assert_eq!(metric(&app, "smart_outlet_websocket_clients").await, 2);
+    assert_eq!(ingested(), before + burst + 1);
 }
