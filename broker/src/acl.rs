@@ -348,29 +348,10 @@ pub fn valid_filter(filter: &str) -> bool {
 }
 
 /// Does `topic` (no wildcards) match `filter`? Topics starting with `$` are not matched by a
-/// wildcard in the first level (MQTT 3.1.1 § 4.7.2).
+/// wildcard in the first level (MQTT 3.1.1 § 4.7.2). A topic is the filter that matches only
+/// itself, so this is [`within`].
 pub fn topic_matches(topic: &str, filter: &str) -> bool {
-    let mut t = topic.split('/');
-    let mut first = true;
-    for f in filter.split('/') {
-        if f == "#" {
-            return !(first && topic.starts_with('$'));
-        }
-        match t.next() {
-            None => return false,
-            Some(level) => {
-                if f == "+" {
-                    if first && level.starts_with('$') {
-                        return false;
-                    }
-                } else if f != level {
-                    return false;
-                }
-            }
-        }
-        first = false;
-    }
-    t.next().is_none()
+    within(topic, filter)
 }
 
 /// Is every topic that `filter` matches also matched by `outer`?

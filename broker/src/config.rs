@@ -46,21 +46,15 @@ pub(crate) fn acl(s: &MqttSettings) -> Acl {
     let mut extra = Vec::new();
     if s.allow_anonymous {
         let a = &s.anonymous;
-        for f in &a.publish {
-            extra.push(Rule::allow(
-                Role::Anonymous,
-                Action::Publish,
-                f.clone(),
-                true,
-            ));
-        }
-        for f in &a.subscribe {
-            extra.push(Rule::allow(
-                Role::Anonymous,
-                Action::Subscribe,
-                f.clone(),
-                false,
-            ));
+        // (action, its filters, whether a retained publish is allowed)
+        let allowed = [
+            (Action::Publish, &a.publish, true),
+            (Action::Subscribe, &a.subscribe, false),
+        ];
+        for (action, filters, retain) in allowed {
+            for f in filters {
+                extra.push(Rule::allow(Role::Anonymous, action, f.clone(), retain));
+            }
         }
         for f in &a.deny {
             extra.push(Rule::deny(Role::Anonymous, f.clone()));

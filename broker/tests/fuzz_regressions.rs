@@ -6,6 +6,9 @@
 //! `fuzz/regressions/<target>/*.mqtt` hold whole client byte streams (CONNECT first); each
 //! is sent twice, on two successive connections, as a device retrying would.
 
+mod mqtt_bytes;
+
+use mqtt_bytes::{connect, connect_with_will, frame, publish, subscribe};
 use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -48,93 +51,6 @@ async fn start_broker_with(f: impl FnOnce(&mut settings::MqttSettings)) -> TestB
         v5,
         _broker: b,
     }
-}
-
-// ---- MQTT bytes, written by hand: these are what a hostile client sends ----
-
-fn remaining_length(mut n: usize, out: &mut Vec<u8>) {
-    loop {
-        let mut b = (n % 128) as u8;
-        n /= 128;
-        if n > 0 {
-            b |= 0x80;
-        }
-        out.push(b);
-        if n == 0 {
-            return;
-        }
-    }
-}
-
-fn frame(byte1: u8, body: &[u8]) -> Vec<u8> {
-    let mut out = vec![byte1];
-    remaining_length(body.len(), &mut out);
-    out.extend_from_slice(body);
-    out
-}
-
-fn string(s: &[u8], out: &mut Vec<u8>) {
-    out.extend_from_slice(&(s.len() as u16).to_be_bytes());
-    out.extend_from_slice(s);
-}
-
-/// CONNECT, MQTT 3.1.1 (`level` 4) or 5 (`level` 5), keep-alive 60 s.
-fn connect(level: u8, client_id: &str, clean: bool) -> Vec<u8> {
-    let mut body = Vec::new();
-    string(b"MQTT", &mut body);
-    body.push(level);
-    body.push(if clean { 0x02 } else { 0x00 });
-    body.extend_from_slice(&60u16.to_be_bytes());
-    if level == 5 {
-        body.push(0); // no properties
-    }
-    string(client_id.as_bytes(), &mut body);
-    frame(0x10, &body)
-}
-
-/// CONNECT with a will (QoS 0, not retained) on `will_topic`.
-fn connect_with_will(level: u8, client_id: &str, will_topic: &str) -> Vec<u8> {
-    let mut body = Vec::new();
-    string(b"MQTT", &mut body);
-    body.push(level);
-    body.push(0x02 | 0x04);
-    body.extend_from_slice(&60u16.to_be_bytes());
-    if level == 5 {
-        body.push(0); // no properties
-    }
-    string(client_id.as_bytes(), &mut body);
-    if level == 5 {
-        body.push(0); // no will properties
-    }
-    string(will_topic.as_bytes(), &mut body);
-    string(b"gone", &mut body);
-    frame(0x10, &body)
-}
-
-/// PUBLISH; `props` are MQTT 5 properties (`None` for 3.1.1).
-fn publish(topic: &[u8], qos: u8, pkid: u16, props: Option<&[u8]>, payload: &[u8]) -> Vec<u8> {
-    let mut body = Vec::new();
-    string(topic, &mut body);
-    if qos > 0 {
-        body.extend_from_slice(&pkid.to_be_bytes());
-    }
-    if let Some(p) = props {
-        remaining_length(p.len(), &mut body);
-        body.extend_from_slice(p);
-    }
-    body.extend_from_slice(payload);
-    frame(0x30 | (qos << 1), &body)
-}
-
-/// SUBSCRIBE to one filter; MQTT 5 (`level` 5) adds an empty property list.
-fn subscribe(level: u8, pkid: u16, filter: &str, qos: u8) -> Vec<u8> {
-    let mut body = pkid.to_be_bytes().to_vec();
-    if level == 5 {
-        body.push(0);
-    }
-    string(filter.as_bytes(), &mut body);
-    body.push(qos);
-    frame(0x82, &body)
 }
 
 const PINGREQ: [u8; 2] = [0xC0, 0x00];
@@ -200,38 +116,54 @@ async fn client(addr: SocketAddr, id: &str) -> (AsyncClient, EventLoop) {
     (c, ev)
 }
 
-/// A new subscriber and a new publisher connect, and the publish reaches the subscriber.
-async fn assert_broker_alive(b: &TestBroker) {
-    let n = PROBES.fetch_add(1, Ordering::Relaxed);
-    let topic = format!("probe/{n}");
-    let (sub, mut sub_ev) = client(b.v4, &format!("probe-sub-{n}")).await;
-    sub.subscribe(&topic, QoS::AtLeastOnce)
-        .await
-        .expect("subscribe");
+/// A client subscribed to `filter`, once the broker has answered with SUBACK.
+async fn subscriber(
+    addr: SocketAddr,
+    id: &str,
+    filter: &str,
+    qos: QoS,
+) -> (AsyncClient, EventLoop) {
+    let (c, mut ev) = client(addr, id).await;
+    c.subscribe(filter, qos).await.expect("subscribe");
     timeout(WAIT, async {
         loop {
-            if let Event::Incoming(Packet::SubAck(_)) = sub_ev.poll().await.expect("suback") {
+            if let Event::Incoming(Packet::SubAck(_)) = ev.poll().await.expect("suback") {
                 return;
             }
         }
     })
     .await
-    .expect("SUBACK in time: router alive");
-    let (publ, mut pub_ev) = client(b.v4, &format!("probe-pub-{n}")).await;
-    publ.publish(&topic, QoS::AtLeastOnce, false, "alive")
-        .await
-        .expect("publish");
-    tokio::spawn(async move { while pub_ev.poll().await.is_ok() {} });
+    .expect("SUBACK in time");
+    (c, ev)
+}
+
+/// Polls `ev` until a publish on `topic` arrives; `what` names it when it does not.
+async fn publish_arrives(ev: &mut EventLoop, topic: &str, what: &str) {
     timeout(WAIT, async {
         loop {
-            match sub_ev.poll().await.expect("subscriber connection") {
+            match ev.poll().await.expect("subscriber still connected") {
                 Event::Incoming(Packet::Publish(p)) if p.topic == topic => return,
                 _ => {}
             }
         }
     })
     .await
-    .expect("the publish is routed to the subscriber");
+    .unwrap_or_else(|_| panic!("{what}"));
+}
+
+/// A new subscriber and a new publisher connect, and the publish reaches the subscriber.
+async fn assert_broker_alive(b: &TestBroker) {
+    let n = PROBES.fetch_add(1, Ordering::Relaxed);
+    let topic = format!("probe/{n}");
+    let sub_id = format!("probe-sub-{n}");
+    let (_sub, mut sub_ev) = subscriber(b.v4, &sub_id, &topic, QoS::AtLeastOnce).await;
+    let (publ, mut pub_ev) = client(b.v4, &format!("probe-pub-{n}")).await;
+    publ.publish(&topic, QoS::AtLeastOnce, false, "alive")
+        .await
+        .expect("publish");
+    tokio::spawn(async move { while pub_ev.poll().await.is_ok() {} });
+    let what = "the publish is routed to the subscriber";
+    publish_arrives(&mut sub_ev, &topic, what).await;
 }
 
 /// Sends `stream` on two successive connections, then checks the broker.
@@ -250,20 +182,8 @@ async fn replay(b: &TestBroker, stream: &[u8]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn publish_on_multibyte_topic_does_not_kill_the_router() {
     let b = start_broker().await;
-    let (backend, mut backend_ev) = client(b.v4, "backend").await;
-    backend
-        .subscribe("ccu/+/sensor", QoS::AtLeastOnce)
-        .await
-        .expect("subscribe");
-    timeout(WAIT, async {
-        loop {
-            if let Event::Incoming(Packet::SubAck(_)) = backend_ev.poll().await.expect("suback") {
-                return;
-            }
-        }
-    })
-    .await
-    .expect("SUBACK");
+    let (_backend, mut backend_ev) =
+        subscriber(b.v4, "backend", "ccu/+/sensor", QoS::AtLeastOnce).await;
     tokio::spawn(async move { while backend_ev.poll().await.is_ok() {} });
 
     let mut attack = connect(4, "02", true);
@@ -301,34 +221,15 @@ async fn retained_multibyte_topic_over_v5_does_not_kill_the_router() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn v5_publish_with_properties_reaches_a_v4_subscriber() {
     let b = start_broker().await;
-    let (sub, mut sub_ev) = client(b.v4, "v4-subscriber").await;
-    sub.subscribe("ccu/+/sensor", QoS::AtMostOnce)
-        .await
-        .expect("subscribe");
-    timeout(WAIT, async {
-        loop {
-            if let Event::Incoming(Packet::SubAck(_)) = sub_ev.poll().await.expect("suback") {
-                return;
-            }
-        }
-    })
-    .await
-    .expect("SUBACK");
+    let (_sub, mut sub_ev) =
+        subscriber(b.v4, "v4-subscriber", "ccu/+/sensor", QoS::AtMostOnce).await;
     let mut attack = connect(5, "v5-publisher", true);
     // user property ("k", "v")
     let props = [0x26, 0, 1, b'k', 0, 1, b'v'];
     attack.extend(publish(b"ccu/02/sensor", 0, 0, Some(&props), b"{}"));
     send_raw(&b, &attack).await;
-    timeout(WAIT, async {
-        loop {
-            match sub_ev.poll().await.expect("v4 subscriber still connected") {
-                Event::Incoming(Packet::Publish(p)) if p.topic == "ccu/02/sensor" => return,
-                _ => {}
-            }
-        }
-    })
-    .await
-    .expect("the v5 publish reaches the v4 subscriber");
+    let what = "the v5 publish reaches the v4 subscriber";
+    publish_arrives(&mut sub_ev, "ccu/02/sensor", what).await;
     assert_broker_alive(&b).await;
 }
 
@@ -422,32 +323,12 @@ async fn persistent_shared_subscriber_disconnecting_with_inflight() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connack_from_a_v5_client_ends_its_link_cleanly() {
     let b = start_broker().await;
-    let (sub, mut sub_ev) = client(b.v4, "will-watcher").await;
-    sub.subscribe("will/v5", QoS::AtMostOnce)
-        .await
-        .expect("subscribe");
-    timeout(WAIT, async {
-        loop {
-            if let Event::Incoming(Packet::SubAck(_)) = sub_ev.poll().await.expect("suback") {
-                return;
-            }
-        }
-    })
-    .await
-    .expect("SUBACK");
+    let (_sub, mut sub_ev) = subscriber(b.v4, "will-watcher", "will/v5", QoS::AtMostOnce).await;
     let mut attack = connect_with_will(5, "v5-connack", "will/v5");
     attack.extend(frame(0x20, &[0x00, 0x00, 0x00]));
     send_raw(&b, &attack).await;
-    timeout(WAIT, async {
-        loop {
-            match sub_ev.poll().await.expect("watcher connected") {
-                Event::Incoming(Packet::Publish(p)) if p.topic == "will/v5" => return,
-                _ => {}
-            }
-        }
-    })
-    .await
-    .expect("the will of the dropped client is published");
+    let what = "the will of the dropped client is published";
+    publish_arrives(&mut sub_ev, "will/v5", what).await;
     assert_broker_alive(&b).await;
 }
 

@@ -3,8 +3,11 @@
 //! authentication hook, retained messages per client and in total, QoS 2 state awaiting
 //! PUBREL. Each checks its counter in `Stats`.
 
+mod mqtt_bytes;
+
 use broker::stats::{Refusal, Stats};
 use broker::{Admitted, Authenticator, BoxFuture, Broker};
+use mqtt_bytes::{connect, publish};
 use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS};
 use settings::{MqttSettings, Settings};
 use std::future::Future;
@@ -103,49 +106,6 @@ async fn closed_by_peer(s: &mut TcpStream) -> bool {
     }
 }
 
-fn remaining_length(mut n: usize, out: &mut Vec<u8>) {
-    loop {
-        let mut byte = (n % 128) as u8;
-        n /= 128;
-        if n > 0 {
-            byte |= 0x80;
-        }
-        out.push(byte);
-        if n == 0 {
-            break;
-        }
-    }
-}
-
-fn string(s: &str, out: &mut Vec<u8>) {
-    out.extend_from_slice(&(s.len() as u16).to_be_bytes());
-    out.extend_from_slice(s.as_bytes());
-}
-
-/// An MQTT 3.1.1 CONNECT, clean session, keep-alive 60 s.
-fn connect_packet(client_id: &str) -> Vec<u8> {
-    let mut body = Vec::new();
-    string("MQTT", &mut body);
-    body.extend_from_slice(&[4, 0x02, 0, 60]);
-    string(client_id, &mut body);
-    let mut p = vec![0x10];
-    remaining_length(body.len(), &mut p);
-    p.extend(body);
-    p
-}
-
-/// A QoS 2 PUBLISH.
-fn qos2_publish(topic: &str, pkid: u16, payload: &[u8]) -> Vec<u8> {
-    let mut body = Vec::new();
-    string(topic, &mut body);
-    body.extend_from_slice(&pkid.to_be_bytes());
-    body.extend_from_slice(payload);
-    let mut p = vec![0x34];
-    remaining_length(body.len(), &mut p);
-    p.extend(body);
-    p
-}
-
 fn refusals(stats: &Stats, why: Refusal) -> u64 {
     stats.refusals(why)
 }
@@ -211,41 +171,32 @@ async fn connections_past_the_per_ip_limit_are_closed_and_counted() {
     b.shutdown();
 }
 
+/// Four quick connections to a broker set up by `tweak`: the last is refused as `why`.
+async fn a_fourth_quick_connection_is_refused(tweak: impl FnOnce(&mut MqttSettings), why: Refusal) {
+    let s = settings(tweak);
+    let b = start(&s, None).await;
+    let mut socks = Vec::new();
+    for _ in 0..4 {
+        socks.push(TcpStream::connect(s.addr).await.unwrap());
+    }
+    let stats = b.stats();
+    wait_until(&format!("a {why:?} refusal"), || refusals(stats, why) >= 1).await;
+    b.shutdown();
+}
+
 #[tokio::test]
 async fn connection_rates_per_ip_and_in_total_are_limited_and_counted() {
     // per source: a burst of 3 at 1/s (the start-up probe takes one token)
-    let s = settings(|s| {
+    let per_ip = |s: &mut MqttSettings| {
         s.limits.connection_rate_per_ip = 1;
         s.limits.connection_burst_per_ip = 3;
-    });
-    let b = start(&s, None).await;
-    let mut socks = Vec::new();
-    for _ in 0..4 {
-        socks.push(TcpStream::connect(s.addr).await.unwrap());
-    }
-    let stats = b.stats();
-    wait_until("a rate_per_ip refusal", || {
-        refusals(stats, Refusal::RatePerIp) >= 1
-    })
-    .await;
-    b.shutdown();
-
-    // in total
-    let s = settings(|s| {
+    };
+    a_fourth_quick_connection_is_refused(per_ip, Refusal::RatePerIp).await;
+    let in_total = |s: &mut MqttSettings| {
         s.limits.connection_rate_total = 1;
         s.limits.connection_burst_total = 3;
-    });
-    let b = start(&s, None).await;
-    let mut socks = Vec::new();
-    for _ in 0..4 {
-        socks.push(TcpStream::connect(s.addr).await.unwrap());
-    }
-    let stats = b.stats();
-    wait_until("a rate_total refusal", || {
-        refusals(stats, Refusal::RateTotal) >= 1
-    })
-    .await;
-    b.shutdown();
+    };
+    a_fourth_quick_connection_is_refused(in_total, Refusal::RateTotal).await;
 }
 
 #[tokio::test]
@@ -259,7 +210,7 @@ async fn a_connect_trickled_byte_by_byte_is_cut_at_the_deadline() {
     let (mut rd, mut wr) = sock.into_split();
     let started = Instant::now();
     // A long client id: the whole CONNECT would take ~6 s at one byte per 50 ms.
-    let packet = connect_packet(&"x".repeat(100));
+    let packet = connect(4, &"x".repeat(100), true);
     let writer = tokio::spawn(async move {
         for byte in packet.iter().take(packet.len() - 1) {
             if wr.write_all(&[*byte]).await.is_err() {
@@ -350,6 +301,16 @@ async fn retained_seen(addr: SocketAddr, id: &str, filter: &str) -> Vec<(String,
     seen
 }
 
+/// A fresh subscriber of `r/#` gets exactly these retained messages (topic order).
+async fn assert_retained(addr: SocketAddr, id: &str, expected: &[(&str, &str)]) {
+    let seen = retained_seen(addr, id, "r/#").await;
+    let expected: Vec<(String, Vec<u8>)> = expected
+        .iter()
+        .map(|(topic, payload)| (topic.to_string(), payload.as_bytes().to_vec()))
+        .collect();
+    assert_eq!(seen, expected);
+}
+
 async fn publish_retained(c: &AsyncClient, topic: &str, payload: &[u8]) {
     c.publish(topic, QoS::AtLeastOnce, true, payload.to_vec())
         .await
@@ -376,14 +337,7 @@ async fn retained_limits_refuse_new_topics_but_updates_and_clears_work() {
         stats.retained_refused_client.load(Relaxed) == 1
     })
     .await;
-    let seen = retained_seen(s.addr, "sub-1", "r/#").await;
-    assert_eq!(
-        seen,
-        vec![
-            ("r/1".into(), b"one".to_vec()),
-            ("r/2".into(), b"two".to_vec())
-        ]
-    );
+    assert_retained(s.addr, "sub-1", &[("r/1", "one"), ("r/2", "two")]).await;
 
     // update an existing topic, clear another, then a new one fits again
     publish_retained(&a, "r/1", b"uno").await;
@@ -397,14 +351,7 @@ async fn retained_limits_refuse_new_topics_but_updates_and_clears_work() {
         }
     })
     .await;
-    let seen = retained_seen(s.addr, "sub-2", "r/#").await;
-    assert_eq!(
-        seen,
-        vec![
-            ("r/1".into(), b"uno".to_vec()),
-            ("r/3".into(), b"three-b".to_vec())
-        ]
-    );
+    assert_retained(s.addr, "sub-2", &[("r/1", "uno"), ("r/3", "three-b")]).await;
     assert_eq!(stats.retained_refused_client.load(Relaxed), 1);
 
     // the broker-wide limit: 2 stored + 1 more = 3; the next new topic is refused
@@ -431,7 +378,7 @@ async fn qos2_publishes_awaiting_pubrel_past_the_limit_disconnect() {
     let mut sock = within("connected", async {
         loop {
             let mut sock = TcpStream::connect(s.addr).await.unwrap();
-            sock.write_all(&connect_packet("q2")).await.unwrap();
+            sock.write_all(&connect(4, "q2", true)).await.unwrap();
             let mut ack = [0u8; 4];
             if sock.read_exact(&mut ack).await.is_ok() && ack[0] == 0x20 {
                 return sock;
@@ -441,7 +388,7 @@ async fn qos2_publishes_awaiting_pubrel_past_the_limit_disconnect() {
     .await;
     // Two QoS 2 publishes without PUBREL are within the limit: both get a PUBREC.
     for pkid in 1..=2 {
-        sock.write_all(&qos2_publish("q/t", pkid, b"x"))
+        sock.write_all(&publish(b"q/t", 2, pkid, None, b"x"))
             .await
             .unwrap();
     }
@@ -452,7 +399,9 @@ async fn qos2_publishes_awaiting_pubrel_past_the_limit_disconnect() {
     assert_eq!((pubrecs[0], pubrecs[4]), (0x50, 0x50));
     assert_eq!(stats.qos2_inflight_disconnects.load(Relaxed), 0);
     // The third one is past it: the broker disconnects.
-    sock.write_all(&qos2_publish("q/t", 3, b"x")).await.unwrap();
+    sock.write_all(&publish(b"q/t", 2, 3, None, b"x"))
+        .await
+        .unwrap();
     assert!(within("disconnect", closed_by_peer(&mut sock)).await);
     wait_until("the QoS 2 disconnect counted", || {
         stats.qos2_inflight_disconnects.load(Relaxed) == 1

@@ -7,7 +7,7 @@
 #[allow(dead_code)]
 mod payload;
 
-use ccu_core::protocol::{self, Topic};
+use ccu_core::protocol::{self, BreakerReading, SensorReading, Topic};
 use libfuzzer_sys::fuzz_target;
 use payload::{Failure, Refused};
 use serde::de::DeserializeOwned;
@@ -48,55 +48,8 @@ fuzz_target!(|data: &[u8]| {
     };
     assert!(bytes.len() <= MAX_SIZE);
     match selector % 4 {
-        0 => match payload::sensor(text, MAX_BATCH) {
-            Ok(v) => {
-                assert!(v.len() <= MAX_BATCH);
-                for r in &v {
-                    round_trip(r);
-                    match payload::check_outlet_currents(r, MAX_OUTLET_MA) {
-                        Ok(()) => {
-                            for c in [r.current_a, r.current_b].into_iter().flatten() {
-                                assert!(
-                                    (0..=MAX_OUTLET_MA).contains(&c) || c == protocol::OVERLOAD_MA,
-                                    "accepted current {c}"
-                                );
-                            }
-                        }
-                        Err(e) => {
-                            assert_reason(&e);
-                            assert!(matches!(
-                                e.failure,
-                                Failure::NegativeCurrent | Failure::AbsurdCurrent
-                            ));
-                        }
-                    }
-                }
-            }
-            Err(r) => refused(&r, text),
-        },
-        1 => match payload::breaker(text, MAX_BATCH) {
-            Ok(v) => {
-                assert!(v.len() <= MAX_BATCH);
-                for r in &v {
-                    round_trip(r);
-                    match payload::check_breaker_current(r, MAX_BREAKER_MA) {
-                        Ok(()) => assert!((0..=MAX_BREAKER_MA).contains(&r.current_ma)),
-                        Err(e) => {
-                            assert_reason(&e);
-                            assert_eq!(
-                                e.failure,
-                                if r.current_ma < 0 {
-                                    Failure::NegativeCurrent
-                                } else {
-                                    Failure::AbsurdCurrent
-                                }
-                            );
-                        }
-                    }
-                }
-            }
-            Err(r) => refused(&r, text),
-        },
+        0 => batch(payload::sensor(text, MAX_BATCH), text, sensor_checked),
+        1 => batch(payload::breaker(text, MAX_BATCH), text, breaker_checked),
         2 => match payload::ack(text) {
             Ok(a) => round_trip(&a),
             Err(r) => refused(&r, text),
@@ -107,6 +60,65 @@ fuzz_target!(|data: &[u8]| {
         },
     }
 });
+
+/// A decoded batch (or its refusal): within its limit, and every reading round-trips and
+/// passes `checked`.
+fn batch<T>(decoded: Result<Vec<T>, Refused>, text: &str, checked: fn(&T))
+where
+    T: Serialize + DeserializeOwned + PartialEq + Debug,
+{
+    match decoded {
+        Ok(v) => {
+            assert!(v.len() <= MAX_BATCH);
+            for r in &v {
+                round_trip(r);
+                checked(r);
+            }
+        }
+        Err(r) => refused(&r, text),
+    }
+}
+
+/// A sensor reading's value check: accepted currents are in range (or the overload marker),
+/// refused ones are negative or absurd.
+fn sensor_checked(r: &SensorReading) {
+    match payload::check_outlet_currents(r, MAX_OUTLET_MA) {
+        Ok(()) => {
+            for c in [r.current_a, r.current_b].into_iter().flatten() {
+                assert!(
+                    (0..=MAX_OUTLET_MA).contains(&c) || c == protocol::OVERLOAD_MA,
+                    "accepted current {c}"
+                );
+            }
+        }
+        Err(e) => {
+            assert_reason(&e);
+            assert!(matches!(
+                e.failure,
+                Failure::NegativeCurrent | Failure::AbsurdCurrent
+            ));
+        }
+    }
+}
+
+/// A breaker reading's value check: an accepted current is in range, a refused one is
+/// negative or absurd, as its sign says.
+fn breaker_checked(r: &BreakerReading) {
+    match payload::check_breaker_current(r, MAX_BREAKER_MA) {
+        Ok(()) => assert!((0..=MAX_BREAKER_MA).contains(&r.current_ma)),
+        Err(e) => {
+            assert_reason(&e);
+            assert_eq!(
+                e.failure,
+                if r.current_ma < 0 {
+                    Failure::NegativeCurrent
+                } else {
+                    Failure::AbsurdCurrent
+                }
+            );
+        }
+    }
+}
 
 /// Every refusal says what is wrong.
 fn assert_reason(r: &Refused) {

@@ -13,7 +13,7 @@
 use bytes::{BufMut, BytesMut};
 use libfuzzer_sys::fuzz_target;
 use rumqttd::local::{LinkBuilder, LinkRx, LinkTx};
-use rumqttd::protocol::v5::V5;
+use rumqttd::protocol::{v4, v5::V5};
 use rumqttd::protocol::{
     Disconnect, DisconnectReasonCode, LastWill, LastWillProperties, Packet, PingReq, Protocol,
     PubAck, PubAckReason, PubComp, PubCompReason, PubRec, PubRecReason, PubRel, PubRelReason, QoS,
@@ -79,18 +79,10 @@ impl Input<'_> {
     }
 }
 
-fn varint(mut n: usize, out: &mut BytesMut) {
-    loop {
-        let mut byte = (n % 128) as u8;
-        n /= 128;
-        if n > 0 {
-            byte |= 0x80;
-        }
-        out.put_u8(byte);
-        if n == 0 {
-            return;
-        }
-    }
+/// A variable byte integer (remaining length, subscription identifier): the same encoding
+/// in MQTT 3.1.1 and 5.
+fn varint(n: usize, out: &mut BytesMut) {
+    v4::write_remaining_length(out, n).expect("under 256 MiB");
 }
 
 fn mqtt_str(s: &str, out: &mut BytesMut) {
@@ -180,6 +172,20 @@ fn unsubscribe(inp: &mut Input) -> Option<Packet> {
     decode(0xA2, body)
 }
 
+/// A successful PUBACK, PUBREC, PUBREL or PUBCOMP for `pkid`: four types, built alike (a
+/// macro, since they share no constructor).
+macro_rules! ack {
+    ($packet:ident, $reason:ident, $pkid:expr) => {
+        Packet::$packet(
+            $packet {
+                pkid: $pkid,
+                reason: $reason::Success,
+            },
+            None,
+        )
+    };
+}
+
 /// Runs a future that never waits (`LinkTx::send` only blocks on the router channel).
 fn now<F: Future>(f: F) -> F::Output {
     let mut cx = Context::from_waker(Waker::noop());
@@ -264,34 +270,10 @@ fuzz_target!(|data: &[u8]| {
             1 | 2 | 3 => publish(&mut inp),
             4 => subscribe(&mut inp),
             5 => unsubscribe(&mut inp),
-            6 => Some(Packet::PubAck(
-                PubAck {
-                    pkid: inp.u16() % 4,
-                    reason: PubAckReason::Success,
-                },
-                None,
-            )),
-            7 => Some(Packet::PubRec(
-                PubRec {
-                    pkid: inp.u16() % 4,
-                    reason: PubRecReason::Success,
-                },
-                None,
-            )),
-            8 => Some(Packet::PubRel(
-                PubRel {
-                    pkid: inp.u16() % 4,
-                    reason: PubRelReason::Success,
-                },
-                None,
-            )),
-            9 => Some(Packet::PubComp(
-                PubComp {
-                    pkid: inp.u16() % 4,
-                    reason: PubCompReason::Success,
-                },
-                None,
-            )),
+            6 => Some(ack!(PubAck, PubAckReason, inp.u16() % 4)),
+            7 => Some(ack!(PubRec, PubRecReason, inp.u16() % 4)),
+            8 => Some(ack!(PubRel, PubRelReason, inp.u16() % 4)),
+            9 => Some(ack!(PubComp, PubCompReason, inp.u16() % 4)),
             10 => Some(Packet::PingReq(PingReq)),
             11 => Some(Packet::Disconnect(
                 Disconnect {

@@ -5,6 +5,7 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod ddl;
 mod m20261123_000001_initial;
 mod m20261123_000002_accounts;
 mod m20261202_000003_legacy_binding;

@@ -2,6 +2,8 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::ddl::{cascade_on_delete, drop_tables, index, new_table};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -129,9 +131,7 @@ enum Events {
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.create_table(
-            Table::create()
-                .table(Users::Table)
-                .if_not_exists()
+            new_table(Users::Table)
                 .col(pk_auto(Users::Id))
                 .col(string_uniq(Users::Username))
                 .col(string(Users::PasswordHash))
@@ -141,9 +141,7 @@ impl MigrationTrait for Migration {
         .await?;
 
         m.create_table(
-            Table::create()
-                .table(Ccus::Table)
-                .if_not_exists()
+            new_table(Ccus::Table)
                 .col(string(Ccus::Id).primary_key())
                 .col(integer(Ccus::OwnerId))
                 .col(string(Ccus::Name))
@@ -158,21 +156,18 @@ impl MigrationTrait for Migration {
                 .col(big_integer_null(Ccus::BreakerAt))
                 .col(big_integer(Ccus::CreatedAt))
                 .col(big_integer(Ccus::UpdatedAt))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(Ccus::Table, Ccus::OwnerId)
-                        .to(Users::Table, Users::Id)
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
+                .foreign_key(&mut cascade_on_delete(
+                    (Ccus::Table, Ccus::OwnerId),
+                    (Users::Table, Users::Id),
+                ))
                 .to_owned(),
         )
         .await?;
-        index(m, "idx_ccus_owner", Ccus::Table, &[Ccus::OwnerId]).await?;
+        m.create_index(index("idx_ccus_owner", Ccus::Table, &[Ccus::OwnerId]))
+            .await?;
 
         m.create_table(
-            Table::create()
-                .table(Outlets::Table)
-                .if_not_exists()
+            new_table(Outlets::Table)
                 .col(pk_auto(Outlets::Id))
                 .col(string(Outlets::CcuId))
                 .col(string(Outlets::DeviceId))
@@ -189,31 +184,18 @@ impl MigrationTrait for Migration {
                 .col(big_integer(Outlets::CreatedAt))
                 .col(big_integer(Outlets::UpdatedAt))
                 .foreign_key(
-                    ForeignKey::create()
-                        .from(Outlets::Table, Outlets::CcuId)
-                        .to(Ccus::Table, Ccus::Id)
-                        .on_delete(ForeignKeyAction::Cascade)
+                    cascade_on_delete((Outlets::Table, Outlets::CcuId), (Ccus::Table, Ccus::Id))
                         .on_update(ForeignKeyAction::Cascade),
                 )
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("uq_outlets_ccu_device")
-                .table(Outlets::Table)
-                .col(Outlets::CcuId)
-                .col(Outlets::DeviceId)
-                .unique()
-                .if_not_exists()
-                .to_owned(),
-        )
-        .await?;
+        let device_in_ccu = [Outlets::CcuId, Outlets::DeviceId];
+        let mut unique = index("uq_outlets_ccu_device", Outlets::Table, &device_in_ccu);
+        m.create_index(unique.unique().to_owned()).await?;
 
         m.create_table(
-            Table::create()
-                .table(SensorReadings::Table)
-                .if_not_exists()
+            new_table(SensorReadings::Table)
                 .col(big_pk_auto(SensorReadings::Id))
                 .col(integer(SensorReadings::OutletId))
                 .col(big_integer(SensorReadings::Ts))
@@ -222,54 +204,46 @@ impl MigrationTrait for Migration {
                 .col(boolean_null(SensorReadings::RelayA))
                 .col(boolean_null(SensorReadings::RelayB))
                 .col(boolean(SensorReadings::IsOverload))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(SensorReadings::Table, SensorReadings::OutletId)
-                        .to(Outlets::Table, Outlets::Id)
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
+                .foreign_key(&mut cascade_on_delete(
+                    (SensorReadings::Table, SensorReadings::OutletId),
+                    (Outlets::Table, Outlets::Id),
+                ))
                 .to_owned(),
         )
         .await?;
-        index(
-            m,
+        m.create_index(index(
             "idx_sensor_readings_outlet_ts",
             SensorReadings::Table,
             &[SensorReadings::OutletId, SensorReadings::Ts],
-        )
+        ))
         .await?;
 
         m.create_table(
-            Table::create()
-                .table(BreakerReadings::Table)
-                .if_not_exists()
+            new_table(BreakerReadings::Table)
                 .col(big_pk_auto(BreakerReadings::Id))
                 .col(string(BreakerReadings::CcuId))
                 .col(big_integer(BreakerReadings::Ts))
                 .col(big_integer(BreakerReadings::CurrentMa))
                 .col(big_integer(BreakerReadings::ThresholdMa))
                 .foreign_key(
-                    ForeignKey::create()
-                        .from(BreakerReadings::Table, BreakerReadings::CcuId)
-                        .to(Ccus::Table, Ccus::Id)
-                        .on_delete(ForeignKeyAction::Cascade)
-                        .on_update(ForeignKeyAction::Cascade),
+                    cascade_on_delete(
+                        (BreakerReadings::Table, BreakerReadings::CcuId),
+                        (Ccus::Table, Ccus::Id),
+                    )
+                    .on_update(ForeignKeyAction::Cascade),
                 )
                 .to_owned(),
         )
         .await?;
-        index(
-            m,
+        m.create_index(index(
             "idx_breaker_readings_ccu_ts",
             BreakerReadings::Table,
             &[BreakerReadings::CcuId, BreakerReadings::Ts],
-        )
+        ))
         .await?;
 
         m.create_table(
-            Table::create()
-                .table(Commands::Table)
-                .if_not_exists()
+            new_table(Commands::Table)
                 .col(string(Commands::Id).primary_key())
                 .col(string(Commands::CcuId))
                 .col(integer(Commands::OutletId))
@@ -283,34 +257,28 @@ impl MigrationTrait for Migration {
                 .col(big_integer_null(Commands::SentAt))
                 .col(big_integer_null(Commands::CompletedAt))
                 .col(big_integer(Commands::ExpiresAt))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(Commands::Table, Commands::OutletId)
-                        .to(Outlets::Table, Outlets::Id)
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
+                .foreign_key(&mut cascade_on_delete(
+                    (Commands::Table, Commands::OutletId),
+                    (Outlets::Table, Outlets::Id),
+                ))
                 .to_owned(),
         )
         .await?;
-        index(
-            m,
+        m.create_index(index(
             "idx_commands_ccu_status",
             Commands::Table,
             &[Commands::CcuId, Commands::Status],
-        )
+        ))
         .await?;
-        index(
-            m,
+        m.create_index(index(
             "idx_commands_outlet_created",
             Commands::Table,
             &[Commands::OutletId, Commands::CreatedAt],
-        )
+        ))
         .await?;
 
         m.create_table(
-            Table::create()
-                .table(Alerts::Table)
-                .if_not_exists()
+            new_table(Alerts::Table)
                 .col(pk_auto(Alerts::Id))
                 .col(integer(Alerts::UserId))
                 .col(string_null(Alerts::CcuId))
@@ -323,27 +291,22 @@ impl MigrationTrait for Migration {
                 .col(big_integer_null(Alerts::ClearedAt))
                 .col(big_integer_null(Alerts::AcknowledgedAt))
                 .col(integer_null(Alerts::AcknowledgedBy))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(Alerts::Table, Alerts::UserId)
-                        .to(Users::Table, Users::Id)
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
+                .foreign_key(&mut cascade_on_delete(
+                    (Alerts::Table, Alerts::UserId),
+                    (Users::Table, Users::Id),
+                ))
                 .to_owned(),
         )
         .await?;
-        index(
-            m,
+        m.create_index(index(
             "idx_alerts_user_cleared",
             Alerts::Table,
             &[Alerts::UserId, Alerts::ClearedAt],
-        )
+        ))
         .await?;
 
         m.create_table(
-            Table::create()
-                .table(Events::Table)
-                .if_not_exists()
+            new_table(Events::Table)
                 .col(big_pk_auto(Events::Id))
                 .col(integer_null(Events::UserId))
                 .col(string(Events::Kind))
@@ -356,19 +319,23 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        index(
-            m,
+        m.create_index(index(
             "idx_events_user_created",
             Events::Table,
             &[Events::UserId, Events::CreatedAt],
-        )
+        ))
         .await?;
-        index(m, "idx_events_created", Events::Table, &[Events::CreatedAt]).await?;
+        m.create_index(index(
+            "idx_events_created",
+            Events::Table,
+            &[Events::CreatedAt],
+        ))
+        .await?;
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
+        let tables = [
             Events::Table.into_iden(),
             Alerts::Table.into_iden(),
             Commands::Table.into_iden(),
@@ -377,24 +344,7 @@ impl MigrationTrait for Migration {
             Outlets::Table.into_iden(),
             Ccus::Table.into_iden(),
             Users::Table.into_iden(),
-        ] {
-            m.drop_table(Table::drop().table(table).if_exists().to_owned())
-                .await?;
-        }
-        Ok(())
+        ];
+        drop_tables(m, tables).await
     }
-}
-
-async fn index<T: Iden + Clone + 'static, C: Iden + Clone + 'static>(
-    m: &SchemaManager<'_>,
-    name: &str,
-    table: T,
-    cols: &[C],
-) -> Result<(), DbErr> {
-    let mut stmt = Index::create();
-    stmt.name(name).table(table).if_not_exists();
-    for c in cols {
-        stmt.col(c.clone());
-    }
-    m.create_index(stmt.to_owned()).await
 }

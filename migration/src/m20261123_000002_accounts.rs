@@ -2,6 +2,8 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::ddl::{cascade_on_delete, drop_tables, new_table};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -38,28 +40,22 @@ enum ApiTokens {
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.create_table(
-            Table::create()
-                .table(Sessions::Table)
-                .if_not_exists()
+            new_table(Sessions::Table)
                 // SHA-256 of the cookie value: a leaked table does not leak sessions.
                 .col(string(Sessions::Id).primary_key())
                 .col(integer(Sessions::UserId))
                 .col(string(Sessions::CsrfToken))
                 .col(big_integer(Sessions::CreatedAt))
                 .col(big_integer(Sessions::ExpiresAt))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(Sessions::Table, Sessions::UserId)
-                        .to(Users::Table, Users::Id)
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
+                .foreign_key(&mut cascade_on_delete(
+                    (Sessions::Table, Sessions::UserId),
+                    (Users::Table, Users::Id),
+                ))
                 .to_owned(),
         )
         .await?;
         m.create_table(
-            Table::create()
-                .table(ApiTokens::Table)
-                .if_not_exists()
+            new_table(ApiTokens::Table)
                 .col(pk_auto(ApiTokens::Id))
                 .col(integer(ApiTokens::UserId))
                 .col(string(ApiTokens::Name))
@@ -68,12 +64,10 @@ impl MigrationTrait for Migration {
                 .col(big_integer(ApiTokens::CreatedAt))
                 .col(big_integer_null(ApiTokens::LastUsedAt))
                 .col(big_integer_null(ApiTokens::RevokedAt))
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(ApiTokens::Table, ApiTokens::UserId)
-                        .to(Users::Table, Users::Id)
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
+                .foreign_key(&mut cascade_on_delete(
+                    (ApiTokens::Table, ApiTokens::UserId),
+                    (Users::Table, Users::Id),
+                ))
                 .to_owned(),
         )
         .await?;
@@ -81,9 +75,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table(ApiTokens::Table).if_exists().to_owned())
-            .await?;
-        m.drop_table(Table::drop().table(Sessions::Table).if_exists().to_owned())
-            .await
+        let tables = [ApiTokens::Table.into_iden(), Sessions::Table.into_iden()];
+        drop_tables(m, tables).await
     }
 }

@@ -3,6 +3,8 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::ddl::{add_columns, drop_columns};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -20,34 +22,16 @@ enum Ccus {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        // SQLite takes one column per ALTER TABLE.
-        for col in [
+        let cols = [
             string_null(Ccus::LegacyAddr),
             big_integer_null(Ccus::LegacyBindUntil),
             string_null(Ccus::LegacyFocus),
-        ] {
-            let mut col = col;
-            m.alter_table(
-                Table::alter()
-                    .table(Ccus::Table)
-                    .add_column(&mut col)
-                    .to_owned(),
-            )
-            .await?;
-        }
-        Ok(())
+        ];
+        add_columns(m, Ccus::Table, cols).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for col in [Ccus::LegacyFocus, Ccus::LegacyBindUntil, Ccus::LegacyAddr] {
-            m.alter_table(
-                Table::alter()
-                    .table(Ccus::Table)
-                    .drop_column(col)
-                    .to_owned(),
-            )
-            .await?;
-        }
-        Ok(())
+        let cols = [Ccus::LegacyFocus, Ccus::LegacyBindUntil, Ccus::LegacyAddr];
+        drop_columns(m, Ccus::Table, cols).await
     }
 }

@@ -2,6 +2,8 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::ddl::{add_columns_if_not_exists, drop_columns};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -16,21 +18,11 @@ enum Users {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        // One column per statement: SQLite's ALTER TABLE adds one at a time.
-        m.alter_table(
-            Table::alter()
-                .table(Users::Table)
-                .add_column_if_not_exists(boolean(Users::IsAdmin).default(false))
-                .to_owned(),
-        )
-        .await?;
-        m.alter_table(
-            Table::alter()
-                .table(Users::Table)
-                .add_column_if_not_exists(boolean(Users::Disabled).default(false))
-                .to_owned(),
-        )
-        .await?;
+        let flags = [
+            boolean(Users::IsAdmin).default(false).to_owned(),
+            boolean(Users::Disabled).default(false).to_owned(),
+        ];
+        add_columns_if_not_exists(m, Users::Table, flags).await?;
         // An existing installation's first user is its admin.
         let first = Query::select()
             .expr(Expr::col(Users::Id).min())
@@ -47,19 +39,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.alter_table(
-            Table::alter()
-                .table(Users::Table)
-                .drop_column(Users::Disabled)
-                .to_owned(),
-        )
-        .await?;
-        m.alter_table(
-            Table::alter()
-                .table(Users::Table)
-                .drop_column(Users::IsAdmin)
-                .to_owned(),
-        )
-        .await
+        drop_columns(m, Users::Table, [Users::Disabled, Users::IsAdmin]).await
     }
 }

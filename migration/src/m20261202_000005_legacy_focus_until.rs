@@ -3,6 +3,8 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::ddl::{add_columns, drop_columns};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -16,22 +18,10 @@ enum Ccus {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.alter_table(
-            Table::alter()
-                .table(Ccus::Table)
-                .add_column(big_integer_null(Ccus::LegacyFocusUntil))
-                .to_owned(),
-        )
-        .await
+        add_columns(m, Ccus::Table, [big_integer_null(Ccus::LegacyFocusUntil)]).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.alter_table(
-            Table::alter()
-                .table(Ccus::Table)
-                .drop_column(Ccus::LegacyFocusUntil)
-                .to_owned(),
-        )
-        .await
+        drop_columns(m, Ccus::Table, [Ccus::LegacyFocusUntil]).await
     }
 }

@@ -44,34 +44,27 @@ fn known_sample_sets() {
             57.0,
             1.0,
         ),
-        (
-            "sine 10 counts",
-            sine(10.0, 2048.0, 32, 10),
-            expected_ma(10.0 / 2f64.sqrt()),
-            2.0,
-        ),
-        (
-            "sine 100 counts",
-            sine(100.0, 2048.0, 32, 10),
-            expected_ma(100.0 / 2f64.sqrt()),
-            10.0,
-        ),
-        (
-            "sine 1000 counts",
-            sine(1000.0, 2048.0, 32, 10),
-            expected_ma(1000.0 / 2f64.sqrt()),
-            100.0,
-        ),
-        (
-            "sine 2000 counts",
-            sine(2000.0, 2048.0, 27, 10),
-            expected_ma(2000.0 / 2f64.sqrt()),
-            200.0,
-        ),
         ("square ±100 counts", square, expected_ma(100.0), 10.0),
     ];
     for (name, samples, want, tolerance) in &cases {
         check(name, samples, *want, *tolerance);
+    }
+    // Sines around mid-scale: (amplitude in counts, samples per period, tolerance in mA).
+    let sines = [
+        (10.0, 32, 2.0),
+        (100.0, 32, 10.0),
+        (1000.0, 32, 100.0),
+        (2000.0, 27, 200.0),
+    ];
+    for (amplitude, per_period, tolerance) in sines {
+        let samples = sine(amplitude, 2048.0, per_period, 10);
+        let want = expected_ma(amplitude / 2f64.sqrt());
+        check(
+            &format!("sine {amplitude} counts"),
+            &samples,
+            want,
+            tolerance,
+        );
     }
 }
 

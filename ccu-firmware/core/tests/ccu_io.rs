@@ -3,11 +3,11 @@
 mod common;
 
 use ccu_core::Error;
-use ccu_core::ccu::{COMMAND_QUEUE_LEN, Inbound};
+use ccu_core::ccu::{COMMAND_QUEUE_LEN, CcuSettings, Inbound};
 use ccu_core::hal::{Credentials, StorageKey, load_credentials, save_credentials};
 use ccu_core::protocol::Socket;
 use ccu_core::rf::Frame;
-use common::rig::{STATUS, pairs, rig, settings};
+use common::rig::{Rig, STATUS, pairs, rig, settings};
 use common::{MockAdc, MockStorage, UNIX_BASE, expect};
 
 fn cmd(id: &str) -> String {
@@ -182,20 +182,40 @@ fn credentials_round_trip() {
     assert_eq!(load_credentials(&mut storage), Err(Error::Decode));
 }
 
+/// Settings that poll outlets every `poll_ms` and measure the breaker every `breaker_ms`.
+fn intervals(poll_ms: u32, breaker_ms: u32) -> CcuSettings {
+    let mut settings = settings();
+    settings.poll_interval_ms = poll_ms;
+    settings.breaker_interval_ms = breaker_ms;
+    settings
+}
+
+/// A rig with outlet FE, whose first read the PIC never answers.
+fn rig_reading_fe(settings: CcuSettings) -> Rig {
+    rig(
+        settings,
+        vec![expect(Frame::read_current(0xFE, 0x02))],
+        &[0xFE],
+        true,
+    )
+}
+
+/// Advances the clock by `ms`, polls, and checks the tick: (now, next due).
+fn assert_tick_after(rig: &mut Rig, ms: u64, want: (u64, u64), why: &str) {
+    rig.clock.advance(ms);
+    let tick = rig.ccu.poll();
+    assert_eq!((tick.now_ms, tick.next_due_ms), want, "{why}");
+}
+
 #[test]
 fn tick_says_when_to_poll_next() {
-    let mut settings = settings();
-    settings.poll_interval_ms = 2_000;
-    settings.breaker_interval_ms = 1_500;
-    let radio = vec![expect(Frame::read_current(0xFE, 0x02))];
-    let mut rig = rig(settings, radio, &[0xFE], true);
+    let mut rig = rig_reading_fe(intervals(2_000, 1_500));
     assert_eq!(rig.ccu.poll().next_due_ms, 1_500);
-    rig.clock.advance(2_000);
-    let tick = rig.ccu.poll();
-    assert_eq!(
-        (tick.now_ms, tick.next_due_ms),
+    assert_tick_after(
+        &mut rig,
+        2_000,
         (2_000, 2_350),
-        "the read window ends first"
+        "the read window ends first",
     );
     rig.ccu.hal().radio.done();
 }
@@ -204,37 +224,13 @@ fn tick_says_when_to_poll_next() {
 fn tick_never_points_into_the_past() {
     // A read outlasting the poll interval, and a CCU with no outlets: in both cases a due
     // read cannot start, so it must not be what the next tick waits for (the port would spin).
-    let mut settings = settings();
-    settings.poll_interval_ms = 100;
-    settings.breaker_interval_ms = 10_000;
-    let radio = vec![expect(Frame::read_current(0xFE, 0x02))];
-    let mut rig = rig(settings.clone(), radio, &[0xFE], true);
-    assert_eq!(rig.ccu.poll().next_due_ms, 100);
-    rig.clock.advance(100);
-    assert_eq!(
-        rig.ccu.poll().next_due_ms,
-        450,
-        "the read window ends first"
-    );
-    rig.clock.advance(150);
-    let tick = rig.ccu.poll();
-    assert_eq!(
-        (tick.now_ms, tick.next_due_ms),
-        (250, 450),
-        "the read due at 200 waits"
-    );
+    let settings = intervals(100, 10_000);
+    let mut reading = rig_reading_fe(settings.clone());
+    assert_eq!(reading.ccu.poll().next_due_ms, 100);
+    assert_tick_after(&mut reading, 100, (100, 450), "the read window ends first");
+    assert_tick_after(&mut reading, 150, (250, 450), "the read due at 200 waits");
 
-    let mut empty = rig_without_outlets(settings);
+    let mut empty = rig(settings, vec![], &[], true);
     assert_eq!(empty.ccu.poll().next_due_ms, 10_000);
-    empty.clock.advance(500);
-    let tick = empty.ccu.poll();
-    assert_eq!(
-        (tick.now_ms, tick.next_due_ms),
-        (500, 10_000),
-        "nothing to read"
-    );
-}
-
-fn rig_without_outlets(settings: ccu_core::ccu::CcuSettings) -> common::rig::Rig {
-    rig(settings, vec![], &[], true)
+    assert_tick_after(&mut empty, 500, (500, 10_000), "nothing to read");
 }

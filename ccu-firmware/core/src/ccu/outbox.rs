@@ -35,16 +35,24 @@ where
         self.status_published && self.hal.mqtt.is_connected()
     }
 
+    /// Publishes `reading` live when it may go out now: connected, and nothing older waits in
+    /// its buffer (`nothing_older`), so readings reach the server in measurement order.
+    /// False when it must be buffered instead.
+    fn published_live<T: Serialize>(
+        &mut self,
+        kind: TopicKind,
+        reading: &T,
+        nothing_older: bool,
+    ) -> bool {
+        self.can_publish_live() && nothing_older && self.publish_json(kind, reading, false)
+    }
+
     /// Publishes a reading live, or stamps and buffers it.
     pub(super) fn emit_reading(&mut self, reading: SensorReading) {
-        if self.can_publish_live()
-            && self.readings.is_empty()
-            && self.publish_json(TopicKind::Sensor, &reading, false)
-        {
-            return;
+        if !self.published_live(TopicKind::Sensor, &reading, self.readings.is_empty()) {
+            let ts = self.hal.clock.unix_ms();
+            self.readings.push(SensorReading { ts, ..reading });
         }
-        let ts = self.hal.clock.unix_ms();
-        self.readings.push(SensorReading { ts, ..reading });
     }
 
     /// Measures the breaker when due and publishes or buffers the result.
@@ -70,14 +78,10 @@ where
             current_ma: i64::from(current_ma),
             ts: None,
         };
-        if self.can_publish_live()
-            && self.breaker.is_empty()
-            && self.publish_json(TopicKind::Breaker, &reading, false)
-        {
-            return;
+        if !self.published_live(TopicKind::Breaker, &reading, self.breaker.is_empty()) {
+            let ts = self.hal.clock.unix_ms();
+            self.breaker.push(BreakerReading { ts, ..reading });
         }
-        let ts = self.hal.clock.unix_ms();
-        self.breaker.push(BreakerReading { ts, ..reading });
     }
 
     /// Sends queued acks, then buffered breaker readings, then reading batches.
