@@ -178,8 +178,11 @@ async fn commands_are_validated_and_owned() {
         Err(backend::Error::NotFound(_))
     ));
     assert!(matches!(
-        b.send_command(Actor::User(user.id), NewCommand::relay(9999, Socket::A, true))
-            .await,
+        b.send_command(
+            Actor::User(user.id),
+            NewCommand::relay(9999, Socket::A, true)
+        )
+        .await,
         Err(backend::Error::NotFound(_))
     ));
 }
