@@ -6,6 +6,7 @@ mod alerts;
 mod api;
 mod broker_features;
 mod cli;
+mod cli_config;
 mod commands;
 mod demo;
 mod emqx_hooks;
