@@ -102,6 +102,7 @@ fn bad_values_name_the_key() {
 }
 
 #[test]
+#[allow(clippy::result_large_err)] // figment's Jail API returns its own large error
 fn a_bad_environment_value_names_the_key_and_the_variable() {
     figment::Jail::expect_with(|jail| {
         jail.set_env("SMART_OUTLET_HTTP__ADDR", "not-an-address");
