@@ -25,8 +25,9 @@ pub struct Args {
     /// The mosquitto binary for the external-broker scenario.
     #[arg(long, default_value = "mosquitto")]
     pub mosquitto: String,
-    /// Fail when a scenario is skipped (no PostgreSQL, no mosquitto) or produced no numbers:
-    /// what CI runs.
+    /// Fail when a scenario is skipped (no PostgreSQL, no mosquitto), produced no numbers or
+    /// broke an invariant (`src/invariants.rs`: readings lost, accepted but not stored, a CCU
+    /// not connected, a live delivery missing): what CI runs.
     #[arg(long)]
     pub strict: bool,
     /// Override the profile's number of CCUs in the connections scenario.

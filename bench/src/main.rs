@@ -4,6 +4,7 @@
 
 mod api;
 mod args;
+mod invariants;
 mod legacy_ccu;
 mod mosquitto;
 mod mqtt_ccu;

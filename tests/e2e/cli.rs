@@ -1,5 +1,6 @@
 //! The `smart-outlet` binary as an operator uses it.
 
+use backend::store::test_database::TestDatabase;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
@@ -42,6 +43,7 @@ pub(crate) fn binary() -> PathBuf {
     bin
 }
 
+/// The binary on the data folder `data` and its SQLite database.
 pub(crate) fn cmd(data: &std::path::Path) -> Command {
     let mut c = Command::new(binary());
     c.env("SMART_OUTLET_DATA_DIR", data)
@@ -51,6 +53,39 @@ pub(crate) fn cmd(data: &std::path::Path) -> Command {
     c
 }
 
+/// A data folder and the binary's database with it: the folder's SQLite file, or on
+/// `./test`'s PostgreSQL pass (`TEST_DATABASE_URL`) a database of its own, dropped with it.
+pub(crate) struct Data {
+    dir: tempfile::TempDir,
+    db: TestDatabase,
+}
+
+impl Data {
+    pub(crate) async fn new() -> Data {
+        let dir = tempfile::tempdir().unwrap();
+        let db = TestDatabase::create(&dir.path().join("smart-outlet.db"))
+            .await
+            .expect("a test database (TEST_DATABASE_URL)");
+        Data { dir, db }
+    }
+
+    /// The binary on this folder and database.
+    pub(crate) fn cmd(&self) -> Command {
+        let mut c = cmd(self.dir.path());
+        if self.db.is_postgres() {
+            c.env("SMART_OUTLET_DATABASE__URL", self.db.url());
+        }
+        c
+    }
+
+    /// One administration command on this folder and database.
+    pub(crate) async fn admin(&self, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+        let mut c = self.cmd();
+        c.args(args);
+        run(c, stdin).await
+    }
+}
+
 /// Starts `serve` on `data` with its MQTT listener at `mqtt` and the extra environment
 /// `env`; returns once it printed its banner (it listens then).
 pub(crate) async fn serve(
@@ -58,7 +93,15 @@ pub(crate) async fn serve(
     mqtt: std::net::SocketAddr,
     env: &[(&str, &str)],
 ) -> Child {
-    let mut server = cmd(data);
+    serve_cmd(cmd(data), mqtt, env).await
+}
+
+/// [`serve`] with the command `server` (a [`Data::cmd`]).
+pub(crate) async fn serve_cmd(
+    mut server: Command,
+    mqtt: std::net::SocketAddr,
+    env: &[(&str, &str)],
+) -> Child {
     server
         .args([
             "--http-addr",
@@ -119,71 +162,11 @@ pub(crate) async fn run(mut c: Command, stdin: Option<&str>) -> (bool, String, S
 }
 
 #[tokio::test]
-async fn config_prints_effective_settings_with_secrets_masked() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("c.toml");
-    std::fs::write(&file, "[history]\ninterval = \"5s\"\n").unwrap();
-    let mut c = cmd(dir.path());
-    c.args(["--config", file.to_str().unwrap(), "config"])
-        .env("SMART_OUTLET_DATABASE__URL", "postgres://u:hunter2@db/so")
-        .env("SMART_OUTLET_MQTT__ADDR", "127.0.0.1:1999");
-    let (ok, out, err) = run(c, None).await;
-    assert!(ok, "{err}");
-    assert!(out.contains("interval = \"5s\""), "file layer: {out}");
-    assert!(out.contains("127.0.0.1:1999"), "env layer: {out}");
-    assert!(
-        !out.contains("hunter2") && out.contains("********"),
-        "{out}"
-    );
-}
-
-#[tokio::test]
-async fn a_bad_value_stops_start_up_naming_the_key() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut c = cmd(dir.path());
-    c.arg("config")
-        .env("SMART_OUTLET_MQTT__CONNECTION_TIMEOUT", "90s");
-    let (ok, _out, err) = run(c, None).await;
-    assert!(!ok);
-    assert!(err.contains("mqtt.connection_timeout"), "{err}");
-    let mut c = cmd(dir.path());
-    c.arg("config")
-        .env("SMART_OUTLET_HTTP__ADDR", "not-an-address");
-    let (ok, _out, err) = run(c, None).await;
-    assert!(!ok);
-    assert!(err.contains("addr"), "{err}");
-}
-
-#[tokio::test]
-async fn a_taken_mqtt_port_fails_start_up_naming_port_and_setting() {
-    let dir = tempfile::tempdir().unwrap();
-    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = taken.local_addr().unwrap().port();
-    let mut c = cmd(dir.path());
-    c.args([
-        "--http-addr",
-        "127.0.0.1:0",
-        "--mqtt-addr",
-        &format!("127.0.0.1:{port}"),
-        "serve",
-    ]);
-    let (ok, _out, err) = tokio::time::timeout(Duration::from_secs(60), run(c, None))
-        .await
-        .unwrap();
-    assert!(!ok);
-    assert!(
-        err.contains(&port.to_string()) && err.contains("mqtt.addr"),
-        "{err}"
-    );
-}
-
-#[tokio::test]
 async fn cli_changes_take_effect_in_a_running_server() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path();
+    let data = Data::new().await;
     let (ok, _, err) = run(
         {
-            let mut c = cmd(data);
+            let mut c = data.cmd();
             c.args(["user", "add", "alice"]);
             c
         },
@@ -193,7 +176,7 @@ async fn cli_changes_take_effect_in_a_running_server() {
     assert!(ok, "{err}");
     let (ok, out, err) = run(
         {
-            let mut c = cmd(data);
+            let mut c = data.cmd();
             c.args(["ccu", "add", "02", "--owner", "alice", "--json"]);
             c
         },
@@ -206,7 +189,7 @@ async fn cli_changes_take_effect_in_a_running_server() {
     let secret02 = creds["password"].as_str().unwrap().to_string();
     let (ok, _, err) = run(
         {
-            let mut c = cmd(data);
+            let mut c = data.cmd();
             c.args(["outlet", "add", "fe", "--ccu", "02", "--name", "Desk"]);
             c
         },
@@ -216,8 +199,8 @@ async fn cli_changes_take_effect_in_a_running_server() {
     assert!(ok, "{err}");
 
     let mqtt = broker::free_local_addr().unwrap();
-    let mut server = serve(
-        data,
+    let mut server = serve_cmd(
+        data.cmd(),
         mqtt,
         &[("SMART_OUTLET_PRESENCE__REFRESH_INTERVAL", "200ms")],
     )
@@ -232,7 +215,7 @@ async fn cli_changes_take_effect_in_a_running_server() {
     // A CCU added by the CLI while the server runs can connect at once.
     let (ok, out, err) = run(
         {
-            let mut c = cmd(data);
+            let mut c = data.cmd();
             c.args(["ccu", "add", "03", "--owner", "alice", "--json"]);
             c
         },
@@ -248,7 +231,7 @@ async fn cli_changes_take_effect_in_a_running_server() {
     // An outlet added by the CLI is republished in the CCU's device list.
     let (ok, _, err) = run(
         {
-            let mut c = cmd(data);
+            let mut c = data.cmd();
             c.args(["outlet", "add", "0x1F", "--ccu", "02", "--name", "Lamp"]);
             c
         },
@@ -273,10 +256,10 @@ async fn cli_changes_take_effect_in_a_running_server() {
 
 #[tokio::test]
 async fn migrate_and_user_errors() {
-    let dir = tempfile::tempdir().unwrap();
+    let data = Data::new().await;
     let (ok, out, err) = run(
         {
-            let mut c = cmd(dir.path());
+            let mut c = data.cmd();
             c.arg("migrate");
             c
         },
@@ -287,7 +270,7 @@ async fn migrate_and_user_errors() {
     assert!(out.contains("up to date"));
     let (ok, _, err) = run(
         {
-            let mut c = cmd(dir.path());
+            let mut c = data.cmd();
             c.args(["user", "add", "bob"]);
             c
         },
@@ -298,7 +281,7 @@ async fn migrate_and_user_errors() {
     assert!(err.contains("password"), "{err}");
     let (ok, _, err) = run(
         {
-            let mut c = cmd(dir.path());
+            let mut c = data.cmd();
             c.args(["ccu", "add", "02", "--owner", "nobody"]);
             c
         },
@@ -309,12 +292,12 @@ async fn migrate_and_user_errors() {
     assert!(err.contains("nobody"), "{err}");
 }
 
-/// `user add|list|disable|enable|reset-password` on a SQLite file, checked through the store.
+/// `user add|list|disable|enable|reset-password` on the test's database, checked through the store.
 #[tokio::test]
 async fn user_admin_commands() {
-    let dir = tempfile::tempdir().unwrap();
+    let data = Data::new().await;
     let user = |args: &[&str]| {
-        let mut c = cmd(dir.path());
+        let mut c = data.cmd();
         c.arg("user").args(args);
         c
     };
@@ -352,11 +335,7 @@ async fn user_admin_commands() {
         .unwrap_or_else(|| panic!("{out}"))
         .to_string();
     assert!(!err.contains(&new), "the password is never logged");
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("smart-outlet.db").display()
-    );
-    let store = backend::Store::open(&url, 1).await.unwrap();
+    let store = backend::Store::open(data.db.url(), 1).await.unwrap();
     let check = |p: String| {
         let store = store.clone();
         async move { backend::admin::verify_user(&store, "bob", &p).await }
@@ -417,51 +396,51 @@ async fn disabling_from_the_cli_locks_out_a_running_server_at_once() {
 /// `ccu bind` / `ccu unbind` manage an old-firmware CCU's address; `ccu list` shows it.
 #[tokio::test]
 async fn ccu_bind_and_unbind_manage_the_legacy_address() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path();
-    let (ok, _, err) = admin(
-        data,
-        &["user", "add", "alice"],
-        Some("correct horse battery\n"),
-    )
-    .await;
+    let data = Data::new().await;
+    let (ok, _, err) = data
+        .admin(&["user", "add", "alice"], Some("correct horse battery\n"))
+        .await;
     assert!(ok, "{err}");
-    let (ok, _, err) = admin(
-        data,
-        &[
-            "ccu",
-            "add",
-            "02",
-            "--owner",
-            "alice",
-            "--transport",
-            "http",
-        ],
-        None,
-    )
-    .await;
+    let (ok, _, err) = data
+        .admin(
+            &[
+                "ccu",
+                "add",
+                "02",
+                "--owner",
+                "alice",
+                "--transport",
+                "http",
+            ],
+            None,
+        )
+        .await;
     assert!(ok, "{err}");
-    let (ok, out, err) = admin(data, &["ccu", "list"], None).await;
+    let (ok, out, err) = data.admin(&["ccu", "list"], None).await;
     assert!(ok, "{err}");
     assert!(
         out.contains("\tlegacy=learning ("),
         "a new HTTP CCU learns: {out}"
     );
-    let (ok, out, err) = admin(data, &["ccu", "bind", "02", "192.168.1.20"], None).await;
+    let (ok, out, err) = data
+        .admin(&["ccu", "bind", "02", "192.168.1.20"], None)
+        .await;
     assert!(ok, "{err}");
     assert!(out.contains("bound to 192.168.1.20"), "{out}");
-    let (_, out, _) = admin(data, &["ccu", "list"], None).await;
+    let (_, out, _) = data.admin(&["ccu", "list"], None).await;
     assert!(out.contains("\tlegacy=bound 192.168.1.20"), "{out}");
     // An address the shim never serves, and nonsense, are refused.
-    let (ok, _, err) = admin(data, &["ccu", "bind", "02", "203.0.113.9"], None).await;
+    let (ok, _, err) = data
+        .admin(&["ccu", "bind", "02", "203.0.113.9"], None)
+        .await;
     assert!(!ok && err.contains("legacy.allowed_networks"), "{err}");
-    let (ok, _, _) = admin(data, &["ccu", "bind", "02", "not-an-ip"], None).await;
+    let (ok, _, _) = data.admin(&["ccu", "bind", "02", "not-an-ip"], None).await;
     assert!(!ok);
-    let (ok, out, err) = admin(data, &["ccu", "unbind", "02"], None).await;
+    let (ok, out, err) = data.admin(&["ccu", "unbind", "02"], None).await;
     assert!(ok, "{err}");
     assert!(out.contains("unbound"), "{out}");
-    let (_, out, _) = admin(data, &["ccu", "list"], None).await;
+    let (_, out, _) = data.admin(&["ccu", "list"], None).await;
     assert!(out.contains("\tlegacy=learning ("), "{out}");
-    let (ok, _, err) = admin(data, &["ccu", "unbind", "99"], None).await;
+    let (ok, _, err) = data.admin(&["ccu", "unbind", "99"], None).await;
     assert!(!ok, "an unknown CCU: {err}");
 }

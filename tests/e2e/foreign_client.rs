@@ -71,7 +71,11 @@ async fn mosquitto_with_a_wrong_password_is_refused() {
         .output()
         .await
         .expect("mosquitto_pub runs");
-    assert!(!out.status.success());
+    // README: refused, "Connection lost", exit code 7: MOSQ_ERR_CONN_LOST, the broker closes
+    // the connection without a CONNACK (mosquitto_strerror: "The connection was lost.").
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(7), "{stderr}");
+    assert!(stderr.contains("The connection was lost"), "{stderr}");
 }
 
 /// `mosquitto_sub` as CCU 02 on a fresh (clean) session: the first message on

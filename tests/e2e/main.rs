@@ -8,6 +8,7 @@ mod backend_reconnect;
 mod broker_features;
 mod ccu_presence;
 mod cli;
+mod cli_config;
 mod commands;
 mod config_changes;
 mod demo;

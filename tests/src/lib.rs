@@ -4,7 +4,7 @@
 //! commands and waits for their outcome.
 //!
 //! Set `TEST_DATABASE_URL=postgres://user:pass@host/postgres` to run every test against a new
-//! PostgreSQL database each; `TEST_LOG=1` to see logs.
+//! PostgreSQL database each (dropped at the test's end); `TEST_LOG=1` to see logs.
 
 pub mod api_client;
 pub mod db_faults;
@@ -18,6 +18,7 @@ pub use device::Device;
 pub use wait::{alert_cleared, next_alert, wait_for, wait_for_event, wait_until};
 
 use backend::domain::{OutletRecord, Transport, UserRecord};
+use backend::store::test_database::TestDatabase;
 use backend::{Backend, Store, admin};
 use settings::Settings;
 use smart_outlet::startup::Application;
@@ -38,6 +39,8 @@ pub struct TestApp {
     pub database_url: String,
     /// Keeps the SQLite folder alive.
     pub dir: tempfile::TempDir,
+    /// The database (a PostgreSQL one is dropped with the app).
+    pub db: TestDatabase,
 }
 
 /// Starts the app with test settings.
@@ -56,7 +59,10 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     s.commands.check_interval = std::time::Duration::from_millis(100);
     s.presence.refresh_interval = std::time::Duration::from_millis(200);
     s.history.flush_interval = std::time::Duration::from_millis(20);
-    s.database.url = settings::Secret::new(database_url_for_test(&s).await);
+    let db = TestDatabase::create(&dir.path().join("test.db"))
+        .await
+        .expect("a test database (TEST_DATABASE_URL)");
+    s.database.url = settings::Secret::new(db.url());
     tweak(&mut s);
     let database_url = s.database_url();
     let app = Application::build(s.clone()).await.expect("app starts");
@@ -67,29 +73,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
         settings: s,
         database_url,
         dir,
-    }
-}
-
-/// A fresh database: a temp SQLite file, or a new PostgreSQL database.
-pub async fn database_url_for_test(s: &Settings) -> String {
-    match std::env::var("TEST_DATABASE_URL") {
-        Ok(admin_url) if !admin_url.is_empty() => {
-            use sea_orm::ConnectionTrait;
-            let name = format!("so_test_{}", uuid::Uuid::new_v4().simple());
-            let admin = sea_orm::Database::connect(admin_url.as_str())
-                .await
-                .expect("connect to TEST_DATABASE_URL");
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                .await
-                .expect("create test database");
-            let _ = admin.close().await;
-            match admin_url.rfind('/') {
-                Some(i) if i > "postgres://".len() => format!("{}/{name}", &admin_url[..i]),
-                _ => format!("{admin_url}/{name}"),
-            }
-        }
-        _ => format!("sqlite://{}?mode=rwc", s.data_dir.join("test.db").display()),
+        db,
     }
 }
 

@@ -2,15 +2,24 @@
 //! refused with the JSON error shape, and a user's happy path works end to end.
 
 use backend::bus::{Bus, BusSettings};
+use backend::store::test_database::TestDatabase;
 use backend::{Backend, Store};
 use poem::test::TestClient;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-async fn backend() -> (Backend, tempfile::TempDir, rumqttc::EventLoop) {
+/// The backend's folder and database (SQLite, or PostgreSQL under `TEST_DATABASE_URL`), kept
+/// for the test's length.
+type Scratch = (tempfile::TempDir, TestDatabase);
+
+async fn backend() -> (Backend, Scratch, rumqttc::EventLoop) {
     let dir = tempfile::tempdir().unwrap();
+    let db = TestDatabase::create(&dir.path().join("smart-outlet.db"))
+        .await
+        .unwrap();
     let mut s = settings::Settings::for_tests();
     s.data_dir = dir.path().to_path_buf();
+    s.database.url = settings::Secret::new(db.url());
     let store = Store::open(&s.database_url(), 4).await.unwrap();
     // No broker: publishes queue in the client; commands stay queued (the CCU is offline).
     let bus_settings = BusSettings {
@@ -27,7 +36,7 @@ async fn backend() -> (Backend, tempfile::TempDir, rumqttc::EventLoop) {
     let b = Backend::start(s, store, bus, ("backend".into(), "pw".into()))
         .await
         .unwrap();
-    (b, dir, eventloop)
+    (b, (dir, db), eventloop)
 }
 
 #[tokio::test]

@@ -14,6 +14,7 @@ mod history;
 mod legacy_focus;
 mod outlets;
 mod stats;
+pub mod test_database;
 mod users;
 
 pub use accounts::{SessionRecord, TokenRecord};
@@ -136,42 +137,4 @@ pub(crate) fn on_conflict(e: sea_orm::DbErr, what: impl Into<String>) -> Error {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use sea_orm::Statement;
-
-    async fn pragma(store: &Store, sql: &str) -> i64 {
-        let row = store
-            .db
-            .query_one_raw(Statement::from_string(DbBackend::Sqlite, sql))
-            .await
-            .unwrap()
-            .unwrap();
-        row.try_get_by_index::<i64>(0).unwrap()
-    }
-
-    #[tokio::test]
-    async fn the_timer_not_a_commit_checkpoints_the_wal() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("t.db");
-        let store = Store::open(&format!("sqlite://{}?mode=rwc", db.display()), 2)
-            .await
-            .unwrap();
-        // every pooled connection carries the safety net, not SQLite's 1 000 pages
-        for _ in 0..3 {
-            assert_eq!(pragma(&store, "PRAGMA wal_autocheckpoint").await, 16384);
-        }
-        store.checkpoint().await.unwrap();
-        let before = std::fs::metadata(&db).unwrap().len();
-        let blob = "x".repeat(2000);
-        for i in 0..2000 {
-            store.insert_user(&format!("user{i}"), &blob).await.unwrap();
-        }
-        store.checkpoint().await.unwrap();
-        let after = std::fs::metadata(&db).unwrap().len();
-        assert!(
-            after > before + 2000 * 2000,
-            "checkpoint copied the WAL into the database: {before} -> {after} bytes"
-        );
-    }
-}
+mod tests;

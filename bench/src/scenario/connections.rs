@@ -132,7 +132,6 @@ async fn measure(server: &Server, ccus: Vec<crate::seed::SeedCcu>) -> anyhow::Re
             format!("{got} of {} accepted in {readings_s:.2} s", n - failed),
         ),
     ];
-    anyhow::ensure!(got >= (n - failed) as u64, "only {got} readings arrived");
     Ok(Outcome {
         rows,
         numbers: json!({

@@ -10,6 +10,7 @@ mod legacy_watch;
 mod live;
 
 use crate::args::Args;
+use crate::invariants::{self, Check};
 use crate::profile::Sizes;
 use crate::report::{Report, Section, machine};
 use serde_json::Value;
@@ -41,15 +42,20 @@ pub async fn run_all(args: &Args) -> anyhow::Result<()> {
     let pg = args.postgres();
     let started = Instant::now();
     if args.wants("ingest") {
-        run(&mut report, "ingest (SQLite)", ingest::run(&sizes, None)).await;
+        let name = "ingest (SQLite)";
+        run(
+            &mut report,
+            args,
+            name,
+            ingest::run(&sizes, None),
+            invariants::ingest,
+        )
+        .await;
         match &pg {
             Some(url) => {
-                run(
-                    &mut report,
-                    "ingest (PostgreSQL)",
-                    ingest::run(&sizes, Some(url)),
-                )
-                .await
+                let name = "ingest (PostgreSQL)";
+                let ingest = ingest::run(&sizes, Some(url));
+                run(&mut report, args, name, ingest, invariants::ingest).await
             }
             None => skipped(
                 &mut report,
@@ -60,24 +66,47 @@ pub async fn run_all(args: &Args) -> anyhow::Result<()> {
         }
     }
     if args.wants("commands") {
-        run(&mut report, "command latency", commands::run(&sizes)).await;
-    }
-    if args.wants("live") {
-        run(&mut report, "live view latency", live::run(&sizes)).await;
-    }
-    if args.wants("connections") {
-        run(&mut report, "connections", connections::run(&sizes)).await;
-    }
-    if args.wants("broker") {
+        let name = "command latency";
         run(
             &mut report,
-            "embedded vs Mosquitto",
-            broker_cmp::run(&sizes, &args.mosquitto),
+            args,
+            name,
+            commands::run(&sizes),
+            invariants::none,
         )
         .await;
     }
+    if args.wants("live") {
+        let name = "live view latency";
+        run(&mut report, args, name, live::run(&sizes), invariants::live).await;
+    }
+    if args.wants("connections") {
+        let name = "connections";
+        let connections = connections::run(&sizes);
+        run(
+            &mut report,
+            args,
+            name,
+            connections,
+            invariants::connections,
+        )
+        .await;
+    }
+    if args.wants("broker") {
+        let name = "embedded vs Mosquitto";
+        let cmp = broker_cmp::run(&sizes, &args.mosquitto);
+        run(&mut report, args, name, cmp, invariants::broker_comparison).await;
+    }
     if args.wants("legacy") {
-        run(&mut report, "legacy shim", legacy::run(&sizes)).await;
+        let name = "legacy shim";
+        run(
+            &mut report,
+            args,
+            name,
+            legacy::run(&sizes),
+            invariants::none,
+        )
+        .await;
     }
     report.print();
     report.write(&args.out)?;
@@ -97,17 +126,38 @@ pub async fn run_all(args: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn run(report: &mut Report, name: &str, f: impl Future<Output = anyhow::Result<Outcome>>) {
+/// Runs one scenario and checks its invariants: a broken one is a row, and under `--strict`
+/// the scenario's failure.
+async fn run(
+    report: &mut Report,
+    args: &Args,
+    name: &str,
+    f: impl Future<Output = anyhow::Result<Outcome>>,
+    check: Check,
+) {
     progress(&format!("{name}: starting"));
     let t = Instant::now();
     let section = match f.await {
-        Ok(o) => Section {
-            scenario: name.to_string(),
-            error: (o.rows.is_empty() || o.numbers.is_null())
-                .then(|| "the scenario produced no numbers".to_string()),
-            rows: o.rows,
-            numbers: o.numbers,
-        },
+        Ok(mut o) => {
+            let broken = check(&o.numbers);
+            let mut error = (o.rows.is_empty() || o.numbers.is_null())
+                .then(|| "the scenario produced no numbers".to_string());
+            if !broken.is_empty() {
+                let what = broken.join("; ");
+                progress(&format!("{name}: invariant broken: {what}"));
+                o.rows
+                    .push(("invariants".into(), format!("BROKEN: {what}")));
+                if args.strict {
+                    error.get_or_insert(format!("invariant broken: {what}"));
+                }
+            }
+            Section {
+                scenario: name.to_string(),
+                error,
+                rows: o.rows,
+                numbers: o.numbers,
+            }
+        }
         Err(e) => Section {
             scenario: name.to_string(),
             rows: Vec::new(),

@@ -1,0 +1,129 @@
+//! What every run must show, however fast the machine: ingest loses nothing and stores what it
+//! accepted, every CCU connects, every live delivery arrives. How fast is for
+//! `docs/BENCHMARKS.md`; these are checked on every run and fail it under `--strict` (CI).
+
+use serde_json::Value;
+
+/// A scenario's check: the invariants its numbers break, as sentences (empty: all hold).
+pub type Check = fn(&Value) -> Vec<String>;
+
+/// Scenarios without invariants (latencies and rates only).
+pub fn none(_: &Value) -> Vec<String> {
+    Vec::new()
+}
+
+/// Ingest: some readings accepted, none lost, every accepted one stored.
+pub fn ingest(n: &Value) -> Vec<String> {
+    let mut broken = Vec::new();
+    let (accepted, lost, stored) = (count(n, "accepted"), count(n, "lost"), count(n, "stored"));
+    if accepted == Some(0) {
+        broken.push("accepted = 0 (expected > 0)".to_string());
+    }
+    if lost != Some(0) {
+        broken.push(format!("lost = {} (expected 0)", show(lost)));
+    }
+    if stored != accepted {
+        broken.push(format!(
+            "stored = {} but accepted = {}",
+            show(stored),
+            show(accepted)
+        ));
+    }
+    broken
+}
+
+/// Live view: every probe reached every WebSocket client.
+pub fn live(n: &Value) -> Vec<String> {
+    equal(n, "delivered", "expected")
+}
+
+/// Connections: every CCU connected, and one reading of each was accepted.
+pub fn connections(n: &Value) -> Vec<String> {
+    let mut broken = Vec::new();
+    if count(n, "failed") != Some(0) {
+        broken.push(format!(
+            "failed = {} of {} CCUs (expected every CCU connected)",
+            show(count(n, "failed")),
+            show(count(n, "ccus"))
+        ));
+    }
+    broken.extend(equal(n, "readings_accepted", "ccus"));
+    broken
+}
+
+/// Embedded broker against Mosquitto: the ingest invariants on both.
+pub fn broker_comparison(n: &Value) -> Vec<String> {
+    ["embedded", "mosquitto"]
+        .into_iter()
+        .flat_map(|side| {
+            ingest(&n[side])
+                .into_iter()
+                .map(move |b| format!("{side}: {b}"))
+        })
+        .collect()
+}
+
+fn count(n: &Value, key: &str) -> Option<u64> {
+    n.get(key)?.as_u64()
+}
+
+fn show(v: Option<u64>) -> String {
+    v.map_or_else(|| "missing".to_string(), |v| v.to_string())
+}
+
+fn equal(n: &Value, key: &str, expected: &str) -> Vec<String> {
+    let (a, b) = (count(n, key), count(n, expected));
+    if a.is_some() && a == b {
+        Vec::new()
+    } else {
+        vec![format!("{key} = {} but {expected} = {}", show(a), show(b))]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn ingest_holds_only_when_nothing_is_lost_and_everything_accepted_is_stored() {
+        let ok = json!({"accepted": 10, "lost": 0, "stored": 10});
+        assert!(ingest(&ok).is_empty());
+        assert_eq!(
+            ingest(&json!({"accepted": 10, "lost": 2, "stored": 9})),
+            ["lost = 2 (expected 0)", "stored = 9 but accepted = 10"]
+        );
+        assert_eq!(
+            ingest(&json!({"accepted": 0, "lost": 0, "stored": 0})),
+            ["accepted = 0 (expected > 0)"]
+        );
+        assert_eq!(
+            broker_comparison(
+                &json!({"embedded": ok, "mosquitto": {"accepted": 5, "lost": 1, "stored": 5}})
+            ),
+            ["mosquitto: lost = 1 (expected 0)"]
+        );
+    }
+
+    #[test]
+    fn every_ccu_connects_and_every_live_delivery_arrives() {
+        let all = json!({"ccus": 50, "failed": 0, "readings_accepted": 50});
+        assert!(connections(&all).is_empty());
+        assert_eq!(
+            connections(&json!({"ccus": 50, "failed": 1, "readings_accepted": 49})),
+            [
+                "failed = 1 of 50 CCUs (expected every CCU connected)",
+                "readings_accepted = 49 but ccus = 50"
+            ]
+        );
+        assert!(live(&json!({"delivered": 40, "expected": 40})).is_empty());
+        assert_eq!(
+            live(&json!({"delivered": 39, "expected": 40})),
+            ["delivered = 39 but expected = 40"]
+        );
+        assert_eq!(
+            live(&json!({})),
+            ["delivered = missing but expected = missing"]
+        );
+    }
+}
