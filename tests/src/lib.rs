@@ -63,9 +63,10 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
         .await
         .expect("a test database (TEST_DATABASE_URL)");
     s.database.url = settings::Secret::new(db.url());
+    let picked = s.mqtt.addr;
     tweak(&mut s);
     let database_url = s.database_url();
-    let app = Application::build(s.clone()).await.expect("app starts");
+    let app = build(&mut s, picked).await;
     TestApp {
         http_addr: app.http_addr(),
         mqtt_addr: app.mqtt_addr(),
@@ -75,6 +76,24 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
         dir,
         db,
     }
+}
+
+/// Builds the app. rumqttd cannot listen on port 0, so the MQTT port is picked free
+/// beforehand and another process may take it before the broker binds it: then (only when
+/// the test kept the picked port) the build is tried again on another free port.
+async fn build(s: &mut Settings, mut picked: std::net::SocketAddr) -> Application {
+    for _ in 0..4 {
+        match Application::build(s.clone()).await {
+            Ok(app) => return app,
+            Err(e) if s.mqtt.addr == picked && format!("{e:#}").contains("mqtt.addr") => {
+                eprintln!("MQTT port {} taken meanwhile ({e:#}); another one", s.mqtt.addr);
+                picked = broker::free_local_addr().expect("free port");
+                s.mqtt.addr = picked;
+            }
+            Err(e) => panic!("app starts: {e:#}"),
+        }
+    }
+    Application::build(s.clone()).await.expect("app starts")
 }
 
 impl TestApp {
