@@ -98,10 +98,53 @@ pub(crate) async fn serve(
 
 /// [`serve`] with the command `server` (a [`Data::cmd`]).
 pub(crate) async fn serve_cmd(
-    mut server: Command,
+    server: Command,
     mqtt: std::net::SocketAddr,
     env: &[(&str, &str)],
 ) -> Child {
+    launch(server, mqtt, env, Stdio::inherit()).await.0
+}
+
+/// A server whose log (stderr) the test reads, line by line.
+pub(crate) struct Logged {
+    pub(crate) child: Child,
+    /// `http://127.0.0.1:<port>`.
+    pub(crate) http: String,
+    pub(crate) log: tokio::sync::mpsc::UnboundedReceiver<String>,
+}
+
+/// [`serve_cmd`], with the server's stderr captured.
+pub(crate) async fn serve_logged(
+    server: Command,
+    mqtt: std::net::SocketAddr,
+    env: &[(&str, &str)],
+) -> Logged {
+    let (mut child, banner) = launch(server, mqtt, env, Stdio::piped()).await;
+    let (tx, log) = tokio::sync::mpsc::unbounded_channel();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let http = banner
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .trim_end_matches('/')
+        .to_string();
+    Logged { child, http, log }
+}
+
+/// Spawns `serve`; returns once it printed its banner (it listens then), with the banner.
+async fn launch(
+    mut server: Command,
+    mqtt: std::net::SocketAddr,
+    env: &[(&str, &str)],
+    stderr: Stdio,
+) -> (Child, String) {
     server
         .args([
             "--http-addr",
@@ -112,7 +155,7 @@ pub(crate) async fn serve_cmd(
         ])
         .envs(env.iter().copied())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+        .stderr(stderr);
     let mut server: Child = server.spawn().unwrap();
     let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
     let banner = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
@@ -123,7 +166,7 @@ pub(crate) async fn serve_cmd(
     assert!(banner.contains("http://127.0.0.1:"), "{banner}");
     // Keep reading, so that the server never blocks on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    server
+    (server, banner)
 }
 
 /// Runs one administration command (`user add …`, `ccu add …`) on the data folder `data`.

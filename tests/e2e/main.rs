@@ -32,5 +32,6 @@ mod security;
 mod shutdown;
 mod sim_legacy;
 mod sim_mqtt;
+mod spans;
 mod tls;
 mod websocket;

@@ -4,6 +4,7 @@
 use crate::TestApp;
 use reqwest::{Client, Method, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
+use std::net::SocketAddr;
 
 /// The password of every person the tests register or create.
 pub const PASSWORD: &str = "correct horse battery";
@@ -28,12 +29,18 @@ pub struct ApiClient {
 impl ApiClient {
     /// A client without a session or token.
     pub fn new(app: &TestApp) -> ApiClient {
+        ApiClient::at(app.http_addr)
+    }
+
+    /// A client without a session or token, for the server listening at `http_addr` (a
+    /// server the test started as a process).
+    pub fn at(http_addr: SocketAddr) -> ApiClient {
         ApiClient {
             http: Client::builder()
                 .cookie_store(true)
                 .build()
                 .expect("client"),
-            base: format!("http://{}/api/v1", app.http_addr),
+            base: format!("http://{http_addr}/api/v1"),
             csrf: String::new(),
             cookie: String::new(),
             set_cookie: String::new(),
@@ -51,7 +58,12 @@ impl ApiClient {
 
     /// Logs in as `name`; panics unless 200.
     pub async fn login(app: &TestApp, name: &str, password: &str) -> ApiClient {
-        let mut c = ApiClient::new(app);
+        ApiClient::login_at(app.http_addr, name, password).await
+    }
+
+    /// [`ApiClient::login`] on the server at `http_addr`.
+    pub async fn login_at(http_addr: SocketAddr, name: &str, password: &str) -> ApiClient {
+        let mut c = ApiClient::at(http_addr);
         let r = c
             .request(Method::POST, "/auth/login")
             .json(&json!({"username": name, "password": password}))

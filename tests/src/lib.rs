@@ -86,7 +86,10 @@ async fn build(s: &mut Settings, mut picked: std::net::SocketAddr) -> Applicatio
         match Application::build(s.clone()).await {
             Ok(app) => return app,
             Err(e) if s.mqtt.addr == picked && format!("{e:#}").contains("mqtt.addr") => {
-                eprintln!("MQTT port {} taken meanwhile ({e:#}); another one", s.mqtt.addr);
+                eprintln!(
+                    "MQTT port {} taken meanwhile ({e:#}); another one",
+                    s.mqtt.addr
+                );
                 picked = broker::free_local_addr().expect("free port");
                 s.mqtt.addr = picked;
             }

@@ -63,8 +63,8 @@ impl Backend {
         let now = clock::now_ms();
         let id = uuid::Uuid::new_v4().to_string();
         let span = tracing::Span::current();
-        span.record("id", id.as_str());
-        span.record("ccu", outlet.ccu_id.as_str());
+        span.record("id", tracing::field::display(&id));
+        span.record("ccu", tracing::field::display(&outlet.ccu_id));
         let mut c = CommandRecord {
             id,
             ccu_id: outlet.ccu_id.clone(),

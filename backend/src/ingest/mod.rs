@@ -92,7 +92,7 @@ impl Backend {
     }
 
     /// Decode the topic and authorize its CCU, then the per-kind pipeline.
-    #[tracing::instrument(level = "debug", name = "ingest", skip_all, fields(topic))]
+    #[tracing::instrument(level = "debug", name = "ingest", skip_all, fields(topic = %topic))]
     async fn ingest_inner(&self, topic: &str, payload: &[u8]) -> Result<(), IngestError> {
         let t = Topic::parse(topic)
             .filter(|t| t.kind.from_device())
