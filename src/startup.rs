@@ -51,7 +51,11 @@ impl Application {
             }
             let auth: Arc<dyn broker::Authenticator> =
                 Arc::new(backend::auth::MqttAuth::new(backend.clone()));
-            Some(broker::start(&settings.mqtt, Some(auth), backend.metrics().broker.clone()).await?)
+            let stats = backend.metrics().broker.clone();
+            Some(
+                broker::start_with_intake(&settings.mqtt, Some(auth), stats, backend.intake())
+                    .await?,
+            )
         } else {
             None
         };
@@ -176,6 +180,7 @@ fn bus_settings(s: &Settings) -> BusSettings {
                 password: backend::credentials::generate_secret(),
                 client_id: format!("{BACKEND_USER}-{}", std::process::id()),
                 shared_group: None,
+                subscribe_devices: !s.spool.enabled,
                 keep_alive: s.mqtt.keep_alive,
                 max_packet_size,
             }
@@ -193,6 +198,7 @@ fn bus_settings(s: &Settings) -> BusSettings {
                     &backend::credentials::generate_secret()[..8]
                 ),
                 shared_group: (!e.shared_group.is_empty()).then(|| e.shared_group.clone()),
+                subscribe_devices: true,
                 keep_alive: s.mqtt.keep_alive,
                 max_packet_size,
             }

@@ -16,6 +16,7 @@ use crate::mqtt_link::{BackendLogin, MqttLink};
 use crate::passwords::Passwords;
 use crate::registry::Registry;
 use crate::signups::Signups;
+use crate::spool::{Spool, SpoolOptions};
 use crate::state::StateTable;
 use crate::tasks::Tasks;
 use crate::writer::Writer;
@@ -59,6 +60,8 @@ pub(crate) struct Inner {
     pub legacy_refused: RefusedAddrs,
     /// Background tasks and their shutdown.
     pub tasks: Tasks,
+    /// Device publishes taken by the embedded broker, not yet stored (`[spool]`).
+    pub spool: Option<Arc<Spool>>,
 }
 
 impl Backend {
@@ -73,11 +76,13 @@ impl Backend {
         backend_login: (String, String),
     ) -> Result<Backend> {
         let metrics = Arc::new(Metrics::default());
+        let spool = open_spool(&settings, &store).await?;
         let (writer, _task) = Writer::spawn(
             store.clone(),
             settings.history.batch_size,
             settings.history.flush_interval,
             metrics.clone(),
+            spool.clone(),
         );
         let sessions = broker::sessions::Sessions::new(metrics.broker.clone());
         let dynsec = crate::external::dynsec::connect(&settings);
@@ -107,6 +112,7 @@ impl Backend {
                 signups: Signups::default(),
                 legacy_refused: RefusedAddrs::default(),
                 tasks: Tasks::default(),
+                spool,
             }),
         };
         backend.inner.registry.reload(&backend.inner.store).await?;
@@ -170,6 +176,13 @@ impl Backend {
     pub fn start_intake(&self, eventloop: rumqttc::EventLoop, bus_settings: &BusSettings) {
         let (tx, rx) = tokio::sync::mpsc::channel::<BusEvent>(INTAKE_QUEUE);
         let tasks = &self.inner.tasks;
+        if let Some(spool) = &self.inner.spool {
+            let (reader, stop) = (spool.reader(), tasks.intake_signal());
+            let ingest = self.clone();
+            tasks.own_intake(tokio::spawn(async move {
+                ingest.run_spool_ingest(reader, stop).await
+            }));
+        }
         let pump = Bus::spawn_pump(
             eventloop,
             bus_settings,
@@ -180,6 +193,19 @@ impl Backend {
         tasks.own_intake(pump);
         let ingest = self.clone();
         tasks.own_intake(tokio::spawn(async move { ingest.run_ingest(rx).await }));
+    }
+
+    /// The broker's intake when device publishes go through the spool (embedded broker,
+    /// `spool.enabled`); the MQTT client then does not subscribe to device topics.
+    pub fn intake(&self) -> Option<Arc<dyn broker::Intake>> {
+        let spool = self.inner.spool.clone()?;
+        let intake = crate::intake::SpoolIntake::new(spool, self.inner.metrics.clone());
+        Some(Arc::new(intake))
+    }
+
+    /// The spool's levels, when there is one.
+    pub fn spool_stats(&self) -> Option<crate::spool::SpoolStats> {
+        self.inner.spool.as_ref().map(|s| s.stats())
     }
 
     /// Stops every task in an order that loses nothing: the intake first (with `quiet`,
@@ -233,6 +259,31 @@ impl Backend {
             ));
         }
     }
+}
+
+/// Opens `<data_dir>/spool` when device publishes go through it (embedded broker and
+/// `spool.enabled`), from what the database says is stored.
+async fn open_spool(settings: &Settings, store: &Store) -> Result<Option<Arc<Spool>>> {
+    if !settings.spool.enabled || settings.mqtt.mode != settings::MqttMode::Embedded {
+        return Ok(None);
+    }
+    let released = store.spool_released().await?;
+    let dir = settings.data_dir.join("spool");
+    let opts = SpoolOptions {
+        max_bytes: settings.spool.max_bytes,
+        segment_bytes: settings.spool.segment_bytes,
+        fsync: settings.spool.fsync,
+    };
+    let spool = Spool::open(&dir, opts, released)
+        .map_err(|e| crate::Error::Spool(format!("{}: {e}", dir.display())))?;
+    let stats = spool.stats();
+    if stats.backlog > 0 {
+        tracing::info!(
+            records = stats.backlog,
+            "spool holds publishes not yet stored; replaying them"
+        );
+    }
+    Ok(Some(Arc::new(spool)))
 }
 
 /// How often the SQLite WAL is checkpointed off the request path (see `Store::checkpoint`).

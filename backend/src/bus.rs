@@ -23,6 +23,8 @@ pub struct BusSettings {
     pub client_id: String,
     /// Shared-subscription group, if any.
     pub shared_group: Option<String>,
+    /// Subscribe to device topics (not when the embedded broker hands them to the spool).
+    pub subscribe_devices: bool,
     /// Keep-alive.
     pub keep_alive: Duration,
     /// Largest packet either way (bytes).
@@ -99,7 +101,7 @@ impl Bus {
     ) -> tokio::task::JoinHandle<()> {
         let filters: Vec<String> = TopicKind::ALL
             .into_iter()
-            .filter(|k| k.from_device())
+            .filter(|k| s.subscribe_devices && k.from_device())
             .map(|k| match &s.shared_group {
                 Some(g) => format!("$share/{g}/ccu/+/{}", k.as_str()),
                 None => format!("ccu/+/{}", k.as_str()),
@@ -120,13 +122,19 @@ impl Bus {
                 match polled {
                     Ok(Event::Incoming(Packet::ConnAck(_))) => {
                         backoff = Duration::from_millis(100);
+                        tracing::info!(broker = %addr, "backend connected to MQTT");
+                        if filters.is_empty() {
+                            if tx.send(BusEvent::Connected).await.is_err() {
+                                return;
+                            }
+                            continue;
+                        }
                         let subs = filters
                             .iter()
                             .map(|f| SubscribeFilter::new(f.clone(), QoS::AtLeastOnce));
                         if let Err(e) = client.client.try_subscribe_many(subs) {
                             tracing::error!(cause = %e, "cannot subscribe to device topics");
                         }
-                        tracing::info!(broker = %addr, "backend connected to MQTT");
                     }
                     Ok(Event::Incoming(Packet::SubAck(_))) => {
                         if tx.send(BusEvent::Connected).await.is_err() {

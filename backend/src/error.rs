@@ -27,6 +27,9 @@ pub enum Error {
     /// Not allowed for this caller (registration closed, account disabled, not an admin).
     #[error("{0}")]
     Forbidden(String),
+    /// The spool of device publishes cannot be opened.
+    #[error("spool: {0}")]
+    Spool(String),
     /// Too many password hashes waiting already; try again shortly.
     #[error("too many password checks in progress; try again shortly")]
     Busy,

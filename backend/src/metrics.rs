@@ -110,6 +110,15 @@ pub struct Metrics {
     pub history_batches: AtomicU64,
     /// Write transactions that failed (and were retried).
     pub history_errors: AtomicU64,
+    /// The writer's current batch is failing (the database is down or refusing).
+    pub history_failing: std::sync::atomic::AtomicBool,
+    /// Device publishes the spool refused because it was full (the client was
+    /// disconnected without an acknowledgement).
+    pub spool_refused: AtomicU64,
+    /// Spool writes that failed (disk).
+    pub spool_errors: AtomicU64,
+    /// Spool records ingest gave up after the database was back (the record keeps failing).
+    pub spool_abandoned: AtomicU64,
     /// Valid device messages the server failed to handle (database, broker): never
     /// counted as rejects, never blamed on the device.
     pub ingest_failures: AtomicU64,

@@ -2,9 +2,14 @@
 //! transactions of up to `history.batch_size` rows or `history.flush_interval`.
 //!
 //! Ingest never waits on a database round trip per reading; it waits only when the writer
-//! is a whole channel behind (back-pressure instead of loss).
+//! is a whole channel behind (back-pressure instead of loss). A batch that fails is retried
+//! until it is stored (the spool keeps taking device publishes meanwhile); only at shutdown
+//! is it given up after [`STOP_PATIENCE`], and then the spool still holds its publishes.
+//! With a spool, a batch also carries how far the spool is stored ([`WriteOp::Release`]),
+//! committed in the same transaction, and the spool is released after the commit.
 
 use crate::metrics::Metrics;
+use crate::spool::Spool;
 use crate::store::batch::CcuLatest;
 use crate::store::{Batch, BreakerRow, OutletLatest, SensorRow, Store};
 use std::sync::Arc;
@@ -15,8 +20,10 @@ use tokio::time::Instant;
 
 /// Queue length between ingest and the writer.
 const CHANNEL: usize = 65_536;
-/// Attempts per batch before it is given up (and logged with its size).
-const MAX_ATTEMPTS: u32 = 20;
+/// How long a failing batch is retried once the writer is asked to stop.
+pub const STOP_PATIENCE: Duration = Duration::from_secs(20);
+/// Longest pause between two attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
 /// One thing to write.
 #[derive(Debug)]
@@ -29,6 +36,8 @@ pub enum WriteOp {
     Outlet(i32, OutletLatest),
     /// Newest CCU state.
     Ccu(String, CcuLatest),
+    /// Everything produced by spool records up to this one was sent before.
+    Release(u64),
     /// Answer once everything sent before is committed.
     Flush(oneshot::Sender<()>),
     /// Write everything sent before, answer, and end the task (shutdown).
@@ -48,9 +57,15 @@ impl Writer {
         batch_size: usize,
         flush_interval: Duration,
         metrics: Arc<Metrics>,
+        spool: Option<Arc<Spool>>,
     ) -> (Writer, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(CHANNEL);
-        let task = tokio::spawn(run(rx, store, batch_size, flush_interval, metrics));
+        let sink = Sink {
+            store,
+            metrics,
+            spool,
+        };
+        let task = tokio::spawn(run(rx, sink, batch_size, flush_interval));
         (Writer { tx }, task)
     }
 
@@ -77,12 +92,18 @@ impl Writer {
     }
 }
 
+/// Where batches go.
+struct Sink {
+    store: Store,
+    metrics: Arc<Metrics>,
+    spool: Option<Arc<Spool>>,
+}
+
 async fn run(
     mut rx: mpsc::Receiver<WriteOp>,
-    store: Store,
+    sink: Sink,
     batch_size: usize,
     flush_interval: Duration,
-    metrics: Arc<Metrics>,
 ) {
     let mut stopping = false;
     while !stopping && let Some(first) = rx.recv().await {
@@ -96,7 +117,7 @@ async fn run(
                 Ok(None) | Err(_) => break,
             }
         }
-        write(&store, &batch, &metrics).await;
+        sink.write(&batch, stopping).await;
         for w in waiters {
             let _ = w.send(());
         }
@@ -122,6 +143,7 @@ fn add(
                 e.breaker = l.breaker;
             }
         }
+        WriteOp::Release(seq) => batch.spool_release = Some(seq),
         WriteOp::Flush(w) => {
             waiters.push(w);
             return true;
@@ -135,30 +157,47 @@ fn add(
     false
 }
 
-async fn write(store: &Store, batch: &Batch, metrics: &Metrics) {
-    if batch.is_empty() {
-        return;
-    }
-    let mut delay = Duration::from_millis(50);
-    for attempt in 1..=MAX_ATTEMPTS {
-        match store.write_batch(batch).await {
-            Ok(()) => {
-                metrics.history_batches.fetch_add(1, Relaxed);
-                metrics
-                    .history_rows
-                    .fetch_add(batch.n_rows() as u64, Relaxed);
-                return;
-            }
-            Err(e) => {
-                let n = metrics.history_errors.fetch_add(1, Relaxed) + 1;
-                tracing::warn!(cause = %e, attempt, errors = n, rows = batch.n_rows(), "history batch failed; retrying");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(2));
+impl Sink {
+    /// Writes the batch, retrying until it is stored (or, once `stopping`, for
+    /// [`STOP_PATIENCE`]); then releases the spool up to the batch's mark.
+    async fn write(&self, batch: &Batch, stopping: bool) {
+        if batch.is_empty() {
+            return;
+        }
+        let metrics = &self.metrics;
+        let mut delay = Duration::from_millis(50);
+        let started = Instant::now();
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            match self.store.write_batch(batch).await {
+                Ok(()) => break,
+                Err(e) => {
+                    let n = metrics.history_errors.fetch_add(1, Relaxed) + 1;
+                    metrics.history_failing.store(true, Relaxed);
+                    tracing::warn!(cause = %e, attempt, errors = n, rows = batch.n_rows(), "history batch failed; retrying");
+                    if stopping && started.elapsed() >= STOP_PATIENCE {
+                        tracing::error!(
+                            rows = batch.n_rows(),
+                            spooled = self.spool.is_some(),
+                            "history batch given up at shutdown; the spool replays it at the next start when it holds it"
+                        );
+                        return;
+                    }
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(MAX_BACKOFF);
+                }
             }
         }
+        metrics.history_failing.store(false, Relaxed);
+        metrics.history_batches.fetch_add(1, Relaxed);
+        metrics
+            .history_rows
+            .fetch_add(batch.n_rows() as u64, Relaxed);
+        if let (Some(spool), Some(seq)) = (&self.spool, batch.spool_release)
+            && let Err(e) = spool.release(seq)
+        {
+            tracing::warn!(cause = %e, seq, "cannot delete released spool segments");
+        }
     }
-    tracing::error!(
-        rows = batch.n_rows(),
-        "history batch given up after {MAX_ATTEMPTS} attempts"
-    );
 }

@@ -37,6 +37,7 @@ pub(crate) fn router(s: &MqttSettings) -> RouterConfig {
         custom_segment: None,
         initialized_filters: None,
         shared_subscriptions_strategy: rumqttd::Strategy::RoundRobin,
+        intake: None,
     }
 }
 

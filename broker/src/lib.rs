@@ -31,6 +31,7 @@ pub mod tls;
 pub use config::BACKEND_CLIENT_PREFIX;
 
 pub use error::Error;
+pub use rumqttd::intake::Intake;
 
 use settings::MqttSettings;
 use stats::Stats;
@@ -137,6 +138,17 @@ pub async fn start(
     auth: Option<Arc<dyn Authenticator>>,
     stats: Arc<Stats>,
 ) -> Result<Broker> {
+    start_with_intake(settings, auth, stats, None).await
+}
+
+/// [`start`], with an [`Intake`] that takes every authorized publish (and will) before the
+/// router acknowledges or routes it, and commits before acknowledgements are sent.
+pub async fn start_with_intake(
+    settings: &MqttSettings,
+    auth: Option<Arc<dyn Authenticator>>,
+    stats: Arc<Stats>,
+    intake: Option<Arc<dyn Intake>>,
+) -> Result<Broker> {
     check_free(settings.addr, "mqtt.addr")?;
     if let Some(v5) = settings.v5_addr {
         check_free(v5, "mqtt.v5_addr")?;
@@ -153,7 +165,9 @@ pub async fn start(
         None => None,
     };
     let gate = limits::Shared::new(settings, stats.clone());
-    let router_tx = rumqttd::Router::new(0, config::router(settings))
+    let mut router_config = config::router(settings);
+    router_config.intake = intake.map(rumqttd::intake::IntakeRef);
+    let router_tx = rumqttd::Router::new(0, router_config)
         .with_limits(config::router_limits(settings, stats.clone()))
         .spawn();
 

@@ -62,6 +62,9 @@ impl Settings {
         s.mqtt.tls_addr = "127.0.0.1:0".parse().expect("literal address");
         // Tests sign up several users over the API; the closed default has its own tests.
         s.accounts.registration = Registration::Open;
+        // No spool in `data_dir` unless the test sets a folder of its own and turns it on
+        // (the app harness does: it is the default path of the embedded broker).
+        s.spool.enabled = false;
         s
     }
 

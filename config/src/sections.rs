@@ -22,6 +22,8 @@ pub struct Settings {
     pub ingest: IngestSettings,
     /// History downsampling and write batching.
     pub history: HistorySettings,
+    /// The on-disk spool of device publishes (embedded broker).
+    pub spool: SpoolSettings,
     /// Alert rules.
     pub alerts: AlertSettings,
     /// Presence.
@@ -362,6 +364,23 @@ pub struct HistorySettings {
     /// Longest wait before a partial batch is written.
     #[serde(with = "humantime_serde")]
     pub flush_interval: Duration,
+}
+
+/// `[spool]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpoolSettings {
+    /// Keep device publishes in `<data_dir>/spool` before the embedded broker acknowledges
+    /// them; ingest reads them from there.
+    pub enabled: bool,
+    /// Bytes of publishes not yet stored in the database, at most; past it the broker
+    /// refuses publishes (the device is disconnected without an acknowledgement and keeps
+    /// them).
+    pub max_bytes: u64,
+    /// Size of one segment file.
+    pub segment_bytes: u64,
+    /// `fsync` before acknowledging (survives a power cut, not only a crash).
+    pub fsync: bool,
 }
 
 /// `[alerts]`

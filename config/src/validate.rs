@@ -8,6 +8,18 @@ impl Settings {
     /// Checks ranges that types alone cannot express.
     pub fn validate(&self) -> Result<()> {
         self.legacy.validate()?;
+        if self.spool.segment_bytes < 4096 {
+            return Err(Error::invalid(
+                "spool.segment_bytes",
+                "must be at least 4096",
+            ));
+        }
+        if self.spool.max_bytes < 2 * self.spool.segment_bytes {
+            return Err(Error::invalid(
+                "spool.max_bytes",
+                "must be at least twice spool.segment_bytes",
+            ));
+        }
         let m = &self.mqtt;
         if m.connection_timeout.as_millis() == 0 || m.connection_timeout.as_millis() > 65_000 {
             return Err(Error::invalid(

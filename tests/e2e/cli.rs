@@ -78,6 +78,11 @@ impl Data {
         c
     }
 
+    /// The store the binary uses (opened by the test, beside the server).
+    pub(crate) async fn store(&self) -> backend::Store {
+        backend::Store::open(self.db.url(), 2).await.unwrap()
+    }
+
     /// One administration command on this folder and database.
     pub(crate) async fn admin(&self, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
         let mut c = self.cmd();

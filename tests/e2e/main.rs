@@ -12,6 +12,7 @@ mod cli_config;
 mod commands;
 mod config_changes;
 mod demo;
+mod durability;
 mod emqx_hooks;
 mod external_mosquitto;
 mod foreign_client;

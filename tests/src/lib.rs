@@ -54,6 +54,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut s = Settings::for_tests();
     s.data_dir = dir.path().to_path_buf();
+    s.spool.enabled = true;
     s.mqtt.addr = broker::free_local_addr().expect("free port");
     s.presence.check_interval = std::time::Duration::from_millis(100);
     s.commands.check_interval = std::time::Duration::from_millis(100);

@@ -99,6 +99,7 @@ impl Collector for Scrape {
 fn backend_families(backend: &Backend) -> Vec<Family> {
     let m = backend.metrics().snapshot();
     let counters = backend.metrics();
+    let spool = backend.spool_stats();
     vec![
         Family::counter(
             "readings_ingested_total",
@@ -139,6 +140,31 @@ fn backend_families(backend: &Backend) -> Vec<Family> {
             "Failed history transactions (retried).",
             m.history_errors,
         ),
+        Family::single(
+            "spool_refused_total",
+            "Device publishes refused because the spool was full (the device was disconnected without an acknowledgement and keeps them).",
+            counters.spool_refused.load(Relaxed),
+        ),
+        Family::single(
+            "spool_errors_total",
+            "Spool writes that failed (disk).",
+            counters.spool_errors.load(Relaxed),
+        ),
+        Family::single(
+            "spool_abandoned_total",
+            "Spooled messages given up because they kept failing with the database up.",
+            counters.spool_abandoned.load(Relaxed),
+        ),
+        Family {
+            name: "spool_backlog",
+            help: "Device publishes in the spool not yet stored in the database.",
+            values: Values::Gauge(spool.map_or(0, |s| gauge(s.backlog))),
+        },
+        Family {
+            name: "spool_bytes",
+            help: "Bytes held by the spool.",
+            values: Values::Gauge(spool.map_or(0, |s| gauge(s.bytes))),
+        },
         Family::single(
             "ingest_failures_total",
             "Valid device messages the server failed to handle (database, broker); never counted as rejects.",
@@ -265,4 +291,9 @@ pub(crate) fn metrics(backend: Data<&Backend>, req: &poem::Request) -> Response 
                 .body(())
         }
     }
+}
+
+/// A level as a gauge value (saturating).
+fn gauge(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
 }

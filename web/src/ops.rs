@@ -15,17 +15,31 @@ pub(crate) fn healthz(backend: Data<&Backend>) -> poem::Response {
     }
 }
 
-/// Readiness: the broker runs and the database answers. Names the failing part only.
+/// Readiness: `ready`; `degraded: …` (200) while the database is down or failing but the
+/// spool takes device publishes (nothing is lost, history is behind); `not ready: …` (503)
+/// when the broker stopped, or the database is down without a spool to hold publishes.
 #[handler]
 pub(crate) async fn readyz(backend: Data<&Backend>) -> poem::Response {
     if let Some(part) = backend.metrics().broker.health.failed() {
         return unavailable(format!("not ready: embedded MQTT broker ({part} stopped)"));
     }
-    if let Err(e) = backend.database_ready().await {
+    let failing = backend
+        .metrics()
+        .history_failing
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let database = backend.database_ready().await;
+    if let Err(e) = &database {
         tracing::warn!(cause = %e, "readiness check: database unavailable");
-        return unavailable("not ready: database".to_string());
     }
-    "ready".into_response()
+    match (backend.spool_stats(), database.is_err() || failing) {
+        (_, false) => "ready".into_response(),
+        (Some(spool), true) => format!(
+            "degraded: database unavailable; spooling device publishes ({} waiting, {} bytes)",
+            spool.backlog, spool.bytes
+        )
+        .into_response(),
+        (None, true) => unavailable("not ready: database".to_string()),
+    }
 }
 
 fn unavailable(body: String) -> poem::Response {

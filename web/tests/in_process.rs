@@ -29,6 +29,7 @@ async fn backend() -> (Backend, Scratch, rumqttc::EventLoop) {
         password: "x".into(),
         client_id: "in-process".into(),
         shared_group: None,
+        subscribe_devices: true,
         keep_alive: Duration::from_secs(30),
         max_packet_size: 65536,
     };

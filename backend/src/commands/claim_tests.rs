@@ -26,6 +26,7 @@ async fn backend(dir: &tempfile::TempDir) -> (Backend, rumqttc::EventLoop) {
         password: "unused".into(),
         client_id: "backend".into(),
         shared_group: None,
+        subscribe_devices: true,
         keep_alive: Duration::from_secs(30),
         max_packet_size: 1 << 16,
     });

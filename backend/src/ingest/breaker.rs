@@ -3,10 +3,10 @@
 //! address before.
 
 use super::IngestError;
+use super::received_now;
 use super::steps::noise_floor;
 use crate::alerts::{AlertKey, AlertText};
 use crate::app::Backend;
-use crate::clock;
 use crate::domain::AlertKind;
 use crate::live::LiveEvent;
 use crate::registry::CcuEntry;
@@ -57,7 +57,7 @@ impl Backend {
     fn validate_breaker(&self, r: &BreakerReading) -> Result<Valid, IngestError> {
         let s = &self.inner.settings.ingest;
         super::payload::check_breaker_current(r, s.max_breaker_ma)?;
-        let now = clock::now_ms();
+        let now = received_now();
         let ts = self.reading_time(r.ts, now)?;
         Ok(Valid {
             ma: noise_floor(r.current_ma, s.breaker_noise_floor_ma),

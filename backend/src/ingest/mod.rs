@@ -11,17 +11,18 @@ mod error;
 pub mod history_gate;
 mod payload;
 mod sensor;
+mod spooled;
 mod steps;
 pub mod window;
 
 pub use decode::Rejection;
 pub use error::IngestError;
 pub use history_gate::{Backfill, HistoryPolicy};
+pub(crate) use spooled::received_now;
 pub use window::Window;
 
 use crate::app::Backend;
 use crate::bus::BusEvent;
-use crate::clock;
 use crate::metrics::{RejectReason, Transport};
 use crate::registry::CcuEntry;
 use ccu_core::protocol::{DeviceError, SensorReading, Topic, TopicKind};
@@ -73,7 +74,7 @@ impl Backend {
     }
 
     /// Tells a registered CCU why its message was rejected, on `ccu/<id>/error`.
-    fn notify_sender(&self, topic: &str, r: &Rejection) {
+    pub(crate) fn notify_sender(&self, topic: &str, r: &Rejection) {
         let Some(t) = Topic::parse(topic) else { return };
         if self.inner.registry.ccu(t.ccu_id).is_none() {
             return;
@@ -93,7 +94,11 @@ impl Backend {
 
     /// Decode the topic and authorize its CCU, then the per-kind pipeline.
     #[tracing::instrument(level = "debug", name = "ingest", skip_all, fields(topic = %topic))]
-    async fn ingest_inner(&self, topic: &str, payload: &[u8]) -> Result<(), IngestError> {
+    pub(crate) async fn ingest_inner(
+        &self,
+        topic: &str,
+        payload: &[u8],
+    ) -> Result<(), IngestError> {
         let t = Topic::parse(topic)
             .filter(|t| t.kind.from_device())
             .ok_or_else(|| {
@@ -109,7 +114,7 @@ impl Backend {
             )
         })?;
         let text = payload::text(payload, self.inner.settings.ingest.max_payload_size)?;
-        let now = clock::now_ms();
+        let now = received_now();
         if ccu.transport == crate::domain::Transport::Auto {
             self.claim_transport(&ccu.id, crate::domain::Transport::Mqtt)
                 .await?;

@@ -2,11 +2,11 @@
 //! → validate (currents, time, noise floor) → state → history → rules (relays, presence,
 //! alerts) → live. Decoding happened before (`payload`).
 
+use super::received_now;
 use super::steps::noise_floor;
 use super::{IngestError, Rejection};
 use crate::alerts::{AlertKey, AlertText};
 use crate::app::Backend;
-use crate::clock;
 use crate::domain::{AlertKind, Socket, Source};
 use crate::live::LiveEvent;
 use crate::metrics::RejectReason;
@@ -86,7 +86,7 @@ impl Backend {
     fn validate_reading(&self, r: &SensorReading) -> Result<Valid, Rejection> {
         let s = &self.inner.settings.ingest;
         super::payload::check_outlet_currents(r, s.max_outlet_ma)?;
-        let now = clock::now_ms();
+        let now = received_now();
         let ts = self.reading_time(r.ts, now)?;
         let floor = |v: Option<i64>| v.map(|v| noise_floor(v, s.outlet_noise_floor_ma));
         let (a, b) = (floor(r.current_a), floor(r.current_b));

@@ -91,6 +91,8 @@ pub struct Batch {
     pub outlets: HashMap<i32, OutletLatest>,
     /// Latest CCU state by CCU id.
     pub ccus: HashMap<String, CcuLatest>,
+    /// The spool record up to which everything is in this batch or stored before it.
+    pub spool_release: Option<u64>,
 }
 
 impl Batch {
@@ -105,6 +107,7 @@ impl Batch {
             && self.breaker.is_empty()
             && self.outlets.is_empty()
             && self.ccus.is_empty()
+            && self.spool_release.is_none()
     }
 }
 
@@ -185,6 +188,9 @@ impl Store {
                     .col_expr(ccu::Column::BreakerAt, Expr::value(at));
             }
             q.filter(ccu::Column::Id.eq(id.as_str())).exec(&txn).await?;
+        }
+        if let Some(seq) = b.spool_release {
+            super::spool_position::set_released(&txn, seq).await?;
         }
         txn.commit().await?;
         Ok(())

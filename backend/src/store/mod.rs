@@ -13,6 +13,7 @@ mod events;
 mod history;
 mod legacy_focus;
 mod outlets;
+mod spool_position;
 mod stats;
 pub mod test_database;
 mod users;

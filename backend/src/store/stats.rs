@@ -53,7 +53,7 @@ fn stat(r: &QueryResult, names: [&str; 3]) -> Result<(i64, f64, i64), Error> {
 
 impl Store {
     /// Runs a raw `SELECT` written with `?` placeholders, on either database.
-    async fn raw_rows<const N: usize>(
+    pub(super) async fn raw_rows<const N: usize>(
         &self,
         sql: &str,
         values: [Value; N],
@@ -64,7 +64,7 @@ impl Store {
     }
 }
 
-fn placeholders(backend: DbBackend, sql: &str) -> String {
+pub(super) fn placeholders(backend: DbBackend, sql: &str) -> String {
     if backend != DbBackend::Postgres {
         return sql.to_string();
     }

@@ -29,6 +29,7 @@ async fn start_backend(store: Store) -> crate::Backend {
         password: "x".into(),
         client_id: "store-test".into(),
         shared_group: None,
+        subscribe_devices: true,
         keep_alive: Duration::from_secs(30),
         max_packet_size: 65536,
     };

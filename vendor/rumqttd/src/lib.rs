@@ -32,6 +32,7 @@ pub use server::{Broker, LinkType, Server};
 pub use self::router::shared_subs::Strategy;
 
 pub mod authz; // smart-outlet patch: authorization hook
+pub mod intake; // smart-outlet patch: intake hook
 mod link;
 // smart-outlet patch: hooks for per-IP, rate, retained and QoS 2 limits (vendor/README.md).
 pub mod limits;
@@ -214,6 +215,9 @@ pub struct RouterConfig {
     // defaults to Round Robin
     #[serde(default)]
     pub shared_subscriptions_strategy: Strategy,
+    /// smart-outlet patch: takes publishes durably before they are acknowledged.
+    #[serde(skip)]
+    pub intake: Option<intake::IntakeRef>,
 }
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]

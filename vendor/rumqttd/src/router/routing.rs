@@ -254,6 +254,12 @@ impl Router {
             );
         }
 
+        // smart-outlet patch: what the intake took is made durable before any of its
+        // acknowledgements leaves (acks are only handed to links in `consume`).
+        if let Some(intake) = &self.config.intake {
+            intake.0.commit();
+        }
+
         // Poll 100 connections which are ready in ready queue
         for _ in 0..100 {
             self.consume();
@@ -666,6 +672,7 @@ impl Router {
                         &mut self.datalog,
                         &mut self.notifications,
                         &mut self.connections,
+                        self.config.intake.as_ref(),
                     ) {
                         Ok(_offset) => {
                             // Even if one of the data in the batch is appended to commitlog,
@@ -893,6 +900,7 @@ impl Router {
                         &mut self.datalog,
                         &mut self.notifications,
                         &mut self.connections,
+                        self.config.intake.as_ref(),
                     ) {
                         Ok(_offset) => {
                             // Even if one of the data in the batch is appended to commitlog,
@@ -1200,6 +1208,12 @@ impl Router {
             ..Default::default()
         });
 
+        // smart-outlet patch: a will is taken by the intake like any publish (it cannot be
+        // refused: its client is gone).
+        if let (Some(intake), Ok(topic)) = (&self.config.intake, std::str::from_utf8(&publish.topic)) {
+            intake.0.accept(&client_id, topic, &publish.payload);
+        }
+
         match append_will_message(
             publish,
             properties,
@@ -1268,6 +1282,7 @@ fn append_to_commitlog(
     datalog: &mut DataLog,
     notifications: &mut VecDeque<(ConnectionId, DataRequest)>,
     connections: &mut Slab<Connection>,
+    intake: Option<&crate::intake::IntakeRef>,
 ) -> Result<Offset, RouterError> {
     let connection = connections.get_mut(id).unwrap();
 
@@ -1299,6 +1314,13 @@ fn append_to_commitlog(
             crate::authz::Verdict::Allow => {}
             crate::authz::Verdict::Drop => return Err(RouterError::NotAuthorized(false)),
             crate::authz::Verdict::Disconnect => return Err(RouterError::NotAuthorized(true)),
+        }
+    }
+
+    // smart-outlet patch: the intake takes the publish before it is acknowledged
+    if let Some(intake) = intake {
+        if !intake.0.accept(&connection.client_id, topic, &publish.payload) {
+            return Err(RouterError::Disconnect(DisconnectReasonCode::QuotaExceeded));
         }
     }
 
