@@ -34,6 +34,8 @@ CREATE TABLE "seaql_migrations" ( "version" varchar NOT NULL PRIMARY KEY, "appli
 CREATE TABLE "sensor_readings" ( "id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "outlet_id" integer NOT NULL, "ts" integer NOT NULL, "current_a" integer NOT NULL, "current_b" integer NOT NULL, "relay_a" boolean NULL, "relay_b" boolean NULL, "is_overload" boolean NOT NULL, FOREIGN KEY ("outlet_id") REFERENCES "outlets" ("id") ON DELETE CASCADE );
 -- sessions
 CREATE TABLE "sessions" ( "id" varchar NOT NULL PRIMARY KEY, "user_id" integer NOT NULL, "csrf_token" varchar NOT NULL, "created_at" integer NOT NULL, "expires_at" integer NOT NULL, FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON DELETE CASCADE );
+-- spool_positions
+CREATE TABLE "spool_positions" ( "name" varchar NOT NULL PRIMARY KEY, "seq" integer NOT NULL );
 -- uq_outlets_ccu_device
 CREATE UNIQUE INDEX "uq_outlets_ccu_device" ON "outlets" ("ccu_id", "device_id");
 -- users

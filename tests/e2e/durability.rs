@@ -1,12 +1,17 @@
 //! "Nothing lost": the real binary killed with SIGKILL while a CCU publishes and the writer
 //! holds readings it has not committed; restarted on the same data folder, it stores every
-//! reading the broker acknowledged, each exactly once, from its spool.
+//! reading the broker acknowledged, each exactly once, from its spool. And a database that
+//! refuses writes under load: the spool holds what the writer cannot take, `/readyz` says
+//! degraded, and every reading is stored once it accepts writes again.
 
 use super::cli::{Data, serve_cmd};
 use rumqttc::{AsyncClient, Event, Outgoing, Packet, QoS};
+use serde_json::json;
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
+use system_tests::db_faults::rename_table;
 use system_tests::device::{Device, connack, options};
+use system_tests::{http_raw, spawn_app_with, wait_until};
 
 /// Readings the CCU queues; the kill comes after [`BEFORE_KILL`] acknowledgements.
 const READINGS: usize = 4000;
@@ -158,4 +163,68 @@ async fn seed(data: &Data) -> String {
         .await;
     assert!(ok, "{err}");
     creds["password"].as_str().unwrap().to_string()
+}
+
+/// Messages of [`PER_MESSAGE`] readings sent while the database refuses history writes:
+/// 50 000 readings, more than the writer's queue holds (65 536 operations, two per reading),
+/// so ingest backs up behind the writer and the spool holds the rest (about 170 messages).
+const MESSAGES: i64 = 500;
+const PER_MESSAGE: i64 = 100;
+
+#[tokio::test]
+async fn a_database_outage_under_load_loses_nothing_and_readyz_says_degraded() {
+    let app = spawn_app_with(|s| s.history.interval = Duration::ZERO).await;
+    let (_user, secret, outlet) = app.seed().await;
+    let dev = app.device("02", &secret).await;
+    let backend = app.backend();
+    let total = MESSAGES * PER_MESSAGE;
+
+    rename_table(&app, "sensor_readings", "sensor_readings_away").await;
+    for m in 0..MESSAGES {
+        let batch: Vec<_> = (0..PER_MESSAGE)
+            .map(|i| {
+                let (a, b) = currents(m * PER_MESSAGE + i);
+                json!({"device_id": "FE", "current_a": a, "current_b": b})
+            })
+            .collect();
+        dev.send("sensor", json!(batch)).await;
+    }
+    wait_until("the spool holds what the writer cannot take", || async {
+        backend
+            .spool_stats()
+            .is_some_and(|s| s.backlog > (MESSAGES / 4) as u64)
+    })
+    .await;
+    let (status, body) = http_raw(app.http_addr, "GET", "/readyz", None, &[]).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.starts_with("degraded: database unavailable; spooling device publishes"),
+        "{body}"
+    );
+    assert_eq!(backend.metrics().snapshot().history_rows, 0);
+
+    rename_table(&app, "sensor_readings_away", "sensor_readings").await;
+    let store = app.store();
+    wait_until("every reading stored", || async {
+        store.count_readings(outlet.id).await.unwrap() >= total as u64
+    })
+    .await;
+    backend.flush().await;
+    let rows = store
+        .readings(outlet.id, 0, i64::MAX, 100_000)
+        .await
+        .unwrap();
+    let values: BTreeSet<(i64, i64)> = rows.iter().map(|r| (r.current_a, r.current_b)).collect();
+    assert_eq!(rows.len() as i64, total, "none twice");
+    assert_eq!(values, (0..total).map(currents).collect(), "none lost");
+    wait_until("ready again, spool drained", || async {
+        let (status, body) = http_raw(app.http_addr, "GET", "/readyz", None, &[]).await;
+        status == 200 && body == "ready" && backend.spool_stats().is_some_and(|s| s.backlog == 0)
+    })
+    .await;
+}
+
+/// The currents (mA) that name reading `i`: plausible values above the noise floor.
+fn currents(i: i64) -> (i64, i64) {
+    (1000 + i % 10_000, 1000 + i / 10_000)
 }

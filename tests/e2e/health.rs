@@ -1,11 +1,12 @@
-//! Liveness and readiness as documented (`/healthz` "ok", `/readyz` "ready", 503 naming the
-//! failing part and never the error text), and a taken HTTP port at start-up: a message naming
+//! Liveness and readiness as documented (`/healthz` "ok", `/readyz` "ready", "degraded"
+//! while the spool holds what the database cannot take, 503 naming the failing part and
+//! never the error text), and a taken HTTP port at start-up: a message naming
 //! the address and the setting, a non-zero exit, no panic.
 
 use super::cli::{cmd, run};
 use std::time::Duration;
 use system_tests::db_faults::rename_table as rename;
-use system_tests::{http_raw, spawn_app};
+use system_tests::{http_raw, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn readyz_follows_the_database_and_healthz_stays_alive() {
@@ -20,15 +21,34 @@ async fn readyz_follows_the_database_and_healthz_stays_alive() {
         (200, "ready".into())
     );
 
+    // The spool (on by default with the embedded broker) takes device publishes meanwhile.
     rename(&app, "outlets", "outlets_away").await;
     let (status, body) = http_raw(a, "GET", "/readyz", None, &[]).await;
-    assert_eq!((status, body.as_str()), (503, "not ready: database"));
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.starts_with("degraded: database unavailable; spooling device publishes"),
+        "{body}"
+    );
     // Liveness is about the process and its broker, not the database.
     assert_eq!(
         http_raw(a, "GET", "/healthz", None, &[]).await,
         (200, "ok".into())
     );
 
+    rename(&app, "outlets_away", "outlets").await;
+    assert_eq!(
+        http_raw(a, "GET", "/readyz", None, &[]).await,
+        (200, "ready".into())
+    );
+}
+
+#[tokio::test]
+async fn without_a_spool_a_lost_database_makes_the_server_not_ready() {
+    let app = spawn_app_with(|s| s.spool.enabled = false).await;
+    let a = app.http_addr;
+    rename(&app, "outlets", "outlets_away").await;
+    let (status, body) = http_raw(a, "GET", "/readyz", None, &[]).await;
+    assert_eq!((status, body.as_str()), (503, "not ready: database"));
     rename(&app, "outlets_away", "outlets").await;
     assert_eq!(
         http_raw(a, "GET", "/readyz", None, &[]).await,

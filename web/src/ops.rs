@@ -92,6 +92,14 @@ pub(crate) fn status(backend: Data<&Backend>, req: &poem::Request) -> poem::Resp
         "ccus": backend.registry().ccus().len(),
         "outlets": backend.registry().outlets().len(),
         "metrics": m,
+        "spool": backend.spool_stats().map(|s| serde_json::json!({
+            "backlog": s.backlog,
+            "bytes": s.bytes,
+            "segments": s.segments,
+            "released": s.released,
+            "refused": s.refused,
+            "dropped_bytes": s.dropped_bytes,
+        })),
     }))
     .into_response()
 }

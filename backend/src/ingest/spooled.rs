@@ -1,9 +1,9 @@
 //! Ingest from the spool: records in order, each handled as if it arrived when the broker
 //! received it, then marked for release once the writer has stored what it produced.
 //!
-//! A record that fails on the server's side (the database is down) is retried until it
-//! succeeds: the spool keeps taking publishes meanwhile. Only when the database answers
-//! and the record still fails [`ATTEMPTS_WHEN_UP`] times is it given up (counted, logged):
+//! A record that fails on the database (down, or refusing one table) is retried until it
+//! succeeds: the spool keeps taking publishes meanwhile. Any other failure on the server's
+//! side is retried [`ATTEMPTS_OTHER`] times, then the record is given up (counted, logged):
 //! a bug must not stop ingest for good.
 
 use super::IngestError;
@@ -16,8 +16,8 @@ use std::time::Duration;
 
 /// Records per read.
 const BATCH: usize = 512;
-/// Failures of one record, with the database reachable, before it is given up.
-const ATTEMPTS_WHEN_UP: u32 = 3;
+/// Failures of one record not caused by the database before it is given up.
+const ATTEMPTS_OTHER: u32 = 3;
 /// Longest pause between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
@@ -74,7 +74,7 @@ impl Backend {
 
     async fn ingest_record(&self, rec: &Record) {
         let mut delay = Duration::from_millis(100);
-        let mut failures_when_up = 0;
+        let mut other_failures = 0;
         loop {
             let handled = RECEIVED_AT
                 .scope(rec.at, self.ingest_inner(&rec.topic, &rec.payload))
@@ -82,11 +82,12 @@ impl Backend {
             let e = match handled {
                 Ok(()) => return,
                 Err(e @ IngestError::Rejected(_)) => e,
-                Err(e @ IngestError::Internal(_)) => {
-                    if self.database_ready().await.is_ok() {
-                        failures_when_up += 1;
+                Err(IngestError::Internal(cause)) => {
+                    if !matches!(cause, crate::Error::Db(_)) {
+                        other_failures += 1;
                     }
-                    if failures_when_up < ATTEMPTS_WHEN_UP {
+                    let e = IngestError::Internal(cause);
+                    if other_failures < ATTEMPTS_OTHER {
                         let n = self.inner.metrics.ingest_failures.fetch_add(1, Relaxed) + 1;
                         tracing::warn!(seq = rec.seq, topic = %rec.topic, cause = %e, failures = n, "spooled message failed on the server's side; retrying");
                         tokio::time::sleep(delay).await;
