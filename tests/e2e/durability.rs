@@ -189,10 +189,11 @@ async fn a_database_outage_under_load_loses_nothing_and_readyz_says_degraded() {
             .collect();
         dev.send("sensor", json!(batch)).await;
     }
-    wait_until("the spool holds what the writer cannot take", || async {
-        backend
-            .spool_stats()
-            .is_some_and(|s| s.backlog > (MESSAGES / 4) as u64)
+    wait_until("the writer failing and the spool holding what it cannot take", || async {
+        backend.metrics().snapshot().history_errors > 0
+            && backend
+                .spool_stats()
+                .is_some_and(|s| s.backlog > (MESSAGES / 4) as u64)
     })
     .await;
     let (status, body) = http_raw(app.http_addr, "GET", "/readyz", None, &[]).await;
