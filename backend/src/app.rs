@@ -62,6 +62,8 @@ pub(crate) struct Inner {
     pub tasks: Tasks,
     /// Device publishes taken by the embedded broker, not yet stored (`[spool]`).
     pub spool: Option<Arc<Spool>>,
+    /// When this process started (unix ms): spool records received before are replays.
+    pub started_at: i64,
 }
 
 impl Backend {
@@ -113,6 +115,7 @@ impl Backend {
                 legacy_refused: RefusedAddrs::default(),
                 tasks: Tasks::default(),
                 spool,
+                started_at: crate::clock::now_ms(),
             }),
         };
         backend.inner.registry.reload(&backend.inner.store).await?;
@@ -120,6 +123,9 @@ impl Backend {
         let outlets = backend.inner.store.list_outlets(None, None).await?;
         backend.inner.state.seed(&ccus, &outlets);
         backend.load_active_alerts().await?;
+        if backend.inner.settings.mqtt.mode == settings::MqttMode::Embedded {
+            backend.requeue_in_flight().await?;
+        }
         backend.spawn_broker_sync().await;
         backend.spawn_timers();
         Ok(backend)

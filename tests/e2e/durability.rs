@@ -4,14 +4,15 @@
 //! refuses writes under load: the spool holds what the writer cannot take, `/readyz` says
 //! degraded, and every reading is stored once it accepts writes again.
 
-use super::cli::{Data, serve_cmd};
+use super::cli::{Data, serve_cmd, serve_logged};
+use reqwest::StatusCode;
 use rumqttc::{AsyncClient, Event, Outgoing, Packet, QoS};
 use serde_json::json;
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 use system_tests::db_faults::rename_table;
 use system_tests::device::{Device, connack, options};
-use system_tests::{http_raw, spawn_app_with, wait_until};
+use system_tests::{ApiClient, http_raw, spawn_app_with, wait_until};
 
 /// Readings the CCU queues; the kill comes after [`BEFORE_KILL`] acknowledgements.
 const READINGS: usize = 4000;
@@ -144,10 +145,12 @@ async fn sigkill_mid_ingest_loses_no_acknowledged_reading_and_stores_each_once()
     );
 }
 
+const PASSWORD: &str = "correct horse battery";
+
 /// A user, CCU 07 with outlet A1; the CCU's secret.
 async fn seed(data: &Data) -> String {
     let (ok, _, err) = data
-        .admin(&["user", "add", "alice"], Some("correct horse battery\n"))
+        .admin(&["user", "add", "alice"], Some(&format!("{PASSWORD}\n")))
         .await;
     assert!(ok, "{err}");
     let (ok, out, err) = data
@@ -189,12 +192,15 @@ async fn a_database_outage_under_load_loses_nothing_and_readyz_says_degraded() {
             .collect();
         dev.send("sensor", json!(batch)).await;
     }
-    wait_until("the writer failing and the spool holding what it cannot take", || async {
-        backend.metrics().snapshot().history_errors > 0
-            && backend
-                .spool_stats()
-                .is_some_and(|s| s.backlog > (MESSAGES / 4) as u64)
-    })
+    wait_until(
+        "the writer failing and the spool holding what it cannot take",
+        || async {
+            backend.metrics().snapshot().history_errors > 0
+                && backend
+                    .spool_stats()
+                    .is_some_and(|s| s.backlog > (MESSAGES / 4) as u64)
+        },
+    )
     .await;
     let (status, body) = http_raw(app.http_addr, "GET", "/readyz", None, &[]).await;
     assert_eq!(status, 200, "{body}");
@@ -228,4 +234,47 @@ async fn a_database_outage_under_load_loses_nothing_and_readyz_says_degraded() {
 /// The currents (mA) that name reading `i`: plausible values above the noise floor.
 fn currents(i: i64) -> (i64, i64) {
     (1000 + i % 10_000, 1000 + i / 10_000)
+}
+
+#[tokio::test]
+async fn a_command_in_flight_at_a_kill_is_sent_again_after_the_restart_and_answered() {
+    let data = Data::new().await;
+    let secret = seed(&data).await;
+    let mqtt = broker::free_local_addr().unwrap();
+    let mut server = serve_logged(data.cmd(), mqtt, &[]).await;
+    let http = server.http.trim_start_matches("http://").parse().unwrap();
+    let mut dev = Device::connect(mqtt, "07", &secret).await.unwrap();
+    let alice = ApiClient::login_at(http, "alice", PASSWORD).await;
+    wait_until("CCU 07 online", || {
+        let alice = &alice;
+        async move { alice.get("/ccus/07").await.1["online"] == true }
+    })
+    .await;
+    let (_, outlets) = alice.get("/outlets").await;
+    let outlet = outlets[0]["id"].as_i64().unwrap();
+    let (status, c) = alice.relay(outlet, "a", true).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{c}");
+    let id = c["id"].as_str().unwrap().to_string();
+    // The CCU has it; the server dies before any answer.
+    assert_eq!(dev.next_command().await.id.as_str(), id);
+    server.child.start_kill().unwrap();
+    server.child.wait().await.unwrap();
+    dev.kill();
+
+    let mqtt = broker::free_local_addr().unwrap();
+    let server = serve_logged(data.cmd(), mqtt, &[]).await;
+    let http = server.http.trim_start_matches("http://").parse().unwrap();
+    let mut dev = Device::connect(mqtt, "07", &secret).await.unwrap();
+    assert_eq!(
+        dev.next_command().await.id.as_str(),
+        id,
+        "the command in flight is sent again"
+    );
+    dev.send("ack", json!({"id": id, "status": "ok"})).await;
+    let alice = ApiClient::login_at(http, "alice", PASSWORD).await;
+    wait_until("the command answered", || {
+        let (alice, id) = (&alice, &id);
+        async move { alice.get(&format!("/commands/{id}")).await.1["status"] == "ok" }
+    })
+    .await;
 }

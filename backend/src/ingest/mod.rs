@@ -18,7 +18,7 @@ pub mod window;
 pub use decode::Rejection;
 pub use error::IngestError;
 pub use history_gate::{Backfill, HistoryPolicy};
-pub(crate) use spooled::received_now;
+pub(crate) use spooled::{received_now, replayed};
 pub use window::Window;
 
 use crate::app::Backend;
@@ -119,7 +119,9 @@ impl Backend {
             self.claim_transport(&ccu.id, crate::domain::Transport::Mqtt)
                 .await?;
         }
-        if t.kind != TopicKind::Status {
+        // A replay (received before this process started) says nothing about presence now.
+        let live = !replayed();
+        if t.kind != TopicKind::Status && live {
             self.ccu_seen(&ccu.id, now).await?;
         }
         match t.kind {
@@ -139,6 +141,7 @@ impl Backend {
                 self.on_ack(&ccu.id, ack).await?;
                 Ok(())
             }
+            TopicKind::Status if !live => Ok(()),
             TopicKind::Status => {
                 let status = payload::status(text)?;
                 self.on_status(

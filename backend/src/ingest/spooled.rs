@@ -24,6 +24,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(2);
 tokio::task_local! {
     /// When the record being ingested was received (unix ms).
     static RECEIVED_AT: i64;
+    /// The record being ingested was received before this process started.
+    static REPLAYED: bool;
 }
 
 /// "Now" for ingest: when the broker received the message being handled (a replayed record
@@ -32,6 +34,13 @@ pub(crate) fn received_now() -> i64 {
     RECEIVED_AT
         .try_with(|t| *t)
         .unwrap_or_else(|_| crate::clock::now_ms())
+}
+
+/// True while a record received before this process started is ingested: it says nothing
+/// about who is connected now (every session of the embedded broker is new), so presence
+/// leaves it out.
+pub(crate) fn replayed() -> bool {
+    REPLAYED.try_with(|r| *r).unwrap_or(false)
 }
 
 impl Backend {
@@ -76,8 +85,12 @@ impl Backend {
         let mut delay = Duration::from_millis(100);
         let mut other_failures = 0;
         loop {
-            let handled = RECEIVED_AT
-                .scope(rec.at, self.ingest_inner(&rec.topic, &rec.payload))
+            let replay = rec.at < self.inner.started_at;
+            let handled = REPLAYED
+                .scope(
+                    replay,
+                    RECEIVED_AT.scope(rec.at, self.ingest_inner(&rec.topic, &rec.payload)),
+                )
                 .await;
             let e = match handled {
                 Ok(()) => return,

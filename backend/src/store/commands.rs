@@ -62,6 +62,23 @@ impl Store {
         Ok(r.rows_affected == 1)
     }
 
+    /// Puts a sent command back in the queue (sent → queued, atomically); false when it is
+    /// no longer `sent`.
+    pub async fn requeue_command(&self, id: &str) -> Result<bool, Error> {
+        use sea_orm::sea_query::Expr;
+        let r = command::Entity::update_many()
+            .col_expr(
+                command::Column::Status,
+                Expr::value(CommandStatus::Queued.as_str()),
+            )
+            .col_expr(command::Column::SentAt, Expr::value(Option::<i64>::None))
+            .filter(command::Column::Id.eq(id))
+            .filter(command::Column::Status.eq(CommandStatus::Sent.as_str()))
+            .exec(self.db())
+            .await?;
+        Ok(r.rows_affected == 1)
+    }
+
     /// A command by id, with the device id of its outlet.
     pub async fn get_command(&self, id: &str) -> Result<Option<CommandRecord>, Error> {
         let Some(m) = command::Entity::find_by_id(id.to_string())

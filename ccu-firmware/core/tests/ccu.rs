@@ -108,6 +108,24 @@ fn commands_end_to_end() {
 }
 
 #[test]
+fn a_command_delivered_again_after_it_ran_is_answered_again_not_run_twice() {
+    // The server re-sends a command that was in flight when it restarted: the PIC must see
+    // the relay frame once, the server must get the answer twice.
+    let relay_on_a = Frame::relay(0xFE, MASTER, true, Socket::A);
+    let radio = vec![expect(relay_on_a).reply(ack(0xFE, CommandCode::RelayOn, 1))];
+    let mut rig = rig(settings(), radio, &[0xFE], true);
+    let json = r#"{"id":"c-1","device_id":"FE","command":"relay_on","socket":"a","value":null}"#;
+    assert_eq!(rig.command(json), Inbound::Queued);
+    rig.run_for(2_000);
+    assert_eq!(rig.command(json), Inbound::Duplicate);
+    rig.run_for(2_000);
+    let answer = ("ccu/02/ack", r#"{"id":"c-1","status":"ok"}"#);
+    assert_eq!(rig.published(), pairs(&[STATUS, answer, answer]));
+    rig.ccu.hal().radio.done();
+    assert!(!rig.ccu.is_busy() && rig.ccu.pending_acks() == 0);
+}
+
+#[test]
 fn acks_update_the_outlet_table() {
     let relay = Frame::relay(0xFE, MASTER, true, Socket::B);
     let threshold = Frame::set_threshold(0xFE, MASTER, 2500);

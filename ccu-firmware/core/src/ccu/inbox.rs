@@ -54,11 +54,16 @@ impl<R, C, A, M, const BUF: usize> Ccu<R, C, A, M, BUF> {
         if on_air || self.commands.iter().any(|c| c.id == command.id) {
             return Inbound::Duplicate;
         }
+        if let Some(answer) = self.answered.iter().find(|a| a.id == command.id).cloned() {
+            self.push_ack(answer);
+            return Inbound::Duplicate;
+        }
         match self.commands.push_back(command) {
             Ok(()) => Inbound::Queued,
             Err(command) => {
                 self.stats.commands_rejected += 1;
-                self.queue_ack(rejection_ack(&command.id, Rejection::QueueFull));
+                // not remembered: the same command may be sent again once there is room
+                self.push_ack(rejection_ack(&command.id, Rejection::QueueFull));
                 Inbound::Rejected
             }
         }
@@ -72,8 +77,17 @@ impl<R, C, A, M, const BUF: usize> Ccu<R, C, A, M, BUF> {
         }
     }
 
-    /// Queues an ack for the server, dropping the oldest one when full.
+    /// Queues the answer to a command for the server and remembers it by the command's id.
     pub(super) fn queue_ack(&mut self, ack: Ack) {
+        if self.answered.is_full() {
+            self.answered.pop_front();
+        }
+        let _ = self.answered.push_back(ack.clone());
+        self.push_ack(ack);
+    }
+
+    /// Queues an ack for the server, dropping the oldest one when full.
+    fn push_ack(&mut self, ack: Ack) {
         if self.acks.is_full() {
             self.acks.pop_front();
             self.stats.acks_dropped += 1;

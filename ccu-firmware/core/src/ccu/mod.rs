@@ -33,6 +33,8 @@ pub const DEFAULT_BUFFER_LEN: usize = 64;
 pub const COMMAND_QUEUE_LEN: usize = 8;
 /// Acks waiting for the server: room to answer a whole command queue twice over.
 pub const ACK_QUEUE_LEN: usize = 2 * COMMAND_QUEUE_LEN;
+/// Answers remembered by command id (a redelivered command is answered again, not run).
+pub const ANSWERED_LEN: usize = 2 * COMMAND_QUEUE_LEN;
 /// Breaker readings kept while offline.
 pub const BREAKER_BUFFER_LEN: usize = 16;
 /// Largest MQTT payload the CCU encodes (one batch chunk).
@@ -78,6 +80,9 @@ pub struct Ccu<R, C, A, M, const BUF: usize = DEFAULT_BUFFER_LEN> {
     inflight: Option<InFlight>,
     commands: Deque<Command, COMMAND_QUEUE_LEN>,
     acks: Deque<Ack, ACK_QUEUE_LEN>,
+    /// The answers to the last commands executed, by id: a command delivered again (the
+    /// server re-sends what was in flight when it restarted) is answered, not executed twice.
+    answered: Deque<Ack, ANSWERED_LEN>,
     readings: RingBuffer<SensorReading, BUF>,
     breaker: RingBuffer<BreakerReading, BREAKER_BUFFER_LEN>,
     last_breaker_ma: Option<u32>,
@@ -100,6 +105,7 @@ impl<R, C, A, M, const BUF: usize> Ccu<R, C, A, M, BUF> {
             inflight: None,
             commands: Deque::new(),
             acks: Deque::new(),
+            answered: Deque::new(),
             readings: RingBuffer::new(),
             breaker: RingBuffer::new(),
             last_breaker_ma: None,
