@@ -1,13 +1,16 @@
 //! One write transaction for a batch of readings and the latest state they imply.
 
-use super::Store;
 use super::entity::{breaker_reading, ccu, outlet, sensor_reading};
+use super::{Store, batch_pg};
 use crate::Error;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, QueryFilter, Set,
+    TransactionTrait, Value,
+};
 use std::collections::HashMap;
 
-/// Rows per INSERT statement (SQLite allows 32766 bound values; 8 columns a row).
+/// Rows per INSERT statement on SQLite (32766 bound values at most; 8 columns a row).
 const ROWS_PER_INSERT: usize = 1000;
 
 /// A history row of an outlet.
@@ -112,87 +115,111 @@ impl Batch {
 }
 
 impl Store {
-    /// Writes a batch in one transaction.
+    /// Writes a batch in one transaction, with the spool position it reaches.
     pub async fn write_batch(&self, b: &Batch) -> Result<(), Error> {
         let txn = self.db().begin().await?;
-        for chunk in b.sensor.chunks(ROWS_PER_INSERT) {
-            let models = chunk.iter().map(|r| sensor_reading::ActiveModel {
-                outlet_id: Set(r.outlet_id),
-                ts: Set(r.ts),
-                current_a: Set(r.current_a),
-                current_b: Set(r.current_b),
-                relay_a: Set(r.relay_a),
-                relay_b: Set(r.relay_b),
-                is_overload: Set(r.is_overload),
-                ..Default::default()
-            });
-            sensor_reading::Entity::insert_many(models)
-                .exec_without_returning(&txn)
-                .await?;
+        if self.backend() == DbBackend::Postgres {
+            batch_pg::insert_sensor(&txn, &b.sensor).await?;
+            batch_pg::insert_breaker(&txn, &b.breaker).await?;
+            batch_pg::update_outlets(&txn, &b.outlets).await?;
+        } else {
+            insert_sensor(&txn, &b.sensor).await?;
+            insert_breaker(&txn, &b.breaker).await?;
+            update_outlets(&txn, &b.outlets).await?;
         }
-        for chunk in b.breaker.chunks(ROWS_PER_INSERT) {
-            let models = chunk.iter().map(|r| breaker_reading::ActiveModel {
-                ccu_id: Set(r.ccu_id.clone()),
-                ts: Set(r.ts),
-                current_ma: Set(r.current_ma),
-                threshold_ma: Set(r.threshold_ma),
-                ..Default::default()
-            });
-            breaker_reading::Entity::insert_many(models)
-                .exec_without_returning(&txn)
-                .await?;
-        }
-        for (id, l) in &b.outlets {
-            let mut q = outlet::Entity::update_many();
-            let mut any = false;
-            let cols = [
-                (
-                    outlet::Column::CurrentA,
-                    l.current_a.map(sea_orm::Value::from),
-                ),
-                (
-                    outlet::Column::CurrentB,
-                    l.current_b.map(sea_orm::Value::from),
-                ),
-                (outlet::Column::RelayA, l.relay_a.map(sea_orm::Value::from)),
-                (outlet::Column::RelayB, l.relay_b.map(sea_orm::Value::from)),
-                (
-                    outlet::Column::IsOverload,
-                    l.is_overload.map(sea_orm::Value::from),
-                ),
-                (
-                    outlet::Column::LastSeen,
-                    l.last_seen.map(sea_orm::Value::from),
-                ),
-                (
-                    outlet::Column::Online,
-                    l.last_seen.map(|_| sea_orm::Value::from(true)),
-                ),
-            ];
-            for (col, v) in cols {
-                if let Some(v) = v {
-                    q = q.col_expr(col, Expr::value(v));
-                    any = true;
-                }
-            }
-            if any {
-                q.filter(outlet::Column::Id.eq(*id)).exec(&txn).await?;
-            }
-        }
-        for (id, l) in &b.ccus {
-            let mut q = ccu::Entity::update_many()
-                .col_expr(ccu::Column::LastSeen, Expr::value(l.last_seen));
-            if let Some((ma, at)) = l.breaker {
-                q = q
-                    .col_expr(ccu::Column::BreakerMa, Expr::value(ma))
-                    .col_expr(ccu::Column::BreakerAt, Expr::value(at));
-            }
-            q.filter(ccu::Column::Id.eq(id.as_str())).exec(&txn).await?;
-        }
+        update_ccus(&txn, &b.ccus).await?;
         if let Some(seq) = b.spool_release {
             super::spool_position::set_released(&txn, seq).await?;
         }
         txn.commit().await?;
         Ok(())
     }
+}
+
+/// Multi-row INSERTs of at most [`ROWS_PER_INSERT`] rows.
+async fn insert_sensor(txn: &DatabaseTransaction, rows: &[SensorRow]) -> Result<(), DbErr> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let models = chunk.iter().map(|r| sensor_reading::ActiveModel {
+            outlet_id: Set(r.outlet_id),
+            ts: Set(r.ts),
+            current_a: Set(r.current_a),
+            current_b: Set(r.current_b),
+            relay_a: Set(r.relay_a),
+            relay_b: Set(r.relay_b),
+            is_overload: Set(r.is_overload),
+            ..Default::default()
+        });
+        sensor_reading::Entity::insert_many(models)
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Like [`insert_sensor`], for breaker rows.
+async fn insert_breaker(txn: &DatabaseTransaction, rows: &[BreakerRow]) -> Result<(), DbErr> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let models = chunk.iter().map(|r| breaker_reading::ActiveModel {
+            ccu_id: Set(r.ccu_id.clone()),
+            ts: Set(r.ts),
+            current_ma: Set(r.current_ma),
+            threshold_ma: Set(r.threshold_ma),
+            ..Default::default()
+        });
+        breaker_reading::Entity::insert_many(models)
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// One UPDATE per outlet, of the fields it has.
+async fn update_outlets(
+    txn: &DatabaseTransaction,
+    outlets: &HashMap<i32, OutletLatest>,
+) -> Result<(), DbErr> {
+    for (id, l) in outlets {
+        let mut q = outlet::Entity::update_many();
+        let mut any = false;
+        let cols = [
+            (outlet::Column::CurrentA, l.current_a.map(Value::from)),
+            (outlet::Column::CurrentB, l.current_b.map(Value::from)),
+            (outlet::Column::RelayA, l.relay_a.map(Value::from)),
+            (outlet::Column::RelayB, l.relay_b.map(Value::from)),
+            (outlet::Column::IsOverload, l.is_overload.map(Value::from)),
+            (outlet::Column::LastSeen, l.last_seen.map(Value::from)),
+            (
+                outlet::Column::Online,
+                l.last_seen.map(|_| Value::from(true)),
+            ),
+        ];
+        for (col, v) in cols {
+            if let Some(v) = v {
+                q = q.col_expr(col, Expr::value(v));
+                any = true;
+            }
+        }
+        if any {
+            q.filter(outlet::Column::Id.eq(*id)).exec(txn).await?;
+        }
+    }
+    Ok(())
+}
+
+/// One UPDATE per CCU (a batch holds few).
+async fn update_ccus(
+    txn: &DatabaseTransaction,
+    ccus: &HashMap<String, CcuLatest>,
+) -> Result<(), DbErr> {
+    for (id, l) in ccus {
+        let mut q =
+            ccu::Entity::update_many().col_expr(ccu::Column::LastSeen, Expr::value(l.last_seen));
+        if let Some((ma, at)) = l.breaker {
+            q = q
+                .col_expr(ccu::Column::BreakerMa, Expr::value(ma))
+                .col_expr(ccu::Column::BreakerAt, Expr::value(at));
+        }
+        q.filter(ccu::Column::Id.eq(id.as_str())).exec(txn).await?;
+    }
+    Ok(())
 }

@@ -6,6 +6,7 @@
 mod accounts;
 mod alerts;
 pub mod batch;
+mod batch_pg;
 mod ccus;
 mod commands;
 pub mod entity;
@@ -139,3 +140,6 @@ pub(crate) fn on_conflict(e: sea_orm::DbErr, what: impl Into<String>) -> Error {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod batch_tests;

@@ -1,0 +1,133 @@
+//! PostgreSQL's side of a batch: one statement per table whatever the batch's size, the rows
+//! bound as arrays and spread by `UNNEST` (no bound-value limit, one parse and plan per batch).
+//!
+//! A bound array holds no NULLs (sqlx binds `Vec<T>`), so an absent value travels as a
+//! sentinel that `NULLIF` turns back into NULL: [`NO_I64`] for numbers, -1 for an optional
+//! boolean sent as `int4` (0 false, 1 true).
+
+use super::batch::{BreakerRow, OutletLatest, SensorRow};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, Statement, Value};
+use std::collections::HashMap;
+
+/// An absent number (`NULLIF(x, NO_I64)`): no reading or timestamp is `i64::MIN`.
+const NO_I64: i64 = i64::MIN;
+/// An absent boolean, sent as `int4`.
+const NO_BOOL: i32 = -1;
+
+/// Every row of the batch in one statement.
+const INSERT_SENSOR: &str = "INSERT INTO sensor_readings \
+     (outlet_id, ts, current_a, current_b, relay_a, relay_b, is_overload) \
+     SELECT o, t, a, b, NULLIF(ra, -1)::bool, NULLIF(rb, -1)::bool, ov \
+     FROM UNNEST($1::int4[], $2::int8[], $3::int8[], $4::int8[], $5::int4[], $6::int4[], \
+     $7::bool[]) AS r(o, t, a, b, ra, rb, ov)";
+
+const INSERT_BREAKER: &str = "INSERT INTO breaker_readings \
+     (ccu_id, ts, current_ma, threshold_ma) \
+     SELECT * FROM UNNEST($1::text[], $2::int8[], $3::int8[], $4::int8[])";
+
+/// Every outlet of the batch in one statement; an absent field keeps the stored value, and a
+/// `last_seen` marks the outlet online.
+const UPDATE_OUTLETS: &str = "UPDATE outlets AS o SET \
+     current_a = COALESCE(NULLIF(u.a, $8), o.current_a), \
+     current_b = COALESCE(NULLIF(u.b, $8), o.current_b), \
+     relay_a = COALESCE(NULLIF(u.ra, -1)::bool, o.relay_a), \
+     relay_b = COALESCE(NULLIF(u.rb, -1)::bool, o.relay_b), \
+     is_overload = COALESCE(NULLIF(u.ov, -1)::bool, o.is_overload), \
+     last_seen = COALESCE(NULLIF(u.seen, $8), o.last_seen), \
+     online = (u.seen <> $8) OR o.online \
+     FROM UNNEST($1::int4[], $2::int8[], $3::int8[], $4::int4[], $5::int4[], $6::int4[], \
+     $7::int8[]) AS u(id, a, b, ra, rb, ov, seen) \
+     WHERE o.id = u.id";
+
+/// Inserts the sensor rows.
+pub(super) async fn insert_sensor(
+    txn: &DatabaseTransaction,
+    rows: &[SensorRow],
+) -> Result<(), DbErr> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let values = vec![
+        column(rows, |r| r.outlet_id),
+        column(rows, |r| r.ts),
+        column(rows, |r| r.current_a),
+        column(rows, |r| r.current_b),
+        column(rows, |r| opt_bool(r.relay_a)),
+        column(rows, |r| opt_bool(r.relay_b)),
+        column(rows, |r| r.is_overload),
+    ];
+    exec(txn, INSERT_SENSOR, values).await
+}
+
+/// Inserts the breaker rows.
+pub(super) async fn insert_breaker(
+    txn: &DatabaseTransaction,
+    rows: &[BreakerRow],
+) -> Result<(), DbErr> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let values = vec![
+        column(rows, |r| r.ccu_id.clone()),
+        column(rows, |r| r.ts),
+        column(rows, |r| r.current_ma),
+        column(rows, |r| r.threshold_ma),
+    ];
+    exec(txn, INSERT_BREAKER, values).await
+}
+
+/// Updates the latest state of every outlet that has something to update.
+pub(super) async fn update_outlets(
+    txn: &DatabaseTransaction,
+    outlets: &HashMap<i32, OutletLatest>,
+) -> Result<(), DbErr> {
+    let mut changed: Vec<(&i32, &OutletLatest)> =
+        outlets.iter().filter(|(_, l)| changes(l)).collect();
+    if changed.is_empty() {
+        return Ok(());
+    }
+    changed.sort_unstable_by_key(|(id, _)| **id);
+    let values = vec![
+        column(&changed, |(id, _)| **id),
+        column(&changed, |(_, l)| l.current_a.unwrap_or(NO_I64)),
+        column(&changed, |(_, l)| l.current_b.unwrap_or(NO_I64)),
+        column(&changed, |(_, l)| opt_bool(l.relay_a)),
+        column(&changed, |(_, l)| opt_bool(l.relay_b)),
+        column(&changed, |(_, l)| opt_bool(l.is_overload)),
+        column(&changed, |(_, l)| l.last_seen.unwrap_or(NO_I64)),
+        NO_I64.into(),
+    ];
+    exec(txn, UPDATE_OUTLETS, values).await
+}
+
+/// Whether an update sets any column (the per-row path skips the others too).
+fn changes(l: &OutletLatest) -> bool {
+    l.current_a.is_some()
+        || l.current_b.is_some()
+        || l.relay_a.is_some()
+        || l.relay_b.is_some()
+        || l.is_overload.is_some()
+        || l.last_seen.is_some()
+}
+
+fn opt_bool(b: Option<bool>) -> i32 {
+    b.map_or(NO_BOOL, i32::from)
+}
+
+/// One column of the rows as a bound array.
+fn column<R, T>(rows: &[R], field: impl Fn(&R) -> T) -> Value
+where
+    Vec<T>: Into<Value>,
+{
+    rows.iter().map(field).collect::<Vec<T>>().into()
+}
+
+async fn exec(txn: &DatabaseTransaction, sql: &str, values: Vec<Value>) -> Result<(), DbErr> {
+    txn.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        sql,
+        values,
+    ))
+    .await?;
+    Ok(())
+}
