@@ -1,10 +1,11 @@
 //! Ingest from the spool: records in order, each handled as if it arrived when the broker
 //! received it, then marked for release once the writer has stored what it produced.
 //!
-//! A record that fails on the database (down, or refusing one table) is retried until it
-//! succeeds: the spool keeps taking publishes meanwhile. Any other failure on the server's
-//! side is retried [`ATTEMPTS_OTHER`] times, then the record is given up (counted, logged):
-//! a bug must not stop ingest for good.
+//! A record that fails on the server's side while the database does not answer is retried
+//! until it succeeds: the spool keeps taking publishes meanwhile. With the database
+//! answering, a failing record is retried [`ATTEMPTS_WHEN_UP`] times, then given up (counted
+//! once in `ingest_failures` and `spool_abandoned`, logged): a bug, or a table gone, must not
+//! stop ingest for good.
 
 use super::IngestError;
 use crate::app::Backend;
@@ -16,8 +17,8 @@ use std::time::Duration;
 
 /// Records per read.
 const BATCH: usize = 512;
-/// Failures of one record not caused by the database before it is given up.
-const ATTEMPTS_OTHER: u32 = 3;
+/// Failures of one record, with the database answering, before it is given up.
+const ATTEMPTS_WHEN_UP: u32 = 3;
 /// Longest pause between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
@@ -83,8 +84,10 @@ impl Backend {
 
     async fn ingest_record(&self, rec: &Record) {
         let mut delay = Duration::from_millis(100);
-        let mut other_failures = 0;
+        let mut failures_when_up = 0;
+        let mut attempt = 0u32;
         loop {
+            attempt += 1;
             let replay = rec.at < self.inner.started_at;
             let handled = REPLAYED
                 .scope(
@@ -95,14 +98,12 @@ impl Backend {
             let e = match handled {
                 Ok(()) => return,
                 Err(e @ IngestError::Rejected(_)) => e,
-                Err(IngestError::Internal(cause)) => {
-                    if !matches!(cause, crate::Error::Db(_)) {
-                        other_failures += 1;
+                Err(e @ IngestError::Internal(_)) => {
+                    if self.database_ready().await.is_ok() {
+                        failures_when_up += 1;
                     }
-                    let e = IngestError::Internal(cause);
-                    if other_failures < ATTEMPTS_OTHER {
-                        let n = self.inner.metrics.ingest_failures.fetch_add(1, Relaxed) + 1;
-                        tracing::warn!(seq = rec.seq, topic = %rec.topic, cause = %e, failures = n, "spooled message failed on the server's side; retrying");
+                    if failures_when_up < ATTEMPTS_WHEN_UP {
+                        tracing::warn!(seq = rec.seq, topic = %rec.topic, cause = %e, attempt, "spooled message failed on the server's side; retrying");
                         tokio::time::sleep(delay).await;
                         delay = (delay * 2).min(MAX_BACKOFF);
                         continue;
@@ -111,7 +112,8 @@ impl Backend {
                     tracing::error!(
                         seq = rec.seq,
                         abandoned = n,
-                        "spooled message keeps failing with the database up; given up"
+                        attempt,
+                        "spooled message keeps failing with the database answering; given up"
                     );
                     e
                 }
