@@ -30,7 +30,9 @@ pub type Result<T> = std::result::Result<T, Error>;
 impl Settings {
     /// Loads defaults, then `file` (if any), then the environment, and validates.
     pub fn load(file: Option<&Path>) -> Result<Settings> {
-        Self::load_from(file, Env::prefixed(ENV_PREFIX).split("__"))
+        // SMART_OUTLET_CONFIG names the file (the CLI's `--config`), it is not a setting.
+        let env = Env::prefixed(ENV_PREFIX).split("__").ignore(&["config"]);
+        Self::load_from(file, env)
     }
 
     /// As [`Settings::load`], without reading the environment (tests).

@@ -36,6 +36,19 @@ fn file_overrides_defaults() {
 
 #[test]
 #[allow(clippy::result_large_err)] // figment's Jail API returns its own large error
+fn the_config_file_variable_is_not_taken_for_a_setting() {
+    figment::Jail::expect_with(|jail| {
+        jail.create_file("c.toml", "[mqtt]\naddr = \"127.0.0.1:1999\"")?;
+        // what the CLI's `--config` reads from the environment (systemd units set it)
+        jail.set_env("SMART_OUTLET_CONFIG", "c.toml");
+        let s = Settings::load(Some(Path::new("c.toml"))).expect("loads");
+        assert_eq!(s.mqtt.addr.port(), 1999);
+        Ok(())
+    });
+}
+
+#[test]
+#[allow(clippy::result_large_err)] // figment's Jail API returns its own large error
 fn env_overrides_file() {
     figment::Jail::expect_with(|jail| {
         jail.create_file("c.toml", "[mqtt]\naddr = \"127.0.0.1:1999\"")?;
