@@ -126,6 +126,8 @@ pub struct Metrics {
     pub commands_sent: AtomicU64,
     /// Alerts raised.
     pub alerts_raised: AtomicU64,
+    /// Readings CCUs reported they dropped (offline buffer full), summed over their reports.
+    pub ccu_readings_dropped: AtomicU64,
     /// Failed MQTT logins.
     pub auth_failures: AtomicU64,
     /// Successful MQTT logins.

@@ -1,6 +1,7 @@
 //! Presence: a CCU is online from its retained status (or any traffic) until its will, its
 //! `online:false`, or silence for `presence.stale_after`; an outlet is online while it reports
-//! within its expected period ([`Backend::outlet_stale_after`]).
+//! within its expected period ([`Backend::outlet_stale_after`]). A status with `dropped` also
+//! adds to the CCU's count of readings lost on the device.
 
 use crate::alerts::{AlertKey, AlertText};
 use crate::app::Backend;
@@ -23,6 +24,49 @@ impl Backend {
     ) -> Result<()> {
         self.set_ccu_online(ccu_id, online, firmware, Source::Device)
             .await
+    }
+
+    /// A CCU's drop report: `dropped` readings lost to its full offline buffer since its last
+    /// report. Added to its total (database and live state), counted, logged and recorded as
+    /// an event in its log.
+    pub(crate) async fn on_readings_dropped(&self, ccu_id: &str, dropped: u32) -> Result<()> {
+        let Some(ccu) = self.inner.registry.ccu(ccu_id) else {
+            return Ok(());
+        };
+        self.inner
+            .store
+            .add_ccu_readings_dropped(ccu_id, dropped)
+            .await?;
+        let total = self.inner.state.with_ccu(ccu_id, |s| {
+            s.readings_dropped += i64::from(dropped);
+            s.readings_dropped
+        });
+        self.inner
+            .metrics
+            .ccu_readings_dropped
+            .fetch_add(u64::from(dropped), std::sync::atomic::Ordering::Relaxed);
+        tracing::warn!(
+            ccu = ccu_id,
+            dropped,
+            total,
+            "CCU dropped readings: its offline buffer was full"
+        );
+        self.inner
+            .store
+            .insert_event(NewEvent {
+                user_id: Some(ccu.owner_id),
+                kind: EventKind::ReadingsDropped,
+                source: Source::Device,
+                ccu_id: Some(ccu_id.to_string()),
+                device_id: None,
+                message: format!(
+                    "CCU {} ({ccu_id}) lost {dropped} readings: its offline buffer was full",
+                    ccu.name
+                ),
+                data: Some(serde_json::json!({ "dropped": dropped, "total": total })),
+            })
+            .await?;
+        Ok(())
     }
 
     /// Traffic from a CCU: it is connected, whatever its status said.

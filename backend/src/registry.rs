@@ -265,6 +265,7 @@ mod tests {
             legacy_bind_until: None,
             legacy_focus: None,
             legacy_refused_addr: None,
+            readings_dropped: 0,
         }
     }
 

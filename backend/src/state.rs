@@ -54,6 +54,8 @@ pub struct CcuState {
     /// HTTP firmware that restarted begins its round robin anew, so its outlets' silence is
     /// counted from here.
     pub resumed_at: Option<i64>,
+    /// Readings it reported it dropped (offline buffer full), summed over its reports.
+    pub readings_dropped: i64,
 }
 
 /// Both tables behind short-lived locks (never held across an await).
@@ -78,6 +80,7 @@ impl StateTable {
                 backfill: Backfill::default(),
                 offline_at: None,
                 resumed_at: None,
+                readings_dropped: r.readings_dropped,
             });
         }
         drop(c);

@@ -12,6 +12,7 @@ mod m20261202_000003_legacy_binding;
 mod m20261202_000004_user_admin;
 mod m20261202_000005_legacy_focus_until;
 mod m20261203_000007_spool_position;
+mod m20261203_000008_ccu_readings_dropped;
 
 /// Every migration in order; `Migrator::up(&db, None)` is idempotent and runs at start-up.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000004_user_admin::Migration),
             Box::new(m20261202_000005_legacy_focus_until::Migration),
             Box::new(m20261203_000007_spool_position::Migration),
+            Box::new(m20261203_000008_ccu_readings_dropped::Migration),
         ]
     }
 }

@@ -28,6 +28,7 @@ mod legacy_tenancy;
 mod nodelay;
 mod ops;
 mod presence;
+mod readings_dropped;
 mod rejection_notices;
 mod security;
 mod shutdown;

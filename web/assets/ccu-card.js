@@ -1,4 +1,4 @@
-// CCU cards: name, id, online or offline with last seen, MQTT connection details, rotate the
+// CCU cards: name, id, online or offline with last seen, readings lost on the device, MQTT connection details, rotate the
 // secret (shown once), remove; for CCUs on the old HTTP firmware, the address they are bound
 // to (or the learning window, or the address a request was refused from) with rebind and
 // reset; and the "add a CCU" form.
@@ -17,6 +17,7 @@ export function createCcuCard(c) {
       <h3 id="ccu-${id}-name" data-f="name"></h3>
       <span class="badge" data-f="online"></span>
     </header>
+    <p class="warn-text small" data-f="dropped" hidden></p>
     <p class="meta small">id <code>${id}</code> · <span data-f="transport"></span><span data-f="firmware"></span> · last seen <span data-f="seen">${agoHtml(c.last_seen)}</span></p>
     <details class="more">
       <summary>MQTT connection</summary>
@@ -54,7 +55,17 @@ export function updateCcuCard(node, c) {
   setAgo(node.querySelector('[data-f="seen"] time'), c.last_seen);
   setText(node.querySelector('[data-f="host"]'), mqttHost());
   setText(node.querySelector('[data-f="port"]'), String(mqttPort()));
+  updateDropped(node, c);
   updateLegacy(node, c);
+}
+
+/** Readings the CCU lost on the device (its offline buffer was full), when there are any. */
+function updateDropped(node, c) {
+  const box = node.querySelector('[data-f="dropped"]');
+  const n = c.readings_dropped || 0;
+  box.hidden = n <= 0;
+  setText(box, n > 0 ? `${n} reading${n === 1 ? "" : "s"} lost on the device` : "");
+  setAttrs(box, { title: n > 0 ? "The CCU was offline longer than its buffer holds; the oldest readings were dropped." : null });
 }
 
 const clock = (ms) => new Date(ms).toLocaleString([], { dateStyle: "short", timeStyle: "short" });

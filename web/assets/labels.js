@@ -18,6 +18,7 @@ export const EVENT_KINDS = {
   ccu_online: "CCU online",
   ccu_offline: "CCU offline",
   config: "Configuration",
+  readings_dropped: "Readings lost on the CCU",
 };
 
 /** Event sources. */

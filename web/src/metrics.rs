@@ -191,6 +191,11 @@ fn backend_families(backend: &Backend) -> Vec<Family> {
             counters.http_body_too_large.load(Relaxed),
         ),
         Family::single("alerts_raised_total", "Alerts raised.", m.alerts_raised),
+        Family::single(
+            "ccu_readings_dropped_total",
+            "Readings CCUs reported they dropped because their offline buffer was full.",
+            counters.ccu_readings_dropped.load(Relaxed),
+        ),
         Family::counter(
             "mqtt_logins_total",
             "MQTT logins checked by the auth hook, by result.",

@@ -22,11 +22,13 @@ pub enum EventKind {
     CcuOffline,
     /// A CCU, outlet or user was created, changed or removed.
     Config,
+    /// A CCU reported readings it dropped because its offline buffer was full.
+    ReadingsDropped,
 }
 
 impl EventKind {
     /// Every kind.
-    pub const ALL: [EventKind; 8] = [
+    pub const ALL: [EventKind; 9] = [
         EventKind::AlertRaised,
         EventKind::AlertCleared,
         EventKind::AlertAcknowledged,
@@ -35,6 +37,7 @@ impl EventKind {
         EventKind::CcuOnline,
         EventKind::CcuOffline,
         EventKind::Config,
+        EventKind::ReadingsDropped,
     ];
 
     /// The stored name.
@@ -48,6 +51,7 @@ impl EventKind {
             EventKind::CcuOnline => "ccu_online",
             EventKind::CcuOffline => "ccu_offline",
             EventKind::Config => "config",
+            EventKind::ReadingsDropped => "readings_dropped",
         }
     }
 

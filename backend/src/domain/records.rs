@@ -94,6 +94,8 @@ pub struct CcuRecord {
     /// Legacy HTTP firmware: the last address a request for this CCU was refused from
     /// (this process's memory only; offered as "rebind to …").
     pub legacy_refused_addr: Option<String>,
+    /// Readings the CCU reported it dropped (offline buffer full), summed over its reports.
+    pub readings_dropped: i64,
 }
 
 /// An outlet with its latest state.

@@ -76,6 +76,48 @@ mod tests {
         }
     }
 
+    /// A status's `dropped` is an optional u32: absent or null is none, anything else than a
+    /// whole number in 0..=u32::MAX is refused like any other wrong field.
+    #[test]
+    fn status_dropped() {
+        let cases: &[(&str, Result<Option<u32>, RejectReason>)] = &[
+            (r#"{"online":true,"firmware":"5.0.0"}"#, Ok(None)),
+            (r#"{"online":true,"dropped":null}"#, Ok(None)),
+            (r#"{"online":true,"dropped":0}"#, Ok(Some(0))),
+            (r#"{"online":true,"dropped":7}"#, Ok(Some(7))),
+            (
+                r#"{"online":true,"dropped":4294967295}"#,
+                Ok(Some(u32::MAX)),
+            ),
+            (
+                r#"{"online":true,"dropped":-1}"#,
+                Err(RejectReason::InvalidPayload),
+            ),
+            (
+                r#"{"online":true,"dropped":4294967296}"#,
+                Err(RejectReason::InvalidPayload),
+            ),
+            (
+                r#"{"online":true,"dropped":1e30}"#,
+                Err(RejectReason::InvalidPayload),
+            ),
+            (
+                r#"{"online":true,"dropped":1.5}"#,
+                Err(RejectReason::InvalidPayload),
+            ),
+            (
+                r#"{"online":true,"dropped":"7"}"#,
+                Err(RejectReason::InvalidPayload),
+            ),
+        ];
+        for (text, want) in cases {
+            let got = payload::status(text)
+                .map(|s| s.dropped)
+                .map_err(|r| Rejection::from(r).reason);
+            assert_eq!(got, *want, "{text}");
+        }
+    }
+
     /// The fuzz crash inputs of `fuzz/regressions/ingest_decode` (selector byte, then the
     /// payload), with the reason each must get now.
     #[test]

@@ -149,8 +149,11 @@ impl Backend {
                     status.online,
                     status.firmware.map(|f| f.to_string()),
                 )
-                .await
-                .map_err(IngestError::from)
+                .await?;
+                if let Some(dropped) = status.dropped.filter(|n| *n > 0) {
+                    self.on_readings_dropped(&ccu.id, dropped).await?;
+                }
+                Ok(())
             }
             TopicKind::Cmd | TopicKind::Devices | TopicKind::Error => Ok(()),
         }

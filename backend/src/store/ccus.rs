@@ -4,7 +4,7 @@ use super::Store;
 use super::entity::{ccu, outlet};
 use crate::domain::{CcuRecord, Transport};
 use crate::{Error, clock};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -50,6 +50,7 @@ impl Store {
             legacy_bind_until: Set(None),
             legacy_focus: Set(None),
             legacy_focus_until: Set(None),
+            readings_dropped: Set(0),
         }
         .insert(self.db())
         .await
@@ -205,6 +206,19 @@ impl Store {
         Ok(())
     }
 
+    /// Adds readings a CCU reported it dropped to its total.
+    pub async fn add_ccu_readings_dropped(&self, id: &str, dropped: u32) -> Result<(), Error> {
+        ccu::Entity::update_many()
+            .col_expr(
+                ccu::Column::ReadingsDropped,
+                Expr::col(ccu::Column::ReadingsDropped).add(i64::from(dropped)),
+            )
+            .filter(ccu::Column::Id.eq(id))
+            .exec(self.db())
+            .await?;
+        Ok(())
+    }
+
     /// Marks every CCU offline (start-up of the embedded broker: nobody is connected yet).
     pub async fn set_all_ccus_offline(&self) -> Result<(), Error> {
         ccu::Entity::update_many()
@@ -271,5 +285,6 @@ pub(crate) fn to_record(m: ccu::Model) -> CcuRecord {
             .legacy_focus
             .filter(|_| m.legacy_focus_until.is_none_or(|u| u > clock::now_ms())),
         legacy_refused_addr: None,
+        readings_dropped: m.readings_dropped,
     }
 }

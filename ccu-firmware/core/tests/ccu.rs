@@ -242,12 +242,109 @@ fn buffer_overflow_keeps_the_newest_and_counts_drops() {
     rig.set_connected(true);
     rig.run_for(0);
     let published = rig.published();
-    let batch: Vec<serde_json::Value> = serde_json::from_str(&published[1].1).unwrap();
+    let batch: Vec<serde_json::Value> = serde_json::from_str(&published[2].1).unwrap();
     let currents: Vec<i64> = batch
         .iter()
         .map(|r| r["current_a"].as_i64().unwrap())
         .collect();
     assert_eq!(currents, (3..11).collect::<Vec<_>>());
+}
+
+/// A CCU offline for `offline_ms`, reading an outlet every `poll_ms` (buffer of 8) and the
+/// breaker every `breaker_ms` (buffer of 16), reports exactly what it dropped once it is back,
+/// in one drop report (not retained) after its presence and before the batches; a failed
+/// report keeps the count for the next try, and a report is never repeated.
+#[test]
+fn dropped_readings_are_reported_once_after_reconnecting() {
+    struct Case {
+        offline_ms: u64,
+        poll_ms: u32,
+        breaker_ms: u32,
+        fail_reports: usize,
+        dropped: u32,
+    }
+    #[rustfmt::skip]
+    let cases = [
+        Case { offline_ms: 500, poll_ms: 100, breaker_ms: 0, fail_reports: 0, dropped: 0 },
+        Case { offline_ms: 800, poll_ms: 100, breaker_ms: 0, fail_reports: 0, dropped: 0 },
+        Case { offline_ms: 1_100, poll_ms: 100, breaker_ms: 0, fail_reports: 0, dropped: 3 },
+        Case { offline_ms: 3_000, poll_ms: 100, breaker_ms: 0, fail_reports: 0, dropped: 22 },
+        Case { offline_ms: 2_000, poll_ms: 0, breaker_ms: 100, fail_reports: 0, dropped: 4 },
+        Case { offline_ms: 1_700, poll_ms: 170, breaker_ms: 100, fail_reports: 0, dropped: 3 },
+        // The status goes out, the drop report fails: the count waits for the next poll.
+        Case { offline_ms: 1_100, poll_ms: 100, breaker_ms: 0, fail_reports: 1, dropped: 3 },
+    ];
+    for (i, case) in cases.iter().enumerate() {
+        let mut settings = settings();
+        settings.poll_interval_ms = case.poll_ms;
+        settings.breaker_interval_ms = case.breaker_ms;
+        let reads = case
+            .offline_ms
+            .checked_div(u64::from(case.poll_ms))
+            .unwrap_or(0);
+        let radio = (0..reads as u16)
+            .map(|i| answered_read(0xFE, i, 0))
+            .collect();
+        let mut rig = rig(settings, radio, &[0xFE], false);
+        rig.run_for(case.offline_ms + 10);
+        assert_eq!(
+            rig.ccu.dropped_readings(),
+            case.dropped,
+            "case {i}: counted"
+        );
+
+        // Back online with nothing due: the first poll reports.
+        rig.ccu.hal_mut().mqtt.fail_containing = vec!["dropped"; case.fail_reports];
+        rig.set_connected(true);
+        rig.ccu.hal_mut().radio.done();
+        let mut published = Vec::new();
+        for attempt in 0..=case.fail_reports {
+            rig.ccu.poll();
+            published.extend(rig.ccu.hal_mut().mqtt.take());
+            if attempt < case.fail_reports {
+                let count = rig.ccu.dropped_readings();
+                assert_eq!(
+                    count, case.dropped,
+                    "case {i}: a failed report keeps the count"
+                );
+                assert_eq!(published.len(), 1, "case {i}: no batch before the report");
+            }
+        }
+        let reports: Vec<_> = published
+            .iter()
+            .filter(|p| p.topic == "ccu/02/status" && p.payload.contains("dropped"))
+            .collect();
+        assert_eq!(published[0].payload, STATUS.1, "case {i}: presence first");
+        if case.dropped == 0 {
+            assert!(reports.is_empty(), "case {i}: nothing dropped, no report");
+        } else {
+            assert_eq!(reports.len(), 1, "case {i}: one report");
+            let want = format!(r#"{{"online":true,"dropped":{}}}"#, case.dropped);
+            assert_eq!(reports[0].payload, want, "case {i}");
+            assert!(
+                !reports[0].retain,
+                "case {i}: a drop report is not retained"
+            );
+            assert_eq!(published[1].payload, want, "case {i}: before the batches");
+            assert_eq!(rig.ccu.stats().publish_errors as usize, case.fail_reports);
+        }
+        assert_eq!(
+            rig.ccu.dropped_readings(),
+            0,
+            "case {i}: taken once reported"
+        );
+
+        // A reconnection with nothing dropped since reports nothing again.
+        rig.set_connected(false);
+        rig.ccu.poll();
+        rig.set_connected(true);
+        rig.ccu.poll();
+        let again = rig.ccu.hal_mut().mqtt.take();
+        assert!(
+            again.iter().all(|p| !p.payload.contains("dropped")),
+            "case {i}: reported twice: {again:?}"
+        );
+    }
 }
 
 #[test]

@@ -24,6 +24,7 @@ pub struct Model {
     pub legacy_bind_until: Option<i64>,
     pub legacy_focus: Option<String>,
     pub legacy_focus_until: Option<i64>,
+    pub readings_dropped: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -3,7 +3,7 @@
 //! Everything happens inside [`Ccu::poll`], which reads the injected clock once and then, in
 //! order: publishes presence on (re)connect, drains the radio, advances the RF exchange (or
 //! starts the next command or background read), measures the breaker when due, and flushes
-//! acks and buffered readings. Incoming MQTT messages are pushed in with
+//! acks, the count of readings dropped while offline, and buffered readings. Incoming MQTT messages are pushed in with
 //! [`Ccu::handle_message`]. There is no sleeping: the port calls `poll` in its loop, at the
 //! latest at [`Tick::next_due_ms`].
 
@@ -155,6 +155,13 @@ impl<R, C, A, M, const BUF: usize> Ccu<R, C, A, M, BUF> {
     /// Breaker readings waiting for the server.
     pub fn buffered_breaker(&self) -> &RingBuffer<BreakerReading, BREAKER_BUFFER_LEN> {
         &self.breaker
+    }
+
+    /// Sensor and breaker readings dropped (buffer full) and not yet reported to the server.
+    pub fn dropped_readings(&self) -> u32 {
+        self.readings
+            .dropped()
+            .saturating_add(self.breaker.dropped())
     }
 
     /// The last breaker measurement (mA).

@@ -2,7 +2,9 @@
 //!
 //! A reading goes out live only when connected *and* nothing older is buffered, so the server
 //! always receives readings in measurement order; otherwise it is stamped with the wall clock
-//! (`ts`) and buffered, and the buffer is flushed as JSON-array batches.
+//! (`ts`) and buffered, and the buffer is flushed as JSON-array batches. Readings the full
+//! buffer dropped are counted and reported once in a drop report (`ccu/<id>/status` with
+//! `dropped`, not retained) before the buffered batches.
 
 use super::{BREAKER_WINDOW, Ccu, MAX_PAYLOAD, TOPIC_LEN};
 use crate::hal::{BreakerAdc, Clock, MqttSession, Radio};
@@ -23,10 +25,7 @@ where
             return;
         }
         if !self.status_published {
-            let status = Status {
-                online: true,
-                firmware: Some(self.settings.firmware.clone()),
-            };
+            let status = Status::online(self.settings.firmware.clone());
             self.status_published = self.publish_json(TopicKind::Status, &status, true);
         }
     }
@@ -84,7 +83,8 @@ where
         }
     }
 
-    /// Sends queued acks, then buffered breaker readings, then reading batches.
+    /// Sends queued acks, then the drop report, then buffered breaker readings, then
+    /// reading batches.
     pub(super) fn flush(&mut self) {
         if !self.can_publish_live() {
             return;
@@ -94,6 +94,9 @@ where
                 return;
             }
             self.acks.pop_front();
+        }
+        if !self.report_dropped() {
+            return;
         }
         while let Some(reading) = self.breaker.front().cloned() {
             if !self.publish_json(TopicKind::Breaker, &reading, false) {
@@ -113,6 +116,22 @@ where
             }
             self.readings.discard(batch.count);
         }
+    }
+
+    /// Publishes a drop report (not retained) when readings were dropped since the last one;
+    /// the counts are taken only once it went out, so a failed publish keeps them for the
+    /// next try and nothing is reported twice. False when the publish failed.
+    fn report_dropped(&mut self) -> bool {
+        let dropped = self.dropped_readings();
+        if dropped == 0 {
+            return true;
+        }
+        if !self.publish_json(TopicKind::Status, &Status::dropped(dropped), false) {
+            return false;
+        }
+        self.readings.take_dropped();
+        self.breaker.take_dropped();
+        true
     }
 
     fn publish_json<T: Serialize>(&mut self, kind: TopicKind, value: &T, retain: bool) -> bool {

@@ -197,6 +197,8 @@ pub struct Published {
 pub struct MockMqtt {
     pub connected: bool,
     pub fail_publishes: usize,
+    /// Each entry fails one later publish whose payload contains it.
+    pub fail_containing: Vec<&'static str>,
     pub published: Vec<Published>,
 }
 
@@ -227,6 +229,11 @@ impl MqttSession for MockMqtt {
         }
         if self.fail_publishes > 0 {
             self.fail_publishes -= 1;
+            return Err(MockError);
+        }
+        let text = String::from_utf8_lossy(payload);
+        if let Some(i) = self.fail_containing.iter().position(|s| text.contains(s)) {
+            self.fail_containing.remove(i);
             return Err(MockError);
         }
         self.published.push(Published {

@@ -117,6 +117,7 @@ fn offline_status() -> Vec<u8> {
     let status = Status {
         online: false,
         firmware: None,
+        dropped: None,
     };
     serde_json::to_vec(&status).unwrap_or_else(|_| br#"{"online":false}"#.to_vec())
 }

@@ -65,6 +65,9 @@ pub struct Ccu {
     pub breaker_at: Option<i64>,
     /// Created (unix ms).
     pub created_at: i64,
+    /// Readings the CCU lost on the device (its offline buffer was full), summed over its
+    /// drop reports (`ccu/<id>/status` with `dropped`).
+    pub readings_dropped: i64,
     /// Old HTTP firmware: the binding that decides which requests speak for this CCU.
     pub legacy: LegacyBinding,
 }
@@ -145,6 +148,7 @@ impl From<d::CcuRecord> for Ccu {
             breaker_ma: c.breaker_ma,
             breaker_at: c.breaker_at,
             created_at: c.created_at,
+            readings_dropped: c.readings_dropped,
         }
     }
 }
