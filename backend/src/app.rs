@@ -64,6 +64,8 @@ pub(crate) struct Inner {
     pub spool: Option<Arc<Spool>>,
     /// When this process started (unix ms): spool records received before are replays.
     pub started_at: i64,
+    /// This process among the instances sharing the database (a random id per start).
+    pub instance: String,
 }
 
 impl Backend {
@@ -116,6 +118,7 @@ impl Backend {
                 tasks: Tasks::default(),
                 spool,
                 started_at: crate::clock::now_ms(),
+                instance: uuid::Uuid::new_v4().to_string(),
             }),
         };
         backend.inner.registry.reload(&backend.inner.store).await?;
@@ -128,6 +131,7 @@ impl Backend {
         }
         backend.spawn_broker_sync().await;
         backend.spawn_timers();
+        backend.start_fanout().await?;
         Ok(backend)
     }
 
@@ -207,6 +211,33 @@ impl Backend {
         let spool = self.inner.spool.clone()?;
         let intake = crate::intake::SpoolIntake::new(spool, self.inner.metrics.clone());
         Some(Arc::new(intake))
+    }
+
+    /// With PostgreSQL and `cluster.fanout`, shares live events with the other instances
+    /// on the database and relays theirs (`fanout`).
+    async fn start_fanout(&self) -> Result<()> {
+        let inner = &self.inner;
+        if !inner.settings.cluster.fanout || !inner.store.can_notify() {
+            return Ok(());
+        }
+        let tasks = crate::fanout::start(
+            inner.store.clone(),
+            &inner.live,
+            inner.metrics.clone(),
+            inner.instance.clone(),
+            (inner.tasks.timer_signal(), inner.tasks.timer_signal()),
+        )
+        .await?;
+        for task in tasks {
+            inner.tasks.own_timer(task);
+        }
+        tracing::info!(instance = %inner.instance, "sharing live events with other instances");
+        Ok(())
+    }
+
+    /// This process's id among the instances sharing the database.
+    pub fn instance(&self) -> &str {
+        &self.inner.instance
     }
 
     /// The spool's levels, when there is one.

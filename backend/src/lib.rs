@@ -31,6 +31,7 @@ pub mod credentials;
 pub mod domain;
 mod error;
 pub mod external;
+pub mod fanout;
 pub mod history;
 pub mod ingest;
 pub mod intake;

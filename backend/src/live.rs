@@ -7,16 +7,18 @@
 //! 10 000 readings/s to throw it away (bench `live`).
 
 use crate::domain::{AlertRecord, CommandRecord};
-use serde::Serialize;
+use crate::metrics::Metrics;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
-use tokio::sync::broadcast;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, OnceLock, RwLock};
+use tokio::sync::{broadcast, mpsc};
 
 /// How many events a subscriber may fall behind before it skips.
 pub const CAPACITY: usize = 8192;
 
 /// Something a live view should show.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum LiveEvent {
     /// An outlet reading (after noise floor).
@@ -116,6 +118,15 @@ impl LiveEvent {
 pub struct LiveHub {
     all: broadcast::Sender<LiveEvent>,
     users: Arc<RwLock<HashMap<i32, broadcast::Sender<LiveEvent>>>>,
+    /// Where events also go for the other instances (`fanout`), once started.
+    remote: Arc<OnceLock<Remote>>,
+}
+
+/// The queue to the instance's fan-out publisher.
+#[derive(Debug)]
+struct Remote {
+    tx: mpsc::Sender<LiveEvent>,
+    metrics: Arc<Metrics>,
 }
 
 impl Default for LiveHub {
@@ -123,14 +134,32 @@ impl Default for LiveHub {
         LiveHub {
             all: broadcast::channel(CAPACITY).0,
             users: Arc::default(),
+            remote: Arc::default(),
         }
     }
 }
 
 impl LiveHub {
-    /// Sends to the subscribers of every event and to those of the event's user (no
-    /// subscriber is fine).
+    /// Sends an event this instance produced: to its own subscribers and, with a fan-out
+    /// started, to the other instances' (a full queue counts it lost; never waits).
     pub fn send(&self, event: LiveEvent) {
+        if let Some(remote) = self.remote.get()
+            && remote.tx.try_send(event.clone()).is_err()
+        {
+            remote.metrics.live_fanout_lost.fetch_add(1, Relaxed);
+        }
+        self.send_local(event);
+    }
+
+    /// From now on, also queues every event sent here for the other instances.
+    pub(crate) fn forward_to(&self, tx: mpsc::Sender<LiveEvent>, metrics: Arc<Metrics>) {
+        let _ = self.remote.set(Remote { tx, metrics });
+    }
+
+    /// Sends to this instance's subscribers of every event and to those of the event's
+    /// user (no subscriber is fine): an event of this instance, or one another instance
+    /// shared.
+    pub fn send_local(&self, event: LiveEvent) {
         let user = {
             let users = self.users.read().unwrap_or_else(|e| e.into_inner());
             users.get(&event.user_id()).cloned()

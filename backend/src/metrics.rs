@@ -122,6 +122,16 @@ pub struct Metrics {
     /// Valid device messages the server failed to handle (database, broker): never
     /// counted as rejects, never blamed on the device.
     pub ingest_failures: AtomicU64,
+    /// Live events shared with the other instances (`fanout`).
+    pub live_fanout_sent: AtomicU64,
+    /// Live events received from the other instances.
+    pub live_fanout_received: AtomicU64,
+    /// Live events not shared or not received (queue full, too large, database refused,
+    /// unreadable payload).
+    pub live_fanout_lost: AtomicU64,
+    /// Times the connection receiving other instances' events was lost (events sent in
+    /// the meantime are missed).
+    pub live_fanout_reconnects: AtomicU64,
     /// Commands published to a CCU.
     pub commands_sent: AtomicU64,
     /// Alerts raised.

@@ -6,6 +6,7 @@
 //! - [`Secret`]: a string that never prints.
 //! - Validation names the offending key ([`Error::Invalid`]).
 
+mod cluster;
 mod error;
 mod secret;
 mod sections;

@@ -132,7 +132,7 @@ pub(crate) async fn spawn_on(m: &Mosquitto) -> TestApp {
 
 /// Points the server at the test's Mosquitto (on `port`), provisioning CCUs through its
 /// dynamic-security plugin.
-fn use_mosquitto(s: &mut Settings, port: u16) {
+pub(crate) fn use_mosquitto(s: &mut Settings, port: u16) {
     s.mqtt.mode = MqttMode::External;
     let e = &mut s.mqtt.external;
     e.host = "127.0.0.1".into();

@@ -9,6 +9,7 @@ mod broker_features;
 mod ccu_presence;
 mod cli;
 mod cli_config;
+mod cluster;
 mod commands;
 mod config_changes;
 mod demo;

@@ -171,6 +171,26 @@ fn backend_families(backend: &Backend) -> Vec<Family> {
             m.ingest_failures,
         ),
         Family::single(
+            "live_fanout_sent_total",
+            "Live events shared with the other instances on the database (cluster.fanout).",
+            counters.live_fanout_sent.load(Relaxed),
+        ),
+        Family::single(
+            "live_fanout_received_total",
+            "Live events received from the other instances.",
+            counters.live_fanout_received.load(Relaxed),
+        ),
+        Family::single(
+            "live_fanout_lost_total",
+            "Live events not shared or not received (queue full, too large, database refused, unreadable).",
+            counters.live_fanout_lost.load(Relaxed),
+        ),
+        Family::single(
+            "live_fanout_reconnects_total",
+            "Times the connection receiving other instances' live events was lost (events sent meanwhile are missed).",
+            counters.live_fanout_reconnects.load(Relaxed),
+        ),
+        Family::single(
             "commands_sent_total",
             "Commands published to CCUs.",
             m.commands_sent,

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// What an alert is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertKind {
     /// A socket reported overload trip (65535 or `is_overload`).
@@ -46,7 +46,7 @@ impl AlertKind {
 }
 
 /// An alert as stored.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct AlertRecord {
     /// Id.
     pub id: i32,

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// Where a command is in its lifecycle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CommandStatus {
     /// Stored; the CCU is offline or polls over HTTP.
@@ -55,7 +55,7 @@ impl CommandStatus {
 }
 
 /// A command as stored.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct CommandRecord {
     /// Unique id (UUID), echoed by the CCU's ack.
     pub id: String,

@@ -13,6 +13,7 @@ pub mod entity;
 mod events;
 mod history;
 mod legacy_focus;
+mod notify;
 mod outlets;
 mod spool_position;
 mod stats;
@@ -25,6 +26,7 @@ pub use batch::{Batch, BreakerRow, OutletLatest, SensorRow};
 pub use ccus::CcuAuth;
 pub use events::{EventFilter, NewEvent};
 pub use history::HistoryCursor;
+pub use notify::{Listener, MAX_PAYLOAD};
 pub use stats::{BreakerBucket, EventCount, ReadingBucket};
 
 use crate::Error;

@@ -1,0 +1,260 @@
+//! Several instances on one PostgreSQL database: a browser on any instance sees every live
+//! event of its user (`backend::fanout`), and behind one Mosquitto with `$share` device
+//! traffic is split between the instances with every reading stored once.
+//!
+//! Needs PostgreSQL (`TEST_DATABASE_URL`): `./test` runs this module in its PostgreSQL pass
+//! and skips it (`--skip cluster::`) in the SQLite pass, where several instances are not a
+//! supported layout.
+
+use crate::external_mosquitto::{Mosquitto, use_mosquitto};
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use settings::Settings;
+use smart_outlet::startup::Application;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use system_tests::{ApiClient, Device, TestApp, spawn_app, spawn_app_with, wait_until};
+use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Another instance of the server on `first`'s database (and broker, in external mode).
+struct Instance {
+    app: Application,
+    http_addr: SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+fn needs_postgres(first: &TestApp) {
+    assert!(
+        first.db.is_postgres(),
+        "several instances need PostgreSQL: run ./test (its PostgreSQL pass) or set \
+         TEST_DATABASE_URL; the SQLite pass skips cluster::"
+    );
+}
+
+async fn another_instance(first: &TestApp) -> Instance {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut s: Settings = first.settings.clone();
+    s.data_dir = dir.path().to_path_buf();
+    s.http.addr = "127.0.0.1:0".parse().unwrap();
+    if s.mqtt.mode == settings::MqttMode::Embedded {
+        s.mqtt.addr = broker::free_local_addr().expect("free port");
+    }
+    let app = Application::build(s).await.expect("second instance starts");
+    Instance {
+        http_addr: app.http_addr(),
+        app,
+        _dir: dir,
+    }
+}
+
+async fn ws_of(http_addr: SocketAddr, cookie: &str) -> Ws {
+    let mut req = format!("ws://{http_addr}/ws")
+        .into_client_request()
+        .unwrap();
+    req.headers_mut().insert("cookie", cookie.parse().unwrap());
+    tokio_tungstenite::connect_async(req).await.unwrap().0
+}
+
+/// The next message on `ws` that `pick` accepts.
+async fn next_json(ws: &mut Ws, mut pick: impl FnMut(&Value) -> bool) -> Value {
+    tokio::time::timeout(system_tests::wait::DEADLINE, async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Text(t))) => {
+                    let v: Value = serde_json::from_str(t.as_str()).unwrap();
+                    if pick(&v) {
+                        return v;
+                    }
+                }
+                Some(Ok(_)) => continue,
+                other => panic!("socket ended: {other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("timed out waiting for a WebSocket message")
+}
+
+/// Readings with currents `from..to` of `device`, as seen on `ws`, until all have arrived.
+async fn readings_seen(ws: &mut Ws, device: &str, from: i64, to: i64) -> Vec<i64> {
+    let mut seen = Vec::new();
+    while seen.len() < (to - from) as usize {
+        let v = next_json(ws, |v| v["type"] == "reading" && v["device_id"] == device).await;
+        let ma = v["current_a"].as_i64().unwrap();
+        if (from..to).contains(&ma) {
+            seen.push(ma);
+        }
+    }
+    seen.sort_unstable();
+    seen
+}
+
+#[tokio::test]
+async fn a_browser_on_another_instance_sees_every_live_event_of_its_user() {
+    let a = spawn_app().await;
+    needs_postgres(&a);
+    let b = another_instance(&a).await;
+    let (alice, secret, outlet) = a.seed().await;
+    let bob = a.add_user("bob").await;
+    let bob_secret = a.add_ccu(&bob, "0B").await;
+    a.add_outlet("0B", "FB", "bob's lamp").await;
+
+    // Alice's and Bob's browsers are on instance B; their CCUs publish to instance A.
+    let alice_cookie = ApiClient::login_at(b.http_addr, &alice.username, "correct horse battery")
+        .await
+        .cookie;
+    let bob_cookie = ApiClient::login_at(b.http_addr, "bob", "correct horse battery")
+        .await
+        .cookie;
+    let mut alice_ws = ws_of(b.http_addr, &alice_cookie).await;
+    let mut bob_ws = ws_of(b.http_addr, &bob_cookie).await;
+    let dev = a.device("02", &secret).await;
+    let bob_dev = a.device("0B", &bob_secret).await;
+    // the socket is subscribed once its first event arrives: presence of its CCU
+    next_json(&mut alice_ws, |v| {
+        v["type"] == "presence" && v["ccu_id"] == "02"
+    })
+    .await;
+    next_json(&mut bob_ws, |v| {
+        v["type"] == "presence" && v["ccu_id"] == "0B"
+    })
+    .await;
+
+    for ma in 100..150 {
+        dev.reading("FE", ma, 0).await;
+        bob_dev.reading("FB", ma + 1000, 0).await;
+    }
+    assert_eq!(
+        readings_seen(&mut alice_ws, "FE", 100, 150).await,
+        (100..150).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        readings_seen(&mut bob_ws, "FB", 1100, 1150).await,
+        (1100..1150).collect::<Vec<_>>()
+    );
+
+    // What crosses instances is still per user: Bob's socket never carried Alice's events.
+    dev.reading("FE", 4242, 0).await;
+    bob_dev.reading("FB", 4343, 0).await;
+    loop {
+        let v = next_json(&mut bob_ws, |_| true).await;
+        assert_eq!(
+            v["user_id"], bob.id,
+            "only Bob's devices on Bob's socket: {v}"
+        );
+        if v["type"] == "reading" && v["current_a"] == 4343 {
+            break;
+        }
+    }
+
+    // An alert raised on instance A reaches the browser on B.
+    a.backend()
+        .set_outlet_threshold(backend::Actor::User(alice.id), outlet.id, 500)
+        .await
+        .expect("threshold");
+    dev.reading("FE", 900, 0).await;
+    let alert = next_json(&mut alice_ws, |v| v["type"] == "alert").await;
+    assert_eq!(alert["alert"]["outlet_id"], outlet.id, "{alert}");
+
+    let counters = b.app.backend().metrics();
+    assert!(
+        counters
+            .live_fanout_received
+            .load(std::sync::atomic::Ordering::Relaxed)
+            >= 100
+    );
+    assert_eq!(
+        a.backend()
+            .metrics()
+            .live_fanout_lost
+            .load(std::sync::atomic::Ordering::Relaxed),
+        0
+    );
+    b.app.stop().await;
+}
+
+#[tokio::test]
+async fn two_instances_behind_mosquitto_store_every_reading_once_and_show_it_on_both() {
+    let m = Mosquitto::start().await;
+    let port = m.port;
+    // every reading kept (history.interval 0): the count is then exact. With an interval,
+    // each instance still keeps its own "last kept" per outlet (issue 16, left).
+    let a = spawn_app_with(move |s| {
+        use_mosquitto(s, port);
+        s.history.interval = std::time::Duration::ZERO;
+    })
+    .await;
+    needs_postgres(&a);
+    let b = another_instance(&a).await;
+    let (alice, secret, outlet) = a.seed().await;
+    let cookie_a = ApiClient::login_at(a.http_addr, &alice.username, "correct horse battery")
+        .await
+        .cookie;
+    let api_b = ApiClient::login_at(b.http_addr, &alice.username, "correct horse battery").await;
+    let mut ws_a = ws_of(a.http_addr, &cookie_a).await;
+    let mut ws_b = ws_of(b.http_addr, &api_b.cookie).await;
+    // B learns of the CCU and its outlet from the database (within presence.refresh_interval)
+    wait_until("instance B knows the outlet", || async {
+        b.app.backend().registry().outlet(outlet.id).is_some()
+    })
+    .await;
+    let mut dev = Device::connect(a.mqtt_addr, "02", &secret)
+        .await
+        .expect("CCU connects to Mosquitto");
+    next_json(&mut ws_a, |v| {
+        v["type"] == "presence" && v["ccu_id"] == "02"
+    })
+    .await;
+    next_json(&mut ws_b, |v| {
+        v["type"] == "presence" && v["ccu_id"] == "02"
+    })
+    .await;
+
+    const N: i64 = 400;
+    for ma in 0..N {
+        dev.reading("FE", 2000 + ma, 0).await;
+    }
+    // Both instances took part (Mosquitto's `$share` is round-robin) ...
+    let ingested = |app: &Application| {
+        app.backend()
+            .metrics()
+            .ingested_total(backend::metrics::Transport::Mqtt)
+    };
+    let store = a.store().clone();
+    wait_until("every reading stored", || {
+        let store = store.clone();
+        async move { store.count_readings(outlet.id).await.unwrap() >= N as u64 }
+    })
+    .await;
+    a.backend().flush().await;
+    b.app.backend().flush().await;
+    // ... each reading was stored exactly once ...
+    assert_eq!(store.count_readings(outlet.id).await.unwrap(), N as u64);
+    let (on_a, on_b) = (ingested(&a.app), ingested(&b.app));
+    assert!(on_a > 0 && on_b > 0, "split {on_a}/{on_b}");
+    // ... and a browser on either instance saw all of them.
+    let all: Vec<i64> = (2000..2000 + N).collect();
+    assert_eq!(readings_seen(&mut ws_a, "FE", 2000, 2000 + N).await, all);
+    assert_eq!(readings_seen(&mut ws_b, "FE", 2000, 2000 + N).await, all);
+
+    // A command asked on B reaches the CCU through the broker; its ack, whichever instance
+    // takes it, is seen as `ok` by the browser on A.
+    let (status, cmd) = api_b.relay(outlet.id.into(), "a", true).await;
+    assert!(status.is_success(), "{status} {cmd}");
+    let got = dev.next_command().await;
+    assert_eq!(got.id.as_str(), cmd["id"].as_str().unwrap());
+    dev.send("ack", json!({"id": got.id.as_str(), "status": "ok"}))
+        .await;
+    let update = next_json(&mut ws_a, |v| {
+        v["type"] == "command" && v["command"]["id"] == cmd["id"] && v["command"]["status"] == "ok"
+    })
+    .await;
+    assert_eq!(update["user_id"], alice.id);
+    let counts: HashMap<&str, u64> = [("a", on_a), ("b", on_b)].into();
+    eprintln!("readings ingested per instance: {counts:?}");
+    drop(m);
+    b.app.stop().await;
+}
