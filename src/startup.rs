@@ -183,6 +183,7 @@ fn bus_settings(s: &Settings) -> BusSettings {
                 subscribe_devices: !s.spool.enabled,
                 keep_alive: s.mqtt.keep_alive,
                 max_packet_size,
+                persistent: false,
             }
         }
         MqttMode::External => {
@@ -192,15 +193,22 @@ fn bus_settings(s: &Settings) -> BusSettings {
                 port: e.port,
                 username: e.username.clone(),
                 password: e.password.expose().to_string(),
-                client_id: format!(
-                    "{}-{}",
-                    e.client_id,
-                    &backend::credentials::generate_secret()[..8]
-                ),
+                // a stable id keeps the broker session (and what it has not acknowledged)
+                // across restarts; without one, a random suffix and a clean session
+                client_id: if e.instance_id.is_empty() {
+                    format!(
+                        "{}-{}",
+                        e.client_id,
+                        &backend::credentials::generate_secret()[..8]
+                    )
+                } else {
+                    format!("{}-{}", e.client_id, e.instance_id)
+                },
                 shared_group: (!e.shared_group.is_empty()).then(|| e.shared_group.clone()),
                 subscribe_devices: true,
                 keep_alive: s.mqtt.keep_alive,
                 max_packet_size,
+                persistent: !e.instance_id.is_empty(),
             }
         }
     }

@@ -87,6 +87,7 @@ impl Backend {
             settings.history.flush_interval,
             metrics.clone(),
             spool.clone(),
+            bus.clone(),
         );
         let sessions = broker::sessions::Sessions::new(metrics.broker.clone());
         let dynsec = crate::external::dynsec::connect(&settings);

@@ -29,6 +29,10 @@ pub struct BusSettings {
     pub keep_alive: Duration,
     /// Largest packet either way (bytes).
     pub max_packet_size: usize,
+    /// A session the broker keeps across reconnections (a stable client id), with each
+    /// device publish acknowledged only once what it produced is committed: what this
+    /// process had received but not stored when it died is delivered again when it is back.
+    pub persistent: bool,
 }
 
 /// Something the broker told the backend.
@@ -42,8 +46,14 @@ pub enum BusEvent {
         topic: String,
         /// Payload.
         payload: bytes::Bytes,
+        /// With a persistent session: acknowledge (`Bus::ack`) once it is stored.
+        ack: Option<AckToken>,
     },
 }
+
+/// What acknowledging one received publish takes (its packet id and QoS, no payload).
+#[derive(Debug)]
+pub struct AckToken(rumqttc::Publish);
 
 /// The publishing side; cheap to clone.
 #[derive(Clone, Debug)]
@@ -57,7 +67,8 @@ impl Bus {
         let mut opts = MqttOptions::new(&s.client_id, &s.host, s.port);
         opts.set_credentials(&s.username, &s.password)
             .set_keep_alive(s.keep_alive)
-            .set_clean_session(true)
+            .set_clean_session(!s.persistent)
+            .set_manual_acks(s.persistent)
             .set_max_packet_size(s.max_packet_size + 1024, s.max_packet_size + 1024)
             .set_inflight(1000)
             .set_request_channel_capacity(4096);
@@ -68,6 +79,14 @@ impl Bus {
         net.set_tcp_nodelay(true);
         eventloop.set_network_options(net);
         (Bus { client }, eventloop)
+    }
+
+    /// Acknowledges a received publish (persistent sessions; never waits: a full queue or a
+    /// lost connection leaves it unacknowledged, and the broker delivers it again).
+    pub fn ack(&self, token: AckToken) {
+        if let Err(e) = self.client.try_ack(&token.0) {
+            tracing::debug!(cause = %e, pkid = token.0.pkid, "acknowledgement not sent; the broker delivers the publish again");
+        }
     }
 
     /// Publishes at QoS 1.
@@ -99,6 +118,7 @@ impl Bus {
         tx: mpsc::Sender<BusEvent>,
         mut stop: crate::tasks::StopSignal,
     ) -> tokio::task::JoinHandle<()> {
+        let manual_acks = s.persistent;
         let filters: Vec<String> = TopicKind::ALL
             .into_iter()
             .filter(|k| s.subscribe_devices && k.from_device())
@@ -141,10 +161,13 @@ impl Bus {
                             return;
                         }
                     }
-                    Ok(Event::Incoming(Packet::Publish(p))) => {
+                    Ok(Event::Incoming(Packet::Publish(mut p))) => {
+                        let payload = std::mem::take(&mut p.payload);
+                        let topic = p.topic.clone();
                         let msg = BusEvent::Message {
-                            topic: p.topic,
-                            payload: p.payload,
+                            topic,
+                            payload,
+                            ack: manual_acks.then_some(AckToken(p)),
                         };
                         if tx.send(msg).await.is_err() {
                             return;

@@ -8,6 +8,7 @@
 //! With a spool, a batch also carries how far the spool is stored ([`WriteOp::Release`]),
 //! committed in the same transaction, and the spool is released after the commit.
 
+use crate::bus::{AckToken, Bus};
 use crate::metrics::Metrics;
 use crate::spool::Spool;
 use crate::store::batch::CcuLatest;
@@ -38,6 +39,9 @@ pub enum WriteOp {
     Ccu(String, CcuLatest),
     /// Everything produced by spool records up to this one was sent before.
     Release(u64),
+    /// Everything produced by this broker publish was sent before: acknowledge it to the
+    /// broker once committed (persistent sessions, `Bus::ack`).
+    Ack(AckToken),
     /// Answer once everything sent before is committed.
     Flush(oneshot::Sender<()>),
     /// Write everything sent before, answer, and end the task (shutdown).
@@ -58,12 +62,14 @@ impl Writer {
         flush_interval: Duration,
         metrics: Arc<Metrics>,
         spool: Option<Arc<Spool>>,
+        bus: Bus,
     ) -> (Writer, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(CHANNEL);
         let sink = Sink {
             store,
             metrics,
             spool,
+            bus,
         };
         let task = tokio::spawn(run(rx, sink, batch_size, flush_interval));
         (Writer { tx }, task)
@@ -97,6 +103,14 @@ struct Sink {
     store: Store,
     metrics: Arc<Metrics>,
     spool: Option<Arc<Spool>>,
+    bus: Bus,
+}
+
+/// What waits for a batch's commit besides its rows.
+#[derive(Default)]
+struct After {
+    waiters: Vec<oneshot::Sender<()>>,
+    acks: Vec<AckToken>,
 }
 
 async fn run(
@@ -108,17 +122,22 @@ async fn run(
     let mut stopping = false;
     while !stopping && let Some(first) = rx.recv().await {
         let mut batch = Batch::default();
-        let mut waiters = Vec::new();
-        let mut flush_now = add(&mut batch, &mut waiters, &mut stopping, first);
+        let mut after = After::default();
+        let mut flush_now = add(&mut batch, &mut after, &mut stopping, first);
         let deadline = Instant::now() + flush_interval;
         while !flush_now && batch.n_rows() < batch_size {
             match tokio::time::timeout_at(deadline, rx.recv()).await {
-                Ok(Some(op)) => flush_now = add(&mut batch, &mut waiters, &mut stopping, op),
+                Ok(Some(op)) => flush_now = add(&mut batch, &mut after, &mut stopping, op),
                 Ok(None) | Err(_) => break,
             }
         }
-        sink.write(&batch, stopping).await;
-        for w in waiters {
+        if sink.write(&batch, stopping).await {
+            // only what is stored is acknowledged; the rest the broker delivers again
+            for ack in after.acks {
+                sink.bus.ack(ack);
+            }
+        }
+        for w in after.waiters {
             let _ = w.send(());
         }
     }
@@ -126,12 +145,8 @@ async fn run(
 }
 
 /// Adds `op` to the batch; true when the batch must be written now.
-fn add(
-    batch: &mut Batch,
-    waiters: &mut Vec<oneshot::Sender<()>>,
-    stopping: &mut bool,
-    op: WriteOp,
-) -> bool {
+fn add(batch: &mut Batch, after: &mut After, stopping: &mut bool, op: WriteOp) -> bool {
+    let waiters = &mut after.waiters;
     match op {
         WriteOp::Sensor(r) => batch.sensor.push(r),
         WriteOp::Breaker(r) => batch.breaker.push(r),
@@ -144,6 +159,7 @@ fn add(
             }
         }
         WriteOp::Release(seq) => batch.spool_release = Some(seq),
+        WriteOp::Ack(token) => after.acks.push(token),
         WriteOp::Flush(w) => {
             waiters.push(w);
             return true;
@@ -159,10 +175,11 @@ fn add(
 
 impl Sink {
     /// Writes the batch, retrying until it is stored (or, once `stopping`, for
-    /// [`STOP_PATIENCE`]); then releases the spool up to the batch's mark.
-    async fn write(&self, batch: &Batch, stopping: bool) {
+    /// [`STOP_PATIENCE`]); then releases the spool up to the batch's mark. True once
+    /// stored (or nothing to store).
+    async fn write(&self, batch: &Batch, stopping: bool) -> bool {
         if batch.is_empty() {
-            return;
+            return true;
         }
         let metrics = &self.metrics;
         let mut delay = Duration::from_millis(50);
@@ -182,7 +199,7 @@ impl Sink {
                             spooled = self.spool.is_some(),
                             "history batch given up at shutdown; the spool replays it at the next start when it holds it"
                         );
-                        return;
+                        return false;
                     }
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(MAX_BACKOFF);
@@ -199,5 +216,6 @@ impl Sink {
         {
             tracing::warn!(cause = %e, seq, "cannot delete released spool segments");
         }
+        true
     }
 }

@@ -299,6 +299,10 @@ pub struct ExternalBrokerSettings {
     pub password: Secret,
     /// The backend's client id (instances append a suffix).
     pub client_id: String,
+    /// This instance's stable name (e.g. the host name): the client id becomes
+    /// `<client_id>-<instance_id>` with a persistent session, and device publishes are
+    /// acknowledged to the broker only once stored. Empty: a random suffix, a clean session.
+    pub instance_id: String,
     /// Shared-subscription group; empty for plain subscriptions.
     pub shared_group: String,
     /// Who creates the broker's per-CCU logins and topic rules.

@@ -6,7 +6,8 @@
 //! and skips it (`--skip cluster::`) in the SQLite pass, where several instances are not a
 //! supported layout.
 
-use crate::external_mosquitto::{Mosquitto, use_mosquitto};
+use crate::cli::serve_cmd;
+use crate::external_mosquitto::{ADMIN, ADMIN_PASSWORD, Mosquitto, use_mosquitto};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use settings::Settings;
@@ -257,4 +258,124 @@ async fn two_instances_behind_mosquitto_store_every_reading_once_and_show_it_on_
     eprintln!("readings ingested per instance: {counts:?}");
     drop(m);
     b.app.stop().await;
+}
+
+/// The real binary as one instance behind `m`, on `db`, with the stable name `name`; its
+/// writer holds readings for 2 s, so that a kill finds them uncommitted.
+async fn instance_process(
+    m: &Mosquitto,
+    db: &str,
+    data: &std::path::Path,
+    name: &str,
+) -> tokio::process::Child {
+    let port = m.port.to_string();
+    let env = [
+        ("SMART_OUTLET_DATABASE__URL", db),
+        ("SMART_OUTLET_MQTT__MODE", "external"),
+        ("SMART_OUTLET_MQTT__EXTERNAL__HOST", "127.0.0.1"),
+        ("SMART_OUTLET_MQTT__EXTERNAL__PORT", port.as_str()),
+        ("SMART_OUTLET_MQTT__EXTERNAL__USERNAME", ADMIN),
+        ("SMART_OUTLET_MQTT__EXTERNAL__PASSWORD", ADMIN_PASSWORD),
+        (
+            "SMART_OUTLET_MQTT__EXTERNAL__PROVISIONING",
+            "mosquitto-dynsec",
+        ),
+        ("SMART_OUTLET_MQTT__EXTERNAL__INSTANCE_ID", name),
+        ("SMART_OUTLET_HISTORY__INTERVAL", "0s"),
+        ("SMART_OUTLET_HISTORY__FLUSH_INTERVAL", "2s"),
+        ("SMART_OUTLET_HISTORY__BATCH_SIZE", "100000"),
+    ];
+    let mut c = crate::cli::cmd(data);
+    c.env("SMART_OUTLET_DATABASE__URL", db);
+    serve_cmd(c, broker::free_local_addr().unwrap(), &env).await
+}
+
+#[tokio::test]
+async fn an_instance_killed_mid_ingest_loses_nothing_the_broker_acknowledged() {
+    const READINGS: i64 = 3000;
+    const BASE: i64 = 1000;
+    let m = Mosquitto::start().await;
+    let port = m.port;
+    let a = spawn_app_with(move |s| {
+        use_mosquitto(s, port);
+        s.mqtt.external.instance_id = "a".into();
+        s.history.interval = std::time::Duration::ZERO;
+    })
+    .await;
+    needs_postgres(&a);
+    let (_, secret, outlet) = a.seed().await;
+    let data = tempfile::tempdir().unwrap();
+    let mut k = instance_process(&m, &a.database_url, data.path(), "k").await;
+    // both instances are in the group before the CCU publishes
+    let store = a.store().clone();
+    let dev = Device::connect(a.mqtt_addr, "02", &secret).await.unwrap();
+    let mut probe = 0;
+    wait_until("instance k takes a share of the readings", || {
+        probe += 1;
+        let (dev, store) = (&dev, store.clone());
+        async move {
+            dev.reading("FE", probe, 0).await;
+            let before = store.count_readings(outlet.id).await.unwrap();
+            // a reading k took is not committed for 2 s; a's are within 20 ms
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            store.count_readings(outlet.id).await.unwrap() == before && before < probe as u64
+        }
+    })
+    .await;
+
+    // Mosquitto acknowledges every reading to the CCU; half are handed to k.
+    for i in 0..READINGS {
+        dev.reading("FE", BASE + i, 0).await;
+    }
+    let values = |store: backend::Store| async move {
+        let rows = store
+            .readings(outlet.id, 0, i64::MAX, 100_000)
+            .await
+            .unwrap();
+        rows.iter().map(|r| r.current_a).collect::<Vec<i64>>()
+    };
+    k.start_kill().unwrap();
+    k.wait().await.unwrap();
+    let at_kill = values(store.clone())
+        .await
+        .into_iter()
+        .filter(|v| *v >= BASE)
+        .count();
+    assert!(
+        (at_kill as i64) < READINGS,
+        "everything was committed before the kill ({at_kill}): the test proves nothing"
+    );
+
+    // k comes back under its name: the broker delivers what k had not acknowledged.
+    let _k = instance_process(&m, &a.database_url, data.path(), "k").await;
+    let want: Vec<i64> = (BASE..BASE + READINGS).collect();
+    let mut stored = Vec::new();
+    let complete = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        loop {
+            stored = values(store.clone()).await;
+            stored.retain(|v| *v >= BASE);
+            if stored.len() >= want.len() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    })
+    .await;
+    stored.sort_unstable();
+    let missing = want
+        .iter()
+        .filter(|v| stored.binary_search(v).is_err())
+        .count();
+    assert!(
+        complete.is_ok() && missing == 0,
+        "{missing} of {READINGS} readings missing ({} stored, {at_kill} at the kill)",
+        stored.len()
+    );
+    let mut distinct = stored.clone();
+    distinct.dedup();
+    assert_eq!(distinct.len(), stored.len(), "a reading was stored twice");
+    eprintln!(
+        "{READINGS} readings; {at_kill} stored at the kill; all {} after k restarted",
+        stored.len()
+    );
 }

@@ -17,8 +17,8 @@ use system_tests::{Device, TestApp, spawn_app_with, wait_for, wait_until};
 use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
 
-const ADMIN: &str = "smart-outlet-backend";
-const ADMIN_PASSWORD: &str = "test-admin-password-1";
+pub(crate) const ADMIN: &str = "smart-outlet-backend";
+pub(crate) const ADMIN_PASSWORD: &str = "test-admin-password-1";
 const DEADLINE: Duration = Duration::from_secs(15);
 
 /// A Mosquitto with the dynsec plugin on a free port; killed on drop.
@@ -82,6 +82,7 @@ impl Mosquitto {
             &conf,
             format!(
                 "listener {port} 127.0.0.1\nallow_anonymous false\npersistence false\n\
+                 max_inflight_messages 0\nmax_queued_messages 1000000\n\
                  log_dest stderr\nplugin {}\nplugin_opt_config_file {}\n",
                 dynsec_plugin().display(),
                 dynsec.display()

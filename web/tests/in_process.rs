@@ -32,6 +32,7 @@ async fn backend() -> (Backend, Scratch, rumqttc::EventLoop) {
         subscribe_devices: true,
         keep_alive: Duration::from_secs(30),
         max_packet_size: 65536,
+        persistent: false,
     };
     let (bus, eventloop) = Bus::new(&bus_settings);
     let b = Backend::start(s, store, bus, ("backend".into(), "pw".into()))

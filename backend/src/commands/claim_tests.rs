@@ -29,6 +29,7 @@ async fn backend(dir: &tempfile::TempDir) -> (Backend, rumqttc::EventLoop) {
         subscribe_devices: true,
         keep_alive: Duration::from_secs(30),
         max_packet_size: 1 << 16,
+        persistent: false,
     });
     let b = Backend::start(s, store, bus, ("backend".into(), "unused".into()))
         .await

@@ -25,6 +25,7 @@ use crate::app::Backend;
 use crate::bus::BusEvent;
 use crate::metrics::{RejectReason, Transport};
 use crate::registry::CcuEntry;
+use crate::writer::WriteOp;
 use ccu_core::protocol::{DeviceError, SensorReading, Topic, TopicKind};
 use std::sync::atomic::Ordering::Relaxed;
 use tokio::sync::mpsc;
@@ -35,9 +36,17 @@ impl Backend {
     pub async fn run_ingest(&self, mut rx: mpsc::Receiver<BusEvent>) {
         while let Some(ev) = rx.recv().await {
             match ev {
-                BusEvent::Message { topic, payload } => {
+                BusEvent::Message {
+                    topic,
+                    payload,
+                    ack,
+                } => {
                     self.message_seen();
-                    self.ingest(&topic, &payload).await
+                    self.ingest(&topic, &payload).await;
+                    if let Some(ack) = ack {
+                        // after everything it produced, so acknowledged once committed
+                        self.inner.writer.send(WriteOp::Ack(ack)).await;
+                    }
                 }
                 BusEvent::Connected => {
                     let b = self.clone();

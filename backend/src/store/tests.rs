@@ -32,6 +32,7 @@ async fn start_backend(store: Store) -> crate::Backend {
         subscribe_devices: true,
         keep_alive: Duration::from_secs(30),
         max_packet_size: 65536,
+        persistent: false,
     };
     let (bus, _eventloop) = Bus::new(&bus);
     let login = ("backend".to_string(), "pw".to_string());
