@@ -63,8 +63,9 @@ pub fn broker_comparison(n: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Database outage: readings acknowledged, none of them lost, the outage seen (`/readyz`
-/// degraded), the spool drained once the database was back.
+/// Database outage: readings acknowledged, none of them lost, the outage seen (history writes
+/// failed, the spool grew), the spool drained once the database was back. What `/readyz`
+/// answered meanwhile is reported, not checked here (`tests/e2e/durability.rs` checks it).
 pub fn fault(n: &Value) -> Vec<String> {
     let mut broken = Vec::new();
     let acknowledged = count(n, "acknowledged");
@@ -77,8 +78,8 @@ pub fn fault(n: &Value) -> Vec<String> {
     if count(n, "lost") != Some(0) {
         broken.push(format!("lost = {} (expected 0)", show(count(n, "lost"))));
     }
-    if n.get("degraded_seen").and_then(Value::as_bool) != Some(true) {
-        broken.push("/readyz never said degraded while the database was away".to_string());
+    if n.get("outage_seen").and_then(Value::as_bool) != Some(true) {
+        broken.push("the outage did not take (no failed write, or no spool growth)".to_string());
     }
     if n.get("drained").and_then(Value::as_bool) != Some(true) {
         broken.push("the spool did not drain once the database was back".to_string());
@@ -150,20 +151,18 @@ mod tests {
 
     #[test]
     fn an_outage_holds_only_when_nothing_acknowledged_is_lost_and_the_spool_drains() {
-        let ok = json!({"acknowledged": 10, "lost": 0, "degraded_seen": true, "drained": true});
+        let ok = json!({"acknowledged": 10, "lost": 0, "outage_seen": true, "drained": true});
         assert!(fault(&ok).is_empty());
         assert_eq!(
-            fault(
-                &json!({"acknowledged": 10, "lost": 1, "degraded_seen": false, "drained": false})
-            ),
+            fault(&json!({"acknowledged": 10, "lost": 1, "outage_seen": false, "drained": false})),
             [
                 "lost = 1 (expected 0)",
-                "/readyz never said degraded while the database was away",
+                "the outage did not take (no failed write, or no spool growth)",
                 "the spool did not drain once the database was back"
             ]
         );
         assert_eq!(
-            fault(&json!({"acknowledged": 0, "lost": 0, "degraded_seen": true, "drained": true})),
+            fault(&json!({"acknowledged": 0, "lost": 0, "outage_seen": true, "drained": true})),
             ["acknowledged = 0 (expected > 0)"]
         );
     }

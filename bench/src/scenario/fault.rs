@@ -3,21 +3,25 @@
 //! acknowledged must end up stored (`docs/durability.md`): while the database is away the
 //! readings wait in the spool, and are replayed in order when it returns.
 //!
-//! "Away" is the fault `tests/src/db_faults.rs` causes: `sensor_readings` is renamed, so every
-//! history write fails until it is renamed back, on SQLite as on PostgreSQL, without stopping
-//! a server the bench does not own.
+//! "Away" on PostgreSQL, when the server is `./test with-postgres`'s throw-away one (it exports
+//! `TEST_POSTGRES_CTL`, a script that stops and starts that server): the server is stopped
+//! (`pg_ctl stop -m fast`) and started again. Otherwise, and on SQLite (no server to stop), it
+//! is the fault `tests/src/db_faults.rs` causes: `sensor_readings` is renamed, so every
+//! history write fails until it is renamed back.
 
 use super::{Outcome, mib, progress, rate};
 use crate::mqtt_ccu::{MqttCcu, reading};
 use crate::profile::Sizes;
 use crate::seed::{SeedCcu, Seeder, drop_database, fresh_database};
 use crate::server::{Counters, Server, ServerOpts};
+use anyhow::Context;
 use backend::domain::Transport;
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde::Serialize;
 use serde_json::Value;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
@@ -26,6 +30,8 @@ use tokio::time::{Instant, MissedTickBehavior};
 const OUTLETS: usize = 8;
 /// How often the spool and `/readyz` are sampled.
 const SAMPLE_EVERY: Duration = Duration::from_millis(50);
+/// How long `/readyz` may take to answer (a readiness probe's usual time-out).
+const READYZ_TIMEOUT: Duration = Duration::from_secs(1);
 /// How long the last acknowledgements and the last writes may take once the load stops.
 const SETTLE: Duration = Duration::from_secs(30);
 /// The table taken away, and its name while away.
@@ -59,8 +65,17 @@ pub struct FaultNumbers {
     pub duplicates: u64,
     /// How long the database was away (s).
     pub outage_s: f64,
-    /// Whether `/readyz` said `degraded` while it was.
-    pub degraded_seen: bool,
+    /// `/readyz` while the database was away: answers `degraded` (200) ...
+    pub readyz_degraded: u64,
+    /// ... `ready` ...
+    pub readyz_ready: u64,
+    /// ... `not ready` (503) or anything else ...
+    pub readyz_not_ready: u64,
+    /// ... and no answer within [`READYZ_TIMEOUT`].
+    pub readyz_no_answer: u64,
+    /// Whether the outage took: history writes failed and the spool grew past the steady
+    /// state.
+    pub outage_seen: bool,
     /// Failed history writes the server counted.
     pub history_errors: u64,
     /// Largest spool backlog seen (records not yet stored).
@@ -77,7 +92,7 @@ pub struct FaultNumbers {
     pub replay_s: f64,
     /// Readings stored per second during the replay.
     pub replay_stored_per_s: f64,
-    /// From the database back to `/readyz` saying `ready` (s).
+    /// From the database back to `/readyz` first saying `ready` (s).
     pub ready_again_s: Option<f64>,
 }
 
@@ -124,11 +139,19 @@ impl FaultNumbers {
             (
                 "during the outage".into(),
                 format!(
-                    "/readyz degraded: {}; {} failed history writes; peak spool backlog {} readings ({} MiB)",
-                    if self.degraded_seen { "yes" } else { "NO" },
-                    self.history_errors,
-                    self.peak_backlog,
-                    self.peak_spool_mib
+                    "{} failed history writes; peak spool backlog {} readings ({} MiB)",
+                    self.history_errors, self.peak_backlog, self.peak_spool_mib
+                ),
+            ),
+            (
+                "/readyz while away".into(),
+                format!(
+                    "degraded {} / ready {} / not ready {} / no answer within {} s {}",
+                    self.readyz_degraded,
+                    self.readyz_ready,
+                    self.readyz_not_ready,
+                    READYZ_TIMEOUT.as_secs(),
+                    self.readyz_no_answer
                 ),
             ),
             ("replay (database back -> backlog drained)".into(), replay),
@@ -152,13 +175,20 @@ pub async fn run(sizes: &Sizes, pg: Option<&str>) -> anyhow::Result<Outcome> {
         history_interval_s: 0,
     };
     let server = Server::start(dir.path(), &opts).await?;
-    let db = sea_orm::Database::connect(&url).await?;
-    let result = drive(sizes, &server, &ccus, &db).await;
-    // Whatever happened, the table comes back (a no-op when it already has).
-    let _ = rename(&db, AWAY, TABLE).await;
+    let fault = match pg.and_then(server_control) {
+        Some(ctl) => Fault::Stop(ctl),
+        None => Fault::Rename(sea_orm::Database::connect(&url).await?),
+    };
+    let result = drive(sizes, &server, &ccus, &fault).await;
+    if result.is_err() {
+        // The database comes back whatever happened (an error when it already has).
+        let _ = fault.bring_back().await;
+    }
     server.stop().await;
-    let counted = count_rows(&db).await;
-    let _ = db.close().await;
+    if let Fault::Rename(db) = fault {
+        let _ = db.close().await;
+    }
+    let counted = count_rows(&url).await;
     if let (Some(admin), Some(name)) = (pg, pg_name) {
         drop_database(admin, &name).await;
     }
@@ -173,6 +203,54 @@ pub async fn run(sizes: &Sizes, pg: Option<&str>) -> anyhow::Result<Outcome> {
         rows: n.rows(),
         numbers: serde_json::to_value(&n)?,
     })
+}
+
+/// How the database is taken away and brought back.
+enum Fault {
+    /// `sensor_readings` renamed, and back.
+    Rename(DatabaseConnection),
+    /// The PostgreSQL server stopped and started by this control script.
+    Stop(PathBuf),
+}
+
+impl Fault {
+    fn describe(&self) -> String {
+        match self {
+            Fault::Rename(_) => format!("{TABLE} renamed"),
+            Fault::Stop(_) => "server stopped (pg_ctl stop -m fast), then started".into(),
+        }
+    }
+
+    async fn take_away(&self) -> anyhow::Result<()> {
+        match self {
+            Fault::Rename(db) => rename(db, TABLE, AWAY).await,
+            Fault::Stop(ctl) => control(ctl, "stop").await,
+        }
+    }
+
+    async fn bring_back(&self) -> anyhow::Result<()> {
+        match self {
+            Fault::Rename(db) => rename(db, AWAY, TABLE).await,
+            Fault::Stop(ctl) => control(ctl, "start").await,
+        }
+    }
+}
+
+/// `TEST_POSTGRES_CTL` when `url` is the server it controls (`TEST_DATABASE_URL`).
+fn server_control(url: &str) -> Option<PathBuf> {
+    let ctl = std::env::var_os("TEST_POSTGRES_CTL").filter(|c| !c.is_empty())?;
+    (std::env::var("TEST_DATABASE_URL").ok()? == url).then(|| PathBuf::from(ctl))
+}
+
+/// Runs `ctl stop` or `ctl start`.
+async fn control(ctl: &Path, what: &str) -> anyhow::Result<()> {
+    let status = tokio::process::Command::new(ctl)
+        .arg(what)
+        .status()
+        .await
+        .with_context(|| format!("running {}", ctl.display()))?;
+    anyhow::ensure!(status.success(), "{} {what}: {status}", ctl.display());
+    Ok(())
 }
 
 /// Paced publishers (also the background load of `commands_load`).
@@ -270,8 +348,6 @@ struct Sample {
     at: Instant,
     backlog: u64,
     bytes: u64,
-    degraded: bool,
-    ready: bool,
     counters: Counters,
     history_errors: u64,
 }
@@ -289,18 +365,57 @@ async fn sample(server: &Server) -> anyhow::Result<Sample> {
         spool.is_object(),
         "/status shows no spool: this scenario needs the embedded broker's spool"
     );
-    let r = server.client.get(server.url("/readyz")).send().await?;
-    let ok = r.status().is_success();
-    let body = r.text().await?;
     Ok(Sample {
         at: Instant::now(),
         backlog: spool["backlog"].as_u64().unwrap_or(0),
         bytes: spool["bytes"].as_u64().unwrap_or(0),
-        degraded: ok && body.starts_with("degraded"),
-        ready: ok && body == "ready",
         counters: Counters::from_metrics(&status["metrics"]),
         history_errors: status["metrics"]["history_errors"].as_u64().unwrap_or(0),
     })
+}
+
+/// What `/readyz` answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Readiness {
+    Ready,
+    Degraded,
+    NotReady,
+    NoAnswer,
+}
+
+/// Asks `/readyz` every [`SAMPLE_EVERY`] (each within [`READYZ_TIMEOUT`]), apart from the
+/// spool samples so that a slow answer does not hold them up; `(asked at, answer)`.
+fn probe_readiness(server: &Server) -> (JoinHandle<()>, Arc<Mutex<Vec<(Instant, Readiness)>>>) {
+    let answers = Arc::new(Mutex::new(Vec::new()));
+    let (http, url, out) = (
+        server.client.clone(),
+        server.url("/readyz"),
+        answers.clone(),
+    );
+    let task = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(SAMPLE_EVERY);
+        tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let at = Instant::now();
+            let answer = async {
+                let r = http.get(&url).timeout(READYZ_TIMEOUT).send().await.ok()?;
+                let ok = r.status().is_success();
+                let body = r.text().await.ok()?;
+                Some(match (ok, body.as_str()) {
+                    (true, "ready") => Readiness::Ready,
+                    (true, b) if b.starts_with("degraded") => Readiness::Degraded,
+                    _ => Readiness::NotReady,
+                })
+            }
+            .await
+            .unwrap_or(Readiness::NoAnswer);
+            out.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((at, answer));
+        }
+    });
+    (task, answers)
 }
 
 /// Samples every [`SAMPLE_EVERY`] into `samples` until `done` holds for a sample (returned)
@@ -330,9 +445,10 @@ async fn drive(
     sizes: &Sizes,
     server: &Server,
     ccus: &[SeedCcu],
-    db: &DatabaseConnection,
+    fault: &Fault,
 ) -> anyhow::Result<FaultNumbers> {
     let load = Load::start(server, ccus, sizes.fault_rate).await?;
+    let (prober, answers) = probe_readiness(server);
     let (published, acked) = (load.published.clone(), load.acked.clone());
     let report = |what: &str, s: &Sample| {
         progress(&format!(
@@ -360,11 +476,11 @@ async fn drive(
     }
 
     // The outage.
-    rename(db, TABLE, AWAY).await?;
     let away = Instant::now();
+    fault.take_away().await?;
     let mut outage = Vec::new();
     watch(server, &mut outage, away + sizes.fault_outage, |_| false).await?;
-    rename(db, AWAY, TABLE).await?;
+    fault.bring_back().await?;
     let back = Instant::now();
     let outage_s = (back - away).as_secs_f64();
     if let Some(s) = outage.last() {
@@ -374,12 +490,8 @@ async fn drive(
     // The replay, the load still running: until the backlog is back to the steady state and
     // /readyz says ready.
     let mut replay = Vec::new();
-    let mut ready_at = None;
     let drained = watch(server, &mut replay, back + sizes.fault_drain_limit, |s| {
-        if s.ready && ready_at.is_none() {
-            ready_at = Some(s.at);
-        }
-        s.backlog <= drain_threshold && ready_at.is_some()
+        s.backlog <= drain_threshold
     })
     .await?;
     let first = replay.first().copied();
@@ -399,7 +511,19 @@ async fn drive(
         progress("  not settled: acknowledgements or writes still missing");
     }
     drop(clients);
+    prober.abort();
     let acknowledged = acked.load(Relaxed);
+    let answers = answers.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let while_away = |r: Readiness| {
+        answers
+            .iter()
+            .filter(|(at, a)| *at >= away && *at < back && *a == r)
+            .count() as u64
+    };
+    let ready_at = answers
+        .iter()
+        .find(|(at, a)| *at >= back && *a == Readiness::Ready)
+        .map(|(at, _)| *at);
 
     let during: Vec<&Sample> = outage.iter().chain(&replay).collect();
     let peak_backlog = during.iter().map(|s| s.backlog).max().unwrap_or(0);
@@ -415,7 +539,7 @@ async fn drive(
     };
     Ok(FaultNumbers {
         database: String::new(),
-        fault: format!("{TABLE} renamed"),
+        fault: fault.describe(),
         ccus: ccus.len(),
         target_per_s: sizes.fault_rate,
         published,
@@ -426,7 +550,11 @@ async fn drive(
         lost: 0,
         duplicates: 0,
         outage_s: (outage_s * 10.0).round() / 10.0,
-        degraded_seen: outage.iter().any(|s| s.degraded),
+        readyz_degraded: while_away(Readiness::Degraded),
+        readyz_ready: while_away(Readiness::Ready),
+        readyz_not_ready: while_away(Readiness::NotReady),
+        readyz_no_answer: while_away(Readiness::NoAnswer),
+        outage_seen: last.is_some_and(|s| s.history_errors > 0) && peak_backlog > drain_threshold,
         history_errors: last.map_or(0, |s| s.history_errors),
         peak_backlog,
         peak_spool_mib: mib(peak_bytes),
@@ -447,7 +575,9 @@ async fn rename(db: &DatabaseConnection, from: &str, to: &str) -> anyhow::Result
 }
 
 /// Rows in `sensor_readings`, and distinct readings among them.
-async fn count_rows(db: &DatabaseConnection) -> anyhow::Result<(u64, u64)> {
+async fn count_rows(url: &str) -> anyhow::Result<(u64, u64)> {
+    let db = sea_orm::Database::connect(url).await?;
+    let db = &db;
     let count = |sql: &str| {
         let statement = Statement::from_string(db.get_database_backend(), sql.to_string());
         async move {
@@ -461,5 +591,6 @@ async fn count_rows(db: &DatabaseConnection) -> anyhow::Result<(u64, u64)> {
         "SELECT COUNT(*) AS n FROM (SELECT DISTINCT outlet_id, current_a, current_b FROM {TABLE}) AS d"
     ))
     .await?;
+    let _ = db.clone().close().await;
     Ok((rows, distinct))
 }
