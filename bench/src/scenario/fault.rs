@@ -383,9 +383,12 @@ enum Readiness {
     NoAnswer,
 }
 
+/// `/readyz` answers: `(asked at, answer)`.
+type Answers = Arc<Mutex<Vec<(Instant, Readiness)>>>;
+
 /// Asks `/readyz` every [`SAMPLE_EVERY`] (each within [`READYZ_TIMEOUT`]), apart from the
-/// spool samples so that a slow answer does not hold them up; `(asked at, answer)`.
-fn probe_readiness(server: &Server) -> (JoinHandle<()>, Arc<Mutex<Vec<(Instant, Readiness)>>>) {
+/// spool samples so that a slow answer does not hold them up.
+fn probe_readiness(server: &Server) -> (JoinHandle<()>, Answers) {
     let answers = Arc::new(Mutex::new(Vec::new()));
     let (http, url, out) = (
         server.client.clone(),
