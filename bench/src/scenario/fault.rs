@@ -73,8 +73,9 @@ pub struct FaultNumbers {
     pub readyz_not_ready: u64,
     /// ... and no answer within [`READYZ_TIMEOUT`].
     pub readyz_no_answer: u64,
-    /// Whether the outage took: history writes failed and the spool grew past the steady
-    /// state.
+    /// Whether the outage took: the spool grew past the steady state. (Failed writes alone do
+    /// not tell: with PostgreSQL stopped the writer waits for a connection, up to the pool's
+    /// 30 s, before a write counts as failed.)
     pub outage_seen: bool,
     /// Failed history writes the server counted.
     pub history_errors: u64,
@@ -557,7 +558,7 @@ async fn drive(
         readyz_ready: while_away(Readiness::Ready),
         readyz_not_ready: while_away(Readiness::NotReady),
         readyz_no_answer: while_away(Readiness::NoAnswer),
-        outage_seen: last.is_some_and(|s| s.history_errors > 0) && peak_backlog > drain_threshold,
+        outage_seen: peak_backlog > drain_threshold,
         history_errors: last.map_or(0, |s| s.history_errors),
         peak_backlog,
         peak_spool_mib: mib(peak_bytes),
