@@ -327,13 +327,21 @@ impl Load {
 
     /// Stops publishing; returns the clients (keep them until every PUBACK is in) and how long
     /// the load ran.
-    pub async fn stop(self) -> (Vec<MqttCcu>, f64) {
+    pub async fn stop(mut self) -> (Vec<MqttCcu>, f64) {
         self.running.store(false, Relaxed);
-        let mut clients = Vec::with_capacity(self.tasks.len());
-        for t in self.tasks {
+        let tasks = std::mem::take(&mut self.tasks);
+        let mut clients = Vec::with_capacity(tasks.len());
+        for t in tasks {
             clients.extend(t.await.ok());
         }
         (clients, self.started.elapsed().as_secs_f64())
+    }
+}
+
+impl Drop for Load {
+    /// A scenario that failed half-way stops its publishers too.
+    fn drop(&mut self) {
+        self.running.store(false, Relaxed);
     }
 }
 
@@ -389,7 +397,7 @@ type Answers = Arc<Mutex<Vec<(Instant, Readiness)>>>;
 
 /// Asks `/readyz` every [`SAMPLE_EVERY`] (each within [`READYZ_TIMEOUT`]), apart from the
 /// spool samples so that a slow answer does not hold them up.
-fn probe_readiness(server: &Server) -> (JoinHandle<()>, Answers) {
+fn probe_readiness(server: &Server) -> (Prober, Answers) {
     let answers = Arc::new(Mutex::new(Vec::new()));
     let (http, url, out) = (
         server.client.clone(),
@@ -419,7 +427,16 @@ fn probe_readiness(server: &Server) -> (JoinHandle<()>, Answers) {
                 .push((at, answer));
         }
     });
-    (task, answers)
+    (Prober(task), answers)
+}
+
+/// The readiness probe's task, ended when dropped (also when the scenario fails half-way).
+struct Prober(JoinHandle<()>);
+
+impl Drop for Prober {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Samples every [`SAMPLE_EVERY`] into `samples` until `done` holds for a sample (returned)
@@ -491,8 +508,7 @@ async fn drive(
         report("database away", s);
     }
 
-    // The replay, the load still running: until the backlog is back to the steady state and
-    // /readyz says ready.
+    // The replay, the load still running: until the backlog is back to the steady state.
     let mut replay = Vec::new();
     let drained = watch(server, &mut replay, back + sizes.fault_drain_limit, |s| {
         s.backlog <= drain_threshold
@@ -515,7 +531,7 @@ async fn drive(
         progress("  not settled: acknowledgements or writes still missing");
     }
     drop(clients);
-    prober.abort();
+    drop(prober);
     let acknowledged = acked.load(Relaxed);
     let answers = answers.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let while_away = |r: Readiness| {

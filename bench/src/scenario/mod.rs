@@ -71,8 +71,9 @@ pub async fn run_all(args: &Args) -> anyhow::Result<()> {
         let name = "database outage (SQLite)";
         let fault = fault::run(&sizes, None);
         run(&mut report, args, name, fault, invariants::fault).await;
-        // PostgreSQL only with a database the bench made itself (the fault renames a table
-        // in it); without one there is nothing to skip: the SQLite run is the scenario.
+        // On PostgreSQL when there is one: its server stopped and started when it is
+        // `./test with-postgres`'s (TEST_POSTGRES_CTL), else a table renamed in the bench's
+        // own database. Without one nothing is skipped: the SQLite run is the scenario.
         if let Some(url) = &pg {
             let name = "database outage (PostgreSQL)";
             let fault = fault::run(&sizes, Some(url));
