@@ -3,16 +3,16 @@
 use clap::{Parser, ValueEnum};
 use std::path::PathBuf;
 
-/// Benchmarks of the smart-outlet server: ingest, command latency, live view, connections,
-/// embedded vs external broker, legacy HTTP shim.
+/// Benchmarks of the smart-outlet server: ingest, a database outage, command latency (idle and
+/// under load), live view, connections, embedded vs external broker, legacy HTTP shim.
 #[derive(Debug, Parser)]
 #[command(name = "bench")]
 pub struct Args {
     /// `quick` (small counts, under two minutes; what CI runs) or `full` (the published numbers).
     #[arg(long, value_enum, default_value = "quick")]
     pub profile: Profile,
-    /// Run only these scenarios (comma-separated): ingest, commands, live, connections,
-    /// broker, legacy.
+    /// Run only these scenarios (comma-separated): ingest, fault, commands, commands-load,
+    /// live, connections, broker, legacy.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
     /// Where to write the JSON results.

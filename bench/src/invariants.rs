@@ -63,6 +63,52 @@ pub fn broker_comparison(n: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Database outage: readings acknowledged, none of them lost, the outage seen (the spool grew
+/// past its steady state), the spool drained once the database was back. What `/readyz`
+/// answered meanwhile is reported, not checked here (`tests/e2e/durability.rs` checks it).
+pub fn fault(n: &Value) -> Vec<String> {
+    let mut broken = Vec::new();
+    let acknowledged = count(n, "acknowledged");
+    if acknowledged.unwrap_or(0) == 0 {
+        broken.push(format!(
+            "acknowledged = {} (expected > 0)",
+            show(acknowledged)
+        ));
+    }
+    if count(n, "lost") != Some(0) {
+        broken.push(format!("lost = {} (expected 0)", show(count(n, "lost"))));
+    }
+    if n.get("outage_seen").and_then(Value::as_bool) != Some(true) {
+        broken.push(
+            "the outage did not take (the spool never grew past its steady state)".to_string(),
+        );
+    }
+    if n.get("drained").and_then(Value::as_bool) != Some(true) {
+        broken.push("the spool did not drain once the database was back".to_string());
+    }
+    broken
+}
+
+/// Command latency under load: every command answered, idle and loaded, and the background
+/// load reached the server (how much of it is a number, not an invariant).
+pub fn commands_under_load(n: &Value) -> Vec<String> {
+    let mut broken = Vec::new();
+    for phase in ["idle_acked_ms", "loaded_acked_ms"] {
+        let (got, want) = (count(&n[phase], "n"), count(n, "commands"));
+        if got.is_none() || got != want {
+            broken.push(format!(
+                "{phase}: {} commands acked but {} sent",
+                show(got),
+                show(want)
+            ));
+        }
+    }
+    if n.get("background_accepted_per_s").and_then(Value::as_f64) <= Some(0.0) {
+        broken.push("no background reading was accepted".to_string());
+    }
+    broken
+}
+
 fn count(n: &Value, key: &str) -> Option<u64> {
     n.get(key)?.as_u64()
 }
@@ -102,6 +148,39 @@ mod tests {
                 &json!({"embedded": ok, "mosquitto": {"accepted": 5, "lost": 1, "stored": 5}})
             ),
             ["mosquitto: lost = 1 (expected 0)"]
+        );
+    }
+
+    #[test]
+    fn an_outage_holds_only_when_nothing_acknowledged_is_lost_and_the_spool_drains() {
+        let ok = json!({"acknowledged": 10, "lost": 0, "outage_seen": true, "drained": true});
+        assert!(fault(&ok).is_empty());
+        assert_eq!(
+            fault(&json!({"acknowledged": 10, "lost": 1, "outage_seen": false, "drained": false})),
+            [
+                "lost = 1 (expected 0)",
+                "the outage did not take (the spool never grew past its steady state)",
+                "the spool did not drain once the database was back"
+            ]
+        );
+        assert_eq!(
+            fault(&json!({"acknowledged": 0, "lost": 0, "outage_seen": true, "drained": true})),
+            ["acknowledged = 0 (expected > 0)"]
+        );
+    }
+
+    #[test]
+    fn commands_under_load_hold_when_every_command_is_acked() {
+        let ok = json!({"commands": 5, "idle_acked_ms": {"n": 5}, "loaded_acked_ms": {"n": 5},
+            "background_accepted_per_s": 900.0});
+        assert!(commands_under_load(&ok).is_empty());
+        assert_eq!(
+            commands_under_load(&json!({"commands": 5, "idle_acked_ms": {"n": 5},
+                "loaded_acked_ms": {"n": 4}, "background_accepted_per_s": 0.0})),
+            [
+                "loaded_acked_ms: 4 commands acked but 5 sent",
+                "no background reading was accepted"
+            ]
         );
     }
 

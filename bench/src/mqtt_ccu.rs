@@ -3,6 +3,8 @@
 
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -38,6 +40,18 @@ impl MqttCcu {
         secret: &str,
         subscribe: bool,
     ) -> anyhow::Result<MqttCcu> {
+        MqttCcu::connect_counting(addr, id, secret, subscribe, None).await
+    }
+
+    /// [`MqttCcu::connect`], adding every PUBACK the server sends to `acks` (the publishes it
+    /// has told the CCU are safe).
+    pub async fn connect_counting(
+        addr: SocketAddr,
+        id: &str,
+        secret: &str,
+        subscribe: bool,
+        acks: Option<Arc<AtomicU64>>,
+    ) -> anyhow::Result<MqttCcu> {
         let (client, mut eventloop) = AsyncClient::new(options(addr, id, secret, 100), 1_000);
         let mut net = eventloop.network_options();
         net.set_tcp_nodelay(true);
@@ -70,6 +84,12 @@ impl MqttCcu {
                     Ok(Event::Incoming(Packet::Publish(p))) => {
                         failures = 0;
                         let _ = tx.send((p.topic, p.payload.to_vec(), Instant::now()));
+                    }
+                    Ok(Event::Incoming(Packet::PubAck(_))) => {
+                        failures = 0;
+                        if let Some(acks) = &acks {
+                            acks.fetch_add(1, Relaxed);
+                        }
                     }
                     Ok(_) => failures = 0,
                     Err(rumqttc::ConnectionError::RequestsDone) => break,

@@ -32,6 +32,20 @@ pub struct Sizes {
     pub legacy_workers: usize,
     /// Legacy shim: how long they cycle.
     pub legacy_duration: Duration,
+    /// Database outage: publishing CCUs (8 outlets each).
+    pub fault_ccus: usize,
+    /// Database outage: readings per second, paced, over all of them.
+    pub fault_rate: u64,
+    /// Database outage: steady load before the database goes away.
+    pub fault_warmup: Duration,
+    /// Database outage: how long the database is away.
+    pub fault_outage: Duration,
+    /// Database outage: how long the spool may take to drain once the database is back.
+    pub fault_drain_limit: Duration,
+    /// Commands under load: commands idle, then as many under the background load.
+    pub load_commands: usize,
+    /// Commands under load: background readings per second.
+    pub load_rate: u64,
 }
 
 impl Sizes {
@@ -51,6 +65,13 @@ impl Sizes {
                 connections: 300,
                 legacy_workers: 8,
                 legacy_duration: Duration::from_secs(3),
+                fault_ccus: 2,
+                fault_rate: 500,
+                fault_warmup: Duration::from_secs(1),
+                fault_outage: Duration::from_secs(3),
+                fault_drain_limit: Duration::from_secs(20),
+                load_commands: 100,
+                load_rate: 1_000,
             },
             Profile::Full => Sizes {
                 ingest_ccus: 8,
@@ -66,6 +87,13 @@ impl Sizes {
                 connections: 10_000,
                 legacy_workers: 64,
                 legacy_duration: Duration::from_secs(15),
+                fault_ccus: 8,
+                fault_rate: 5_000,
+                fault_warmup: Duration::from_secs(10),
+                fault_outage: Duration::from_secs(60),
+                fault_drain_limit: Duration::from_secs(300),
+                load_commands: 1_000,
+                load_rate: 10_000,
             },
         }
     }

@@ -53,34 +53,16 @@ async fn measure(
     let mut ws = probe::connect(server.http, &api.token).await?;
 
     // MQTT: a CCU that acks at once, so the numbers are the server's and the broker's.
-    let mut ccu = MqttCcu::connect(server.mqtt, &fast.id, &fast.secret, true).await?;
-    let (delivered_tx, mut delivered) = mpsc::unbounded_channel();
-    let client = ccu.client.clone();
-    let ack_topic = format!("ccu/{}/ack", fast.id);
-    tokio::spawn(async move {
-        while let Some((_, payload, at)) = ccu.incoming.recv().await {
-            let v: Value = serde_json::from_slice(&payload).unwrap_or_default();
-            let id = v["id"].as_str().unwrap_or_default().to_string();
-            let ack = json!({"id": id, "status": "ok"}).to_string();
-            let _ = client
-                .publish(&ack_topic, QoS::AtLeastOnce, false, ack)
-                .await;
-            let _ = delivered_tx.send((id, at));
-        }
-    });
+    let mut delivered = acking_ccu(server, fast).await?;
     wait_online(server, &api, &fast.id).await?;
-    let outlet = fast.outlets[0].0;
-    let (mut deliver, mut acked) = (Vec::new(), Vec::new());
-    for i in 0..sizes.commands {
-        let t0 = Instant::now();
-        let id = api.relay(outlet, i % 2 == 0, "a").await?;
-        let (got, at) = timeout(Duration::from_secs(10), delivered.recv())
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("CCU gone"))?;
-        anyhow::ensure!(got == id, "delivered {got}, expected {id}");
-        deliver.push(at - t0);
-        acked.push(wait_ok(&mut ws, &id).await? - t0);
-    }
+    let (deliver, acked) = round_trips(
+        &api,
+        &mut ws,
+        &mut delivered,
+        fast.outlets[0].0,
+        sizes.commands,
+    )
+    .await?;
     let mqtt_deliver = Percentiles::of(&deliver);
     let mqtt_acked = Percentiles::of(&acked);
     progress(&format!("  MQTT delivery {}", mqtt_deliver.show()));
@@ -168,6 +150,53 @@ async fn measure(
     })
 }
 
+/// Connects an MQTT CCU that acknowledges every command at once (so the numbers are the
+/// server's and the broker's); yields `(command id, delivered at)` for each.
+pub(super) async fn acking_ccu(
+    server: &Server,
+    seed: &crate::seed::SeedCcu,
+) -> anyhow::Result<mpsc::UnboundedReceiver<(String, Instant)>> {
+    let mut ccu = MqttCcu::connect(server.mqtt, &seed.id, &seed.secret, true).await?;
+    let (delivered_tx, delivered) = mpsc::unbounded_channel();
+    let client = ccu.client.clone();
+    let ack_topic = format!("ccu/{}/ack", seed.id);
+    tokio::spawn(async move {
+        while let Some((_, payload, at)) = ccu.incoming.recv().await {
+            let v: Value = serde_json::from_slice(&payload).unwrap_or_default();
+            let id = v["id"].as_str().unwrap_or_default().to_string();
+            let ack = json!({"id": id, "status": "ok"}).to_string();
+            let _ = client
+                .publish(&ack_topic, QoS::AtLeastOnce, false, ack)
+                .await;
+            let _ = delivered_tx.send((id, at));
+        }
+    });
+    Ok(delivered)
+}
+
+/// `n` relay commands to `outlet` of an [`acking_ccu`], one after the other: for each, API ->
+/// delivered to the CCU, and API -> `ok` on the WebSocket.
+pub(super) async fn round_trips(
+    api: &Api,
+    ws: &mut mpsc::UnboundedReceiver<(Value, Instant)>,
+    delivered: &mut mpsc::UnboundedReceiver<(String, Instant)>,
+    outlet: i32,
+    n: usize,
+) -> anyhow::Result<(Vec<Duration>, Vec<Duration>)> {
+    let (mut deliver, mut acked) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for i in 0..n {
+        let t0 = Instant::now();
+        let id = api.relay(outlet, i % 2 == 0, "a").await?;
+        let (got, at) = timeout(Duration::from_secs(10), delivered.recv())
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("CCU gone"))?;
+        anyhow::ensure!(got == id, "delivered {got}, expected {id}");
+        deliver.push(at - t0);
+        acked.push(wait_ok(ws, &id).await? - t0);
+    }
+    Ok((deliver, acked))
+}
+
 /// Waits for the command's `ok` on the WebSocket; returns when it arrived.
 async fn wait_ok(
     ws: &mut mpsc::UnboundedReceiver<(Value, Instant)>,
@@ -192,7 +221,7 @@ async fn wait_ok(
 }
 
 /// Waits until the API shows the CCU online (commands are then published at once).
-async fn wait_online(server: &Server, api: &Api, ccu: &str) -> anyhow::Result<()> {
+pub(super) async fn wait_online(server: &Server, api: &Api, ccu: &str) -> anyhow::Result<()> {
     let client = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {

@@ -2,7 +2,9 @@
 
 mod broker_cmp;
 mod commands;
+mod commands_load;
 mod connections;
+mod fault;
 mod ingest;
 mod legacy;
 mod legacy_commands;
@@ -65,6 +67,19 @@ pub async fn run_all(args: &Args) -> anyhow::Result<()> {
             ),
         }
     }
+    if args.wants("fault") {
+        let name = "database outage (SQLite)";
+        let fault = fault::run(&sizes, None);
+        run(&mut report, args, name, fault, invariants::fault).await;
+        // On PostgreSQL when there is one: its server stopped and started when it is
+        // `./test with-postgres`'s (TEST_POSTGRES_CTL), else a table renamed in the bench's
+        // own database. Without one nothing is skipped: the SQLite run is the scenario.
+        if let Some(url) = &pg {
+            let name = "database outage (PostgreSQL)";
+            let fault = fault::run(&sizes, Some(url));
+            run(&mut report, args, name, fault, invariants::fault).await;
+        }
+    }
     if args.wants("commands") {
         let name = "command latency";
         run(
@@ -73,6 +88,18 @@ pub async fn run_all(args: &Args) -> anyhow::Result<()> {
             name,
             commands::run(&sizes),
             invariants::none,
+        )
+        .await;
+    }
+    if args.wants("commands-load") {
+        let name = "command latency under load";
+        let loaded = commands_load::run(&sizes);
+        run(
+            &mut report,
+            args,
+            name,
+            loaded,
+            invariants::commands_under_load,
         )
         .await;
     }
