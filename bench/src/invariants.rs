@@ -64,8 +64,8 @@ pub fn broker_comparison(n: &Value) -> Vec<String> {
 }
 
 /// Database outage: readings acknowledged, none of them lost, the outage seen (the spool grew
-/// past its steady state), the spool drained once the database was back. What `/readyz`
-/// answered meanwhile is reported, not checked here (`tests/e2e/durability.rs` checks it).
+/// past its steady state), the spool drained once the database was back, and `/readyz`
+/// answered every probe in time, degraded at least once.
 pub fn fault(n: &Value) -> Vec<String> {
     let mut broken = Vec::new();
     let acknowledged = count(n, "acknowledged");
@@ -85,6 +85,16 @@ pub fn fault(n: &Value) -> Vec<String> {
     }
     if n.get("drained").and_then(Value::as_bool) != Some(true) {
         broken.push("the spool did not drain once the database was back".to_string());
+    }
+    // A readiness probe gets its answer in time, and it says degraded while spooling.
+    if count(n, "readyz_no_answer") != Some(0) {
+        broken.push(format!(
+            "/readyz did not answer in time {} times while the database was away (expected 0)",
+            show(count(n, "readyz_no_answer"))
+        ));
+    }
+    if count(n, "readyz_degraded").unwrap_or(0) == 0 {
+        broken.push("/readyz never said degraded while the database was away".to_string());
     }
     broken
 }
@@ -153,10 +163,13 @@ mod tests {
 
     #[test]
     fn an_outage_holds_only_when_nothing_acknowledged_is_lost_and_the_spool_drains() {
-        let ok = json!({"acknowledged": 10, "lost": 0, "outage_seen": true, "drained": true});
-        assert!(fault(&ok).is_empty());
+        let fields = |lost: u64, seen: bool, drained: bool, no_answer: u64, degraded: u64| {
+            json!({"acknowledged": 10, "lost": lost, "outage_seen": seen, "drained": drained,
+                "readyz_no_answer": no_answer, "readyz_degraded": degraded})
+        };
+        assert!(fault(&fields(0, true, true, 0, 3)).is_empty());
         assert_eq!(
-            fault(&json!({"acknowledged": 10, "lost": 1, "outage_seen": false, "drained": false})),
+            fault(&fields(1, false, false, 0, 3)),
             [
                 "lost = 1 (expected 0)",
                 "the outage did not take (the spool never grew past its steady state)",
@@ -164,9 +177,15 @@ mod tests {
             ]
         );
         assert_eq!(
-            fault(&json!({"acknowledged": 0, "lost": 0, "outage_seen": true, "drained": true})),
-            ["acknowledged = 0 (expected > 0)"]
+            fault(&fields(0, true, true, 4, 0)),
+            [
+                "/readyz did not answer in time 4 times while the database was away (expected 0)",
+                "/readyz never said degraded while the database was away"
+            ]
         );
+        let mut none = fields(0, true, true, 0, 1);
+        none["acknowledged"] = json!(0);
+        assert_eq!(fault(&none), ["acknowledged = 0 (expected > 0)"]);
     }
 
     #[test]

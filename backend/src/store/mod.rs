@@ -102,6 +102,18 @@ impl Store {
         Ok(())
     }
 
+    /// Whether the database answers a small query within `patience` (a connection from
+    /// the pool included).
+    pub async fn answers_within(&self, patience: Duration) -> Result<(), Error> {
+        match tokio::time::timeout(patience, self.config_fingerprint()).await {
+            Ok(answer) => answer.map(|_| ()),
+            Err(_) => Err(Error::Db(sea_orm::DbErr::Custom(format!(
+                "no answer within {} ms",
+                patience.as_millis()
+            )))),
+        }
+    }
+
     /// The pool.
     pub fn db(&self) -> &DatabaseConnection {
         &self.db
