@@ -8,6 +8,7 @@
 use crate::alerts::active::ActiveAlerts;
 use crate::bus::{Bus, BusEvent, BusSettings};
 use crate::config_watch::ConfigWatch;
+use crate::lease::Lease;
 use crate::legacy::refusal::RefusedAddrs;
 use crate::live::{LiveEvent, LiveHub};
 use crate::login_cache::LoginCache;
@@ -60,6 +61,8 @@ pub(crate) struct Inner {
     pub legacy_refused: RefusedAddrs,
     /// Background tasks and their shutdown.
     pub tasks: Tasks,
+    /// Whether this instance runs the timers that must run once per cluster.
+    pub lease: Lease,
     /// Device publishes taken by the embedded broker, not yet stored (`[spool]`).
     pub spool: Option<Arc<Spool>>,
     /// When this process started (unix ms): spool records received before are replays.
@@ -92,6 +95,7 @@ impl Backend {
             settings.accounts.password_hash_concurrency,
             settings.accounts.password_hash_queue,
         );
+        let lease = Lease::new(crate::lease::TIMERS, settings.cluster.lease_ttl);
         let backend = Backend {
             inner: Arc::new(Inner {
                 settings,
@@ -113,6 +117,7 @@ impl Backend {
                 passwords,
                 signups: Signups::default(),
                 legacy_refused: RefusedAddrs::default(),
+                lease,
                 tasks: Tasks::default(),
                 spool,
                 started_at: crate::clock::now_ms(),
@@ -127,6 +132,10 @@ impl Backend {
             backend.requeue_in_flight().await?;
         }
         backend.spawn_broker_sync().await;
+        // Before the timers: a single instance runs them from its first round.
+        if let Err(e) = backend.renew_lease().await {
+            tracing::warn!(cause = %e, "cannot take the timers lease now; retrying");
+        }
         backend.spawn_timers();
         Ok(backend)
     }
@@ -222,6 +231,7 @@ impl Backend {
         let tasks = &self.inner.tasks;
         tasks.stop_intake(quiet).await;
         tasks.stop_timers().await;
+        self.release_lease().await;
         self.inner.writer.stop().await;
         tracing::info!("backend stopped; history committed");
     }
@@ -242,6 +252,11 @@ impl Backend {
     fn spawn_timers(&self) {
         let own = |task| self.inner.tasks.own_timer(task);
         let s = &self.inner.settings;
+        own(spawn_every(
+            self.clone(),
+            s.cluster.lease_renew_interval(),
+            |b| async move { b.renew_lease().await },
+        ));
         own(spawn_every(
             self.clone(),
             s.commands.check_interval,

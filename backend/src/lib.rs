@@ -34,6 +34,7 @@ pub mod external;
 pub mod history;
 pub mod ingest;
 pub mod intake;
+pub mod lease;
 pub mod legacy;
 pub mod live;
 pub mod login_cache;
