@@ -68,6 +68,18 @@ impl Backend {
         self.inner.lease.held()
     }
 
+    /// This instance's view of the timers lease (its holder id).
+    pub fn lease(&self) -> &Lease {
+        &self.inner.lease
+    }
+
+    /// Stops the timers, the lease's renewal among them, without giving the lease up: what
+    /// a `kill -9` leaves behind, for tests of the takeover.
+    #[doc(hidden)]
+    pub async fn halt_timers_as_if_killed(&self) {
+        self.inner.tasks.stop_timers().await;
+    }
+
     /// Takes or renews the timers lease (at start, then every `cluster.lease_ttl / 3`). On a
     /// database error the lease held so far lapses by itself.
     pub(crate) async fn renew_lease(&self) -> Result<()> {

@@ -9,6 +9,7 @@ mod broker_features;
 mod ccu_presence;
 mod cli;
 mod cli_config;
+mod cluster_timers;
 mod commands;
 mod config_changes;
 mod demo;
