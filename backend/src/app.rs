@@ -133,7 +133,7 @@ impl Backend {
         }
         backend.spawn_broker_sync().await;
         // Before the timers: a single instance runs them from its first round.
-        if let Err(e) = backend.renew_lease().await {
+        if let Err(e) = backend.inner.lease.renew(&backend.inner.store).await {
             tracing::warn!(cause = %e, "cannot take the timers lease now; retrying");
         }
         backend.spawn_timers();
@@ -231,9 +231,27 @@ impl Backend {
         let tasks = &self.inner.tasks;
         tasks.stop_intake(quiet).await;
         tasks.stop_timers().await;
-        self.release_lease().await;
+        self.inner.lease.release(&self.inner.store).await;
         self.inner.writer.stop().await;
         tracing::info!("backend stopped; history committed");
+    }
+
+    /// Whether this instance runs the timers that must run once per cluster now (holds the
+    /// `timers` lease).
+    pub fn runs_timers(&self) -> bool {
+        self.inner.lease.held()
+    }
+
+    /// This instance's view of the timers lease (its holder id).
+    pub fn lease(&self) -> &Lease {
+        &self.inner.lease
+    }
+
+    /// Stops the timers, the lease's renewal among them, without giving the lease up: what
+    /// a `kill -9` leaves behind, for tests of the takeover.
+    #[doc(hidden)]
+    pub async fn halt_timers_as_if_killed(&self) {
+        self.inner.tasks.stop_timers().await;
     }
 
     /// Closes every device's MQTT session (shutdown, embedded broker); the backend's own
@@ -255,7 +273,7 @@ impl Backend {
         own(spawn_every(
             self.clone(),
             s.cluster.lease_renew_interval(),
-            |b| async move { b.renew_lease().await },
+            |b| async move { b.inner.lease.renew(&b.inner.store).await },
         ));
         own(spawn_every(
             self.clone(),

@@ -9,8 +9,7 @@
 //! another instance takes it once it expired. With one instance it holds the lease from its
 //! start.
 
-use crate::app::Backend;
-use crate::{Result, clock};
+use crate::{Result, Store, clock};
 use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
 use std::time::Duration;
 
@@ -48,58 +47,30 @@ impl Lease {
         clock::now_ms() < self.valid_until.load(Relaxed)
     }
 
-    /// The outcome of a take-or-renew attempt begun at `started` (unix ms). A held lease is
-    /// acted on for four fifths of its time: the rest is a margin for clocks and a round in
-    /// progress. Returns whether it was held before.
-    fn record(&self, started: i64, won: bool) -> bool {
+    /// Takes or renews the lease in `store`. On a database error the lease held so far
+    /// lapses by itself.
+    pub async fn renew(&self, store: &Store) -> Result<()> {
+        let now = clock::now_ms();
+        let won = store
+            .try_acquire_lease(self.name, &self.holder, now, self.ttl_ms)
+            .await?;
+        // Acted on for four fifths of its time: the rest is a margin for clocks and for a
+        // round in progress.
         let until = if won {
-            started.saturating_add(self.ttl_ms / 5 * 4)
+            now.saturating_add(self.ttl_ms / 5 * 4)
         } else {
             0
         };
         let before = self.valid_until.swap(until, Relaxed);
-        clock::now_ms() < before
-    }
-}
-
-impl Backend {
-    /// Whether this instance runs the timers now (holds the [`TIMERS`] lease).
-    pub fn runs_timers(&self) -> bool {
-        self.inner.lease.held()
-    }
-
-    /// This instance's view of the timers lease (its holder id).
-    pub fn lease(&self) -> &Lease {
-        &self.inner.lease
-    }
-
-    /// Stops the timers, the lease's renewal among them, without giving the lease up: what
-    /// a `kill -9` leaves behind, for tests of the takeover.
-    #[doc(hidden)]
-    pub async fn halt_timers_as_if_killed(&self) {
-        self.inner.tasks.stop_timers().await;
-    }
-
-    /// Takes or renews the timers lease (at start, then every `cluster.lease_ttl / 3`). On a
-    /// database error the lease held so far lapses by itself.
-    pub(crate) async fn renew_lease(&self) -> Result<()> {
-        let lease = &self.inner.lease;
-        let now = clock::now_ms();
-        let won = self
-            .inner
-            .store
-            .try_acquire_lease(lease.name, &lease.holder, now, lease.ttl_ms)
-            .await?;
-        let before = lease.record(now, won);
-        match (before, won) {
+        match (clock::now_ms() < before, won) {
             (false, true) => tracing::info!(
-                lease = lease.name,
-                holder = %lease.holder,
+                lease = self.name,
+                holder = %self.holder,
                 "this instance took the lease: it runs command time-outs and the presence sweep"
             ),
             (true, false) => tracing::warn!(
-                lease = lease.name,
-                holder = %lease.holder,
+                lease = self.name,
+                holder = %self.holder,
                 "this instance lost the lease to another one"
             ),
             _ => {}
@@ -107,18 +78,12 @@ impl Backend {
         Ok(())
     }
 
-    /// Gives the timers lease up (graceful shutdown, after the timers stopped), so that
-    /// another instance takes it at its next attempt instead of after the lease expired.
-    pub(crate) async fn release_lease(&self) {
-        let lease = &self.inner.lease;
-        lease.valid_until.store(0, Relaxed);
-        match self
-            .inner
-            .store
-            .release_lease(lease.name, &lease.holder)
-            .await
-        {
-            Ok(true) => tracing::info!(lease = lease.name, "lease given up"),
+    /// Gives the lease up (graceful shutdown, after the timers stopped), so that another
+    /// instance takes it at its next attempt instead of after the lease expired.
+    pub async fn release(&self, store: &Store) {
+        self.valid_until.store(0, Relaxed);
+        match store.release_lease(self.name, &self.holder).await {
+            Ok(true) => tracing::info!(lease = self.name, "lease given up"),
             Ok(false) => {}
             Err(e) => tracing::warn!(cause = %e, "cannot give the lease up; it expires by itself"),
         }

@@ -6,11 +6,13 @@
 //! - [`Secret`]: a string that never prints.
 //! - Validation names the offending key ([`Error::Invalid`]).
 
+mod cluster;
 mod error;
 mod secret;
 mod sections;
 mod validate;
 
+pub use cluster::ClusterSettings;
 pub use error::Error;
 pub use secret::Secret;
 pub use sections::*;

@@ -37,7 +37,7 @@ pub struct Settings {
     /// People's accounts: registration, the login limiter, the password-hashing budget.
     pub accounts: AccountsSettings,
     /// Several instances on one database: who decides what must be decided once.
-    pub cluster: ClusterSettings,
+    pub cluster: crate::ClusterSettings,
 }
 
 /// `[legacy]`
@@ -423,23 +423,6 @@ pub struct CommandSettings {
     /// How often time-outs and expiries are checked.
     #[serde(with = "humantime_serde")]
     pub check_interval: Duration,
-}
-
-/// `[cluster]`
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ClusterSettings {
-    /// How long the `timers` lease lasts without renewal (renewed every third of it).
-    #[serde(with = "humantime_serde")]
-    pub lease_ttl: Duration,
-}
-
-impl ClusterSettings {
-    /// How often the holder renews its lease and the others try to take it: a third of
-    /// `lease_ttl`.
-    pub fn lease_renew_interval(&self) -> Duration {
-        self.lease_ttl / 3
-    }
 }
 
 /// `[log]`

@@ -235,13 +235,7 @@ impl Settings {
                 return Err(Error::invalid(key, "must be greater than 0"));
             }
         }
-        let ttl = self.cluster.lease_ttl;
-        if !(Duration::from_millis(300)..=Duration::from_secs(600)).contains(&ttl) {
-            return Err(Error::invalid(
-                "cluster.lease_ttl",
-                "must be between 300ms and 10 minutes",
-            ));
-        }
+        self.cluster.validate()?;
         self.accounts.validate()?;
         Ok(())
     }

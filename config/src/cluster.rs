@@ -1,0 +1,38 @@
+//! `[cluster]`: several instances on one database, and how they decide what must be decided
+//! once (the `timers` lease).
+
+use crate::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// `[cluster]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSettings {
+    /// How long the `timers` lease lasts without renewal (renewed every third of it).
+    #[serde(with = "humantime_serde")]
+    pub lease_ttl: Duration,
+}
+
+/// Shortest `cluster.lease_ttl`.
+const MIN_TTL: Duration = Duration::from_millis(300);
+/// Longest `cluster.lease_ttl`.
+const MAX_TTL: Duration = Duration::from_secs(600);
+
+impl ClusterSettings {
+    /// How often the holder renews its lease and the others try to take it: a third of
+    /// `lease_ttl`.
+    pub fn lease_renew_interval(&self) -> Duration {
+        self.lease_ttl / 3
+    }
+
+    pub(crate) fn validate(&self) -> Result<()> {
+        if !(MIN_TTL..=MAX_TTL).contains(&self.lease_ttl) {
+            return Err(Error::invalid(
+                "cluster.lease_ttl",
+                "must be between 300ms and 10 minutes",
+            ));
+        }
+        Ok(())
+    }
+}
