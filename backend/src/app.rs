@@ -8,6 +8,7 @@
 use crate::alerts::active::ActiveAlerts;
 use crate::bus::{Bus, BusEvent, BusSettings};
 use crate::config_watch::ConfigWatch;
+use crate::lease::Lease;
 use crate::legacy::refusal::RefusedAddrs;
 use crate::live::{LiveEvent, LiveHub};
 use crate::login_cache::LoginCache;
@@ -60,12 +61,12 @@ pub(crate) struct Inner {
     pub legacy_refused: RefusedAddrs,
     /// Background tasks and their shutdown.
     pub tasks: Tasks,
+    /// Whether this instance runs the timers that must run once per cluster.
+    pub lease: Lease,
     /// Device publishes taken by the embedded broker, not yet stored (`[spool]`).
     pub spool: Option<Arc<Spool>>,
     /// When this process started (unix ms): spool records received before are replays.
     pub started_at: i64,
-    /// This process among the instances sharing the database (a random id per start).
-    pub instance: String,
 }
 
 impl Backend {
@@ -95,6 +96,7 @@ impl Backend {
             settings.accounts.password_hash_concurrency,
             settings.accounts.password_hash_queue,
         );
+        let lease = Lease::new(crate::lease::TIMERS, settings.cluster.lease_ttl);
         let backend = Backend {
             inner: Arc::new(Inner {
                 settings,
@@ -116,10 +118,10 @@ impl Backend {
                 passwords,
                 signups: Signups::default(),
                 legacy_refused: RefusedAddrs::default(),
+                lease,
                 tasks: Tasks::default(),
                 spool,
                 started_at: crate::clock::now_ms(),
-                instance: uuid::Uuid::new_v4().to_string(),
             }),
         };
         backend.inner.registry.reload(&backend.inner.store).await?;
@@ -131,6 +133,10 @@ impl Backend {
             backend.requeue_in_flight().await?;
         }
         backend.spawn_broker_sync().await;
+        // Before the timers: a single instance runs them from its first round.
+        if let Err(e) = backend.inner.lease.renew(&backend.inner.store).await {
+            tracing::warn!(cause = %e, "cannot take the timers lease now; retrying");
+        }
         backend.spawn_timers();
         backend.start_fanout().await?;
         Ok(backend)
@@ -225,20 +231,20 @@ impl Backend {
             inner.store.clone(),
             &inner.live,
             inner.metrics.clone(),
-            inner.instance.clone(),
+            inner.lease.holder().to_string(),
             (inner.tasks.timer_signal(), inner.tasks.timer_signal()),
         )
         .await?;
         for task in tasks {
             inner.tasks.own_timer(task);
         }
-        tracing::info!(instance = %inner.instance, "sharing live events with other instances");
+        tracing::info!(instance = %inner.lease.holder(), "sharing live events with other instances");
         Ok(())
     }
 
-    /// This process's id among the instances sharing the database.
+    /// This process's id among the instances sharing the database (random per start).
     pub fn instance(&self) -> &str {
-        &self.inner.instance
+        self.inner.lease.holder()
     }
 
     /// The spool's levels, when there is one.
@@ -254,8 +260,27 @@ impl Backend {
         let tasks = &self.inner.tasks;
         tasks.stop_intake(quiet).await;
         tasks.stop_timers().await;
+        self.inner.lease.release(&self.inner.store).await;
         self.inner.writer.stop().await;
         tracing::info!("backend stopped; history committed");
+    }
+
+    /// Whether this instance runs the timers that must run once per cluster now (holds the
+    /// `timers` lease).
+    pub fn runs_timers(&self) -> bool {
+        self.inner.lease.held()
+    }
+
+    /// This instance's view of the timers lease (its holder id).
+    pub fn lease(&self) -> &Lease {
+        &self.inner.lease
+    }
+
+    /// Stops the timers, the lease's renewal among them, without giving the lease up: what
+    /// a `kill -9` leaves behind, for tests of the takeover.
+    #[doc(hidden)]
+    pub async fn halt_timers_as_if_killed(&self) {
+        self.inner.tasks.stop_timers().await;
     }
 
     /// Closes every device's MQTT session (shutdown, embedded broker); the backend's own
@@ -274,6 +299,11 @@ impl Backend {
     fn spawn_timers(&self) {
         let own = |task| self.inner.tasks.own_timer(task);
         let s = &self.inner.settings;
+        own(spawn_every(
+            self.clone(),
+            s.cluster.lease_renew_interval(),
+            |b| async move { b.inner.lease.renew(&b.inner.store).await },
+        ));
         own(spawn_every(
             self.clone(),
             s.commands.check_interval,

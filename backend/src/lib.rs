@@ -35,6 +35,7 @@ pub mod fanout;
 pub mod history;
 pub mod ingest;
 pub mod intake;
+pub mod lease;
 pub mod legacy;
 pub mod live;
 pub mod login_cache;

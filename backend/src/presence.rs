@@ -215,8 +215,12 @@ impl Backend {
             .is_some_and(|c| c.transport == crate::domain::Transport::Http)
     }
 
-    /// Marks silent outlets and CCUs offline (timer).
+    /// Marks silent outlets and CCUs offline (timer); only on the instance that holds the
+    /// timers lease, so a cluster decides each once.
     pub(crate) async fn check_presence(&self) -> Result<()> {
+        if !self.runs_timers() {
+            return Ok(());
+        }
         let now = clock::now_ms();
         let stale = self.inner.settings.presence.stale_after.as_millis() as i64;
         for (ccu_id, s) in self.inner.state.ccus() {

@@ -13,6 +13,9 @@ impl Backend {
     /// Makes the running server act on a configuration change in the store.
     pub async fn config_changed(&self) -> Result<()> {
         let _serial = self.inner.config.one_reload_at_a_time().await;
+        // Read before what it stands for: a change landing during the reload then shows as a
+        // new fingerprint at the next refresh, instead of being taken as loaded already.
+        let fingerprint = self.inner.store.config_fingerprint().await?;
         let changed = self.inner.registry.reload(&self.inner.store).await?;
         let ccus = self.inner.store.list_ccus(None).await?;
         let outlets = self.inner.store.list_outlets(None, None).await?;
@@ -20,9 +23,7 @@ impl Backend {
         let ccu_ids: Vec<String> = ccus.iter().map(|c| c.id.clone()).collect();
         let outlet_ids: Vec<i32> = outlets.iter().map(|o| o.id).collect();
         self.inner.state.retain(&ccu_ids, &outlet_ids);
-        self.inner
-            .config
-            .loaded(self.inner.store.config_fingerprint().await?);
+        self.inner.config.loaded(fingerprint);
         drop(_serial);
         self.revoke_stale_sessions().await?;
         for id in changed {

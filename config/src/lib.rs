@@ -12,6 +12,7 @@ mod secret;
 mod sections;
 mod validate;
 
+pub use cluster::ClusterSettings;
 pub use error::Error;
 pub use secret::Secret;
 pub use sections::*;

@@ -1,6 +1,6 @@
 //! The settings tree: one struct per section of `default.toml`.
 
-pub use crate::cluster::ClusterSettings;
+use crate::cluster::ClusterSettings;
 use crate::{Error, Result, Secret};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -25,7 +25,8 @@ pub struct Settings {
     pub history: HistorySettings,
     /// The on-disk spool of device publishes (embedded broker).
     pub spool: SpoolSettings,
-    /// Several instances sharing one database.
+    /// Several instances on one database: live events shared, who decides what must be
+    /// decided once.
     pub cluster: ClusterSettings,
     /// Alert rules.
     pub alerts: AlertSettings,

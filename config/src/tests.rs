@@ -99,6 +99,8 @@ fn bad_values_name_the_key() {
             "[ingest]\nmax_clock_skew = \"2days\"",
             "ingest.max_clock_skew",
         ),
+        ("[cluster]\nlease_ttl = \"100ms\"", "cluster.lease_ttl"),
+        ("[cluster]\nlease_ttl = \"1h\"", "cluster.lease_ttl"),
     ];
     for (text, key) in cases {
         let mut f = tempfile::NamedTempFile::new().unwrap();

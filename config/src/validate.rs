@@ -235,6 +235,7 @@ impl Settings {
                 return Err(Error::invalid(key, "must be greater than 0"));
             }
         }
+        self.cluster.validate()?;
         self.accounts.validate()?;
         Ok(())
     }

@@ -13,6 +13,7 @@ mod m20261202_000004_user_admin;
 mod m20261202_000005_legacy_focus_until;
 mod m20261203_000007_spool_position;
 mod m20261203_000008_ccu_readings_dropped;
+mod m20261203_000009_leases;
 
 /// Every migration in order; `Migrator::up(&db, None)` is idempotent and runs at start-up.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000005_legacy_focus_until::Migration),
             Box::new(m20261203_000007_spool_position::Migration),
             Box::new(m20261203_000008_ccu_readings_dropped::Migration),
+            Box::new(m20261203_000009_leases::Migration),
         ]
     }
 }

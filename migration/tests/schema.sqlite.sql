@@ -26,6 +26,8 @@ CREATE INDEX "idx_events_created" ON "events" ("created_at");
 CREATE INDEX "idx_events_user_created" ON "events" ("user_id", "created_at");
 -- idx_sensor_readings_outlet_ts
 CREATE INDEX "idx_sensor_readings_outlet_ts" ON "sensor_readings" ("outlet_id", "ts");
+-- leases
+CREATE TABLE "leases" ( "name" varchar NOT NULL PRIMARY KEY, "holder" varchar NOT NULL, "expires_at" integer NOT NULL );
 -- outlets
 CREATE TABLE "outlets" ( "id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "ccu_id" varchar NOT NULL, "device_id" varchar NOT NULL, "name" varchar NOT NULL, "location" varchar NOT NULL DEFAULT '', "threshold_ma" integer NOT NULL DEFAULT 0, "current_a" integer NULL, "current_b" integer NULL, "relay_a" boolean NULL, "relay_b" boolean NULL, "is_overload" boolean NOT NULL DEFAULT FALSE, "online" boolean NOT NULL DEFAULT FALSE, "last_seen" integer NULL, "created_at" integer NOT NULL, "updated_at" integer NOT NULL, FOREIGN KEY ("ccu_id") REFERENCES "ccus" ("id") ON DELETE CASCADE ON UPDATE CASCADE );
 -- seaql_migrations

@@ -10,6 +10,7 @@ mod ccu_presence;
 mod cli;
 mod cli_config;
 mod cluster;
+mod cluster_timers;
 mod commands;
 mod config_changes;
 mod demo;

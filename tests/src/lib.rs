@@ -79,6 +79,34 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     }
 }
 
+/// Starts a second instance on `first`'s database (a cluster of two: each has its own
+/// embedded broker, HTTP port and data folder), after `tweak` adjusted its test settings.
+/// It has no spool (its position in the database is `first`'s); `first` owns the database.
+pub async fn spawn_app_sharing(first: &TestApp, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    init_tracing();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut s = first.settings.clone();
+    s.data_dir = dir.path().to_path_buf();
+    s.spool.enabled = false;
+    s.http.addr = "127.0.0.1:0".parse().expect("literal address");
+    s.mqtt.addr = broker::free_local_addr().expect("free port");
+    let db = first.db.shared();
+    s.database.url = settings::Secret::new(db.url());
+    let picked = s.mqtt.addr;
+    tweak(&mut s);
+    let database_url = s.database_url();
+    let app = build(&mut s, picked).await;
+    TestApp {
+        http_addr: app.http_addr(),
+        mqtt_addr: app.mqtt_addr(),
+        app,
+        settings: s,
+        database_url,
+        dir,
+        db,
+    }
+}
+
 /// Builds the app. rumqttd cannot listen on port 0, so the MQTT port is picked free
 /// beforehand and another process may take it before the broker binds it: then (only when
 /// the test kept the picked port) the build is tried again on another free port.

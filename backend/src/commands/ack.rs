@@ -60,7 +60,23 @@ impl Backend {
         if status == CommandStatus::Ok {
             self.apply_ok(&c).await?;
         }
-        self.finish(&mut c, status, detail, Source::Device).await?;
+        // A late ack still overrides the server's time-out, never another final outcome;
+        // a CCU-reported time-out only follows a command still in flight.
+        let from: &[CommandStatus] = match status {
+            CommandStatus::TimedOut => &[CommandStatus::Queued, CommandStatus::Sent],
+            _ => &[
+                CommandStatus::Queued,
+                CommandStatus::Sent,
+                CommandStatus::TimedOut,
+            ],
+        };
+        if !self
+            .finish(&mut c, status, detail, Source::Device, from)
+            .await?
+        {
+            tracing::debug!(command = %c.id, "command finished meanwhile; ack ignored");
+            return Ok(AckOutcome::Duplicate);
+        }
         tracing::debug!(status = status.as_str(), "command finished by its ack");
         Ok(AckOutcome::Finished(status))
     }

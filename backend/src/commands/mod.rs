@@ -157,7 +157,7 @@ impl Backend {
     }
 
     /// Ends a queued command that passed its expiry (`why` goes to its detail). True if it
-    /// expired.
+    /// expired here (false too when it was sent or finished meanwhile).
     pub(crate) async fn expire_if_due(
         &self,
         c: &mut CommandRecord,
@@ -168,9 +168,9 @@ impl Backend {
             return Ok(false);
         }
         let detail = Some(why.to_string());
-        self.finish(c, CommandStatus::Expired, detail, Source::Server)
-            .await?;
-        Ok(true)
+        let from = [CommandStatus::Queued];
+        self.finish(c, CommandStatus::Expired, detail, Source::Server, &from)
+            .await
     }
 
     /// One command, if the actor may see its outlet.
@@ -216,9 +216,10 @@ impl Backend {
         debug_assert!(Topic::parse(&topic).is_some());
         if let Err(e) = self.inner.mqtt.bus.publish(topic, payload, false).await {
             // Give it back to the queue; the next reconnect flush retries it.
-            c.status = CommandStatus::Queued;
-            c.sent_at = None;
-            self.inner.store.update_command(c).await?;
+            if self.inner.store.requeue_command(&c.id).await? {
+                c.status = CommandStatus::Queued;
+                c.sent_at = None;
+            }
             return Err(e);
         }
         self.inner.metrics.commands_sent.fetch_add(1, Relaxed);
@@ -254,25 +255,36 @@ impl Backend {
         Ok(())
     }
 
-    /// Moves a command to a final status, with its event and live message.
+    /// Moves a command to a final status, with its event and live message, if its stored
+    /// status is still one of `from`: when an ack and a time-out (or two instances) race,
+    /// only the one whose write took effect records an event. True if this caller won.
     pub(crate) async fn finish(
         &self,
         c: &mut CommandRecord,
         status: CommandStatus,
         detail: Option<String>,
         source: Source,
-    ) -> Result<()> {
-        c.status = status;
-        c.detail = detail;
+        from: &[CommandStatus],
+    ) -> Result<bool> {
         let now = clock::now_ms();
-        c.completed_at = Some(now);
+        let done = CommandRecord {
+            status,
+            detail,
+            completed_at: Some(now),
+            ..c.clone()
+        };
+        if !self.inner.store.finish_command(&done, from).await? {
+            tracing::debug!(command = %c.id, status = status.as_str(), "command finished elsewhere first");
+            return Ok(false);
+        }
+        *c = done;
         if status == CommandStatus::Ok {
             self.inner
                 .metrics
                 .command_latency(u64::try_from(now - c.created_at).unwrap_or(0));
         }
-        self.inner.store.update_command(c).await?;
-        self.command_event(c, source).await
+        self.command_event(c, source).await?;
+        Ok(true)
     }
 
     pub(super) async fn command_event(&self, c: &CommandRecord, source: Source) -> Result<()> {

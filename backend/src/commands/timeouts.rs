@@ -8,8 +8,12 @@ use crate::clock;
 use crate::domain::{CommandStatus, Source, Transport};
 
 impl Backend {
-    /// Times out sent commands without an ack and expires queued ones (timer).
+    /// Times out sent commands without an ack and expires queued ones (timer); only on the
+    /// instance that holds the timers lease, so a cluster decides each once.
     pub(crate) async fn check_command_timeouts(&self) -> Result<()> {
+        if !self.runs_timers() {
+            return Ok(());
+        }
         let now = clock::now_ms();
         let ack_timeout = self.inner.settings.commands.ack_timeout.as_millis() as i64;
         for mut c in self
@@ -27,13 +31,10 @@ impl Backend {
             let limit = if http { ack_timeout * 10 } else { ack_timeout };
             if c.sent_at.is_some_and(|t| now - t >= limit) {
                 let detail = format!("no ack within {limit} ms");
-                self.finish(
-                    &mut c,
-                    CommandStatus::TimedOut,
-                    Some(detail),
-                    Source::Server,
-                )
-                .await?;
+                let from = [CommandStatus::Sent];
+                let status = CommandStatus::TimedOut;
+                self.finish(&mut c, status, Some(detail), Source::Server, &from)
+                    .await?;
             }
         }
         for mut c in self

@@ -116,13 +116,10 @@ impl Backend {
                 .await?
             {
                 if c.command == want && c.socket == Some(socket) {
-                    self.finish(
-                        &mut c,
-                        CommandStatus::Ok,
-                        Some("confirmed by a reading".into()),
-                        Source::Device,
-                    )
-                    .await?;
+                    let detail = Some("confirmed by a reading".into());
+                    let ok = CommandStatus::Ok;
+                    self.finish(&mut c, ok, detail, Source::Device, &[status])
+                        .await?;
                 }
             }
         }

@@ -31,19 +31,24 @@ impl Store {
         Ok(())
     }
 
-    /// Writes a command's status, detail and times.
-    pub async fn update_command(&self, c: &CommandRecord) -> Result<(), Error> {
-        command::ActiveModel {
-            id: sea_orm::Unchanged(c.id.clone()),
-            status: Set(c.status.as_str().to_string()),
-            detail: Set(c.detail.clone()),
-            sent_at: Set(c.sent_at),
-            completed_at: Set(c.completed_at),
-            ..Default::default()
-        }
-        .update(self.db())
-        .await?;
-        Ok(())
+    /// Writes a command's final status, detail and `completed_at`, only while its stored
+    /// status is one of `from`: of two instances finishing one command (an ack and a
+    /// time-out), one wins. True if this caller's write took effect.
+    pub async fn finish_command(
+        &self,
+        c: &CommandRecord,
+        from: &[CommandStatus],
+    ) -> Result<bool, Error> {
+        use sea_orm::sea_query::Expr;
+        let r = command::Entity::update_many()
+            .col_expr(command::Column::Status, Expr::value(c.status.as_str()))
+            .col_expr(command::Column::Detail, Expr::value(c.detail.clone()))
+            .col_expr(command::Column::CompletedAt, Expr::value(c.completed_at))
+            .filter(command::Column::Id.eq(c.id.as_str()))
+            .filter(command::Column::Status.is_in(from.iter().map(|s| s.as_str())))
+            .exec(self.db())
+            .await?;
+        Ok(r.rows_affected == 1)
     }
 
     /// Moves a command from queued to sent unless someone else did; true if this caller won.

@@ -12,6 +12,7 @@ mod commands;
 pub mod entity;
 mod events;
 mod history;
+mod leases;
 mod legacy_focus;
 mod notify;
 mod outlets;
@@ -157,3 +158,9 @@ mod tests;
 
 #[cfg(test)]
 mod batch_tests;
+
+#[cfg(test)]
+mod lease_tests;
+
+#[cfg(test)]
+mod finish_tests;

@@ -52,6 +52,15 @@ impl TestDatabase {
         &self.url
     }
 
+    /// The same database for a second user of it (another instance in a cluster test); only
+    /// the original drops it.
+    pub fn shared(&self) -> TestDatabase {
+        TestDatabase {
+            url: self.url.clone(),
+            postgres: None,
+        }
+    }
+
     /// Whether it is a PostgreSQL database.
     pub fn is_postgres(&self) -> bool {
         self.postgres.is_some()

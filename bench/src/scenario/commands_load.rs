@@ -3,7 +3,7 @@
 //! users' CCUs publish a paced background load, with the rate the server actually took.
 
 use super::commands::{acking_ccu, round_trips, wait_online};
-use super::fault::Load;
+use super::load::Load;
 use super::{Outcome, progress, rate};
 use crate::api::Api;
 use crate::probe;

@@ -9,8 +9,9 @@
 //! is the fault `tests/src/db_faults.rs` causes: `sensor_readings` is renamed, so every
 //! history write fails until it is renamed back.
 
+use super::load::Load;
+use super::readiness::{Readiness, probe_readiness};
 use super::{Outcome, mib, progress, rate};
-use crate::mqtt_ccu::{MqttCcu, reading};
 use crate::profile::Sizes;
 use crate::seed::{SeedCcu, Seeder, drop_database, fresh_database};
 use crate::server::{Counters, Server, ServerOpts};
@@ -20,10 +21,8 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde::Serialize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
-use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 
 /// Outlets per publishing CCU.
@@ -254,103 +253,6 @@ async fn control(ctl: &Path, what: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Paced publishers (also the background load of `commands_load`).
-pub(super) struct Load {
-    /// Readings published so far.
-    pub published: Arc<AtomicU64>,
-    /// PUBACKs received so far.
-    pub acked: Arc<AtomicU64>,
-    running: Arc<AtomicBool>,
-    tasks: Vec<JoinHandle<MqttCcu>>,
-    started: Instant,
-}
-
-impl Load {
-    /// Connects every CCU, then publishes `per_s` readings per second over all of them: on
-    /// each 10 ms tick, each CCU catches up with its share of the time since the start.
-    pub async fn start(server: &Server, ccus: &[SeedCcu], per_s: u64) -> anyhow::Result<Load> {
-        let acked = Arc::new(AtomicU64::new(0));
-        let mut clients = Vec::with_capacity(ccus.len());
-        for c in ccus {
-            let client = MqttCcu::connect_counting(
-                server.mqtt,
-                &c.id,
-                &c.secret,
-                false,
-                Some(acked.clone()),
-            )
-            .await?;
-            clients.push(client);
-        }
-        let published = Arc::new(AtomicU64::new(0));
-        let running = Arc::new(AtomicBool::new(true));
-        let started = Instant::now();
-        let share = per_s as f64 / ccus.len() as f64;
-        let mut tasks = Vec::with_capacity(ccus.len());
-        for (client, seed) in clients.into_iter().zip(ccus) {
-            let devices: Vec<String> = seed.outlets.iter().map(|(_, d)| d.clone()).collect();
-            let (published, running) = (published.clone(), running.clone());
-            tasks.push(tokio::spawn(async move {
-                let mut tick = tokio::time::interval(Duration::from_millis(10));
-                tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
-                let mut sent = 0u64;
-                'load: while running.load(Relaxed) {
-                    tick.tick().await;
-                    let due = (started.elapsed().as_secs_f64() * share) as u64;
-                    while sent < due && running.load(Relaxed) {
-                        let n = devices.len() as u64;
-                        let device = &devices[(sent % n) as usize];
-                        let (a, b) = currents(sent / n);
-                        if client
-                            .publish("sensor", reading(device, a, b))
-                            .await
-                            .is_err()
-                        {
-                            break 'load;
-                        }
-                        sent += 1;
-                        published.fetch_add(1, Relaxed);
-                    }
-                }
-                // handed back: its queued publishes and their PUBACKs are still on the way
-                client
-            }));
-        }
-        Ok(Load {
-            published,
-            acked,
-            running,
-            tasks,
-            started,
-        })
-    }
-
-    /// Stops publishing; returns the clients (keep them until every PUBACK is in) and how long
-    /// the load ran.
-    pub async fn stop(mut self) -> (Vec<MqttCcu>, f64) {
-        self.running.store(false, Relaxed);
-        let tasks = std::mem::take(&mut self.tasks);
-        let mut clients = Vec::with_capacity(tasks.len());
-        for t in tasks {
-            clients.extend(t.await.ok());
-        }
-        (clients, self.started.elapsed().as_secs_f64())
-    }
-}
-
-impl Drop for Load {
-    /// A scenario that failed half-way stops its publishers too.
-    fn drop(&mut self) {
-        self.running.store(false, Relaxed);
-    }
-}
-
-/// The currents (mA) that name the `i`-th reading of an outlet: unique, plausible, above the
-/// noise floor.
-fn currents(i: u64) -> (i64, i64) {
-    (1_000 + (i % 10_000) as i64, 1_000 + (i / 10_000) as i64)
-}
-
 /// The spool and readiness at one moment.
 #[derive(Debug, Clone, Copy)]
 struct Sample {
@@ -383,62 +285,6 @@ async fn sample(server: &Server) -> anyhow::Result<Sample> {
     })
 }
 
-/// What `/readyz` answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Readiness {
-    Ready,
-    Degraded,
-    NotReady,
-    NoAnswer,
-}
-
-/// `/readyz` answers: `(asked at, answer)`.
-type Answers = Arc<Mutex<Vec<(Instant, Readiness)>>>;
-
-/// Asks `/readyz` every [`SAMPLE_EVERY`] (each within [`READYZ_TIMEOUT`]), apart from the
-/// spool samples so that a slow answer does not hold them up.
-fn probe_readiness(server: &Server) -> (Prober, Answers) {
-    let answers = Arc::new(Mutex::new(Vec::new()));
-    let (http, url, out) = (
-        server.client.clone(),
-        server.url("/readyz"),
-        answers.clone(),
-    );
-    let task = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(SAMPLE_EVERY);
-        tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            let at = Instant::now();
-            let answer = async {
-                let r = http.get(&url).timeout(READYZ_TIMEOUT).send().await.ok()?;
-                let ok = r.status().is_success();
-                let body = r.text().await.ok()?;
-                Some(match (ok, body.as_str()) {
-                    (true, "ready") => Readiness::Ready,
-                    (true, b) if b.starts_with("degraded") => Readiness::Degraded,
-                    _ => Readiness::NotReady,
-                })
-            }
-            .await
-            .unwrap_or(Readiness::NoAnswer);
-            out.lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push((at, answer));
-        }
-    });
-    (Prober(task), answers)
-}
-
-/// The readiness probe's task, ended when dropped (also when the scenario fails half-way).
-struct Prober(JoinHandle<()>);
-
-impl Drop for Prober {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
 /// Samples every [`SAMPLE_EVERY`] into `samples` until `done` holds for a sample (returned)
 /// or `deadline` passes (`None`).
 async fn watch(
@@ -469,7 +315,7 @@ async fn drive(
     fault: &Fault,
 ) -> anyhow::Result<FaultNumbers> {
     let load = Load::start(server, ccus, sizes.fault_rate).await?;
-    let (prober, answers) = probe_readiness(server);
+    let (prober, answers) = probe_readiness(server, SAMPLE_EVERY, READYZ_TIMEOUT);
     let (published, acked) = (load.published.clone(), load.acked.clone());
     let report = |what: &str, s: &Sample| {
         progress(&format!(

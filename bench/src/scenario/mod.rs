@@ -10,6 +10,8 @@ mod legacy;
 mod legacy_commands;
 mod legacy_watch;
 mod live;
+mod load;
+mod readiness;
 
 use crate::args::Args;
 use crate::invariants::{self, Check};
