@@ -50,7 +50,7 @@ pub(crate) struct Inner {
     /// The backend's client, login and sessions on the broker.
     pub mqtt: MqttLink,
     /// Active alerts by condition.
-    pub alerts: ActiveAlerts,
+    pub alerts: Arc<ActiveAlerts>,
     /// CCU logins already verified.
     pub logins: LoginCache,
     /// People's password hashes, in a budget apart from CCU logins.
@@ -113,7 +113,7 @@ impl Backend {
                     login: BackendLogin::new(backend_login.0, backend_login.1),
                     dynsec,
                 },
-                alerts: ActiveAlerts::default(),
+                alerts: Arc::default(),
                 logins: LoginCache::default(),
                 passwords,
                 signups: Signups::default(),
@@ -230,6 +230,7 @@ impl Backend {
         let tasks = crate::fanout::start(
             inner.store.clone(),
             &inner.live,
+            inner.alerts.clone(),
             inner.metrics.clone(),
             inner.lease.holder().to_string(),
             (inner.tasks.timer_signal(), inner.tasks.timer_signal()),

@@ -6,8 +6,10 @@
 //! sending instance, which skips its own. Live views are lossy by design (a slow browser
 //! skips, a reload shows the stored state): when the queue is full, an event is larger than
 //! a payload, or the listening connection was lost, events are counted as lost, never
-//! waited for. Ingest never waits on this path.
+//! waited for. Ingest never waits on this path. Alert events also update this instance's
+//! book of active alerts (raised or cleared elsewhere).
 
+use crate::alerts::active::ActiveAlerts;
 use crate::live::{LiveEvent, LiveHub};
 use crate::metrics::Metrics;
 use crate::store::{MAX_PAYLOAD, Store};
@@ -38,6 +40,7 @@ struct Envelope {
 pub async fn start(
     store: Store,
     live: &LiveHub,
+    alerts: Arc<ActiveAlerts>,
     metrics: Arc<Metrics>,
     instance: String,
     stop: (StopSignal, StopSignal),
@@ -52,7 +55,14 @@ pub async fn start(
         instance.clone(),
         stop.0,
     ));
-    let relay = tokio::spawn(relay(listener, live.clone(), metrics, instance, stop.1));
+    let relay = tokio::spawn(relay(
+        listener,
+        live.clone(),
+        alerts,
+        metrics,
+        instance,
+        stop.1,
+    ));
     Ok([publisher, relay])
 }
 
@@ -168,6 +178,7 @@ async fn send((payload, n): (String, u64), store: &Store, metrics: &Metrics) {
 async fn relay(
     mut listener: crate::store::Listener,
     live: LiveHub,
+    alerts: Arc<ActiveAlerts>,
     metrics: Arc<Metrics>,
     instance: String,
     mut stop: StopSignal,
@@ -189,6 +200,9 @@ async fn relay(
                         .live_fanout_received
                         .fetch_add(env.events.len() as u64, Relaxed);
                     for ev in env.events {
+                        if let LiveEvent::Alert { alert, .. } = &ev {
+                            alerts.learn(alert).await;
+                        }
                         live.send_local(ev);
                     }
                 }

@@ -14,6 +14,7 @@ mod m20261202_000005_legacy_focus_until;
 mod m20261203_000007_spool_position;
 mod m20261203_000008_ccu_readings_dropped;
 mod m20261203_000009_leases;
+mod m20261203_000010_one_active_alert;
 
 /// Every migration in order; `Migrator::up(&db, None)` is idempotent and runs at start-up.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000007_spool_position::Migration),
             Box::new(m20261203_000008_ccu_readings_dropped::Migration),
             Box::new(m20261203_000009_leases::Migration),
+            Box::new(m20261203_000010_one_active_alert::Migration),
         ]
     }
 }

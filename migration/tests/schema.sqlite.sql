@@ -10,6 +10,8 @@ CREATE TABLE "ccus" ( "id" varchar NOT NULL PRIMARY KEY, "owner_id" integer NOT 
 CREATE TABLE "commands" ( "id" varchar NOT NULL PRIMARY KEY, "ccu_id" varchar NOT NULL, "outlet_id" integer NOT NULL, "user_id" integer NULL, "command" varchar NOT NULL, "socket" varchar NULL, "value" integer NULL, "status" varchar NOT NULL, "detail" text NULL, "created_at" integer NOT NULL, "sent_at" integer NULL, "completed_at" integer NULL, "expires_at" integer NOT NULL, FOREIGN KEY ("outlet_id") REFERENCES "outlets" ("id") ON DELETE CASCADE );
 -- events
 CREATE TABLE "events" ( "id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "user_id" integer NULL, "kind" varchar NOT NULL, "source" varchar NOT NULL, "ccu_id" varchar NULL, "device_id" varchar NULL, "message" text NOT NULL, "data" text NULL, "created_at" integer NOT NULL );
+-- idx_alerts_one_active
+CREATE UNIQUE INDEX idx_alerts_one_active ON alerts (kind, ccu_id, COALESCE(outlet_id, -1)) WHERE cleared_at IS NULL;
 -- idx_alerts_user_cleared
 CREATE INDEX "idx_alerts_user_cleared" ON "alerts" ("user_id", "cleared_at");
 -- idx_breaker_readings_ccu_ts

@@ -8,6 +8,7 @@
 
 use crate::cli::serve_cmd;
 use crate::external_mosquitto::{ADMIN, ADMIN_PASSWORD, Mosquitto, use_mosquitto};
+use backend::domain::AlertKind::OutletThreshold;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use settings::Settings;
@@ -15,6 +16,7 @@ use smart_outlet::startup::Application;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use system_tests::{ApiClient, Device, TestApp, spawn_app, spawn_app_with, wait_until};
+use system_tests::{alert_cleared, next_alert};
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
 
 type Ws =
@@ -378,4 +380,72 @@ async fn an_instance_killed_mid_ingest_loses_nothing_the_broker_acknowledged() {
         "{READINGS} readings; {at_kill} stored at the kill; all {} after k restarted",
         stored.len()
     );
+}
+
+/// Alerts of one CCU whose readings reach two instances: each condition raised once, and
+/// cleared once, whichever instance sees which reading.
+#[tokio::test]
+async fn a_lasting_condition_seen_by_two_instances_raises_one_alert() {
+    let a = spawn_app().await;
+    needs_postgres(&a);
+    let b = another_instance(&a).await;
+    let (alice, secret, outlet) = a.seed().await;
+    a.backend()
+        .set_outlet_threshold(backend::Actor::User(alice.id), outlet.id, 500)
+        .await
+        .unwrap();
+    wait_until("instance B knows the threshold", || async {
+        b.app
+            .backend()
+            .registry()
+            .outlet(outlet.id)
+            .is_some_and(|o| o.threshold_ma == 500)
+    })
+    .await;
+    // The same CCU on both instances' brokers: its readings reach both, as `$share` does.
+    let on_a = a.device("02", &secret).await;
+    let on_b = Device::connect(b.app.mqtt_addr(), "02", &secret)
+        .await
+        .unwrap();
+    let mut live = a.backend().subscribe();
+    let store = a.store().clone();
+    let alerts = || {
+        let store = store.clone();
+        async move { store.list_alerts(Some(alice.id), false, 100).await.unwrap() }
+    };
+
+    // Over the threshold on A, then on B: one alert.
+    on_a.reading("FE", 900, 0).await;
+    let first = next_alert(&mut live, "the first alert", OutletThreshold).await;
+    on_b.reading("FE", 950, 0).await;
+    on_b.reading("FE", 960, 0).await;
+    // Below the clear margin on B: cleared once (B learned of A's alert).
+    on_b.reading("FE", 100, 0).await;
+    alert_cleared(&mut live, "the first alert cleared", OutletThreshold).await;
+    // Over again on A: A learned it was cleared, and raises a new one.
+    on_a.reading("FE", 990, 0).await;
+    let second = next_alert(&mut live, "the second alert", OutletThreshold).await;
+    assert_ne!(second.id, first.id);
+    on_b.reading("FE", 995, 0).await;
+    a.backend().flush().await;
+    b.app.backend().flush().await;
+
+    let all = alerts().await;
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert_eq!(all.iter().filter(|x| x.active()).count(), 1, "{all:?}");
+    let (events, _) = store
+        .list_events(
+            &backend::store::EventFilter {
+                user_id: Some(alice.id),
+                ..Default::default()
+            },
+            0,
+            100,
+        )
+        .await
+        .unwrap();
+    let count = |kind: &str| events.iter().filter(|e| e.kind == kind).count();
+    assert_eq!(count("alert_raised"), 2, "{events:?}");
+    assert_eq!(count("alert_cleared"), 1, "{events:?}");
+    b.app.stop().await;
 }

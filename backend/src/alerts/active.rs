@@ -1,7 +1,7 @@
 //! The alert book: which conditions have an active alert, and the threshold rule that
 //! decides when a load condition starts and ends. Knows nothing of the services.
 
-use crate::domain::AlertKind;
+use crate::domain::{AlertKind, AlertRecord};
 use std::collections::HashMap;
 use tokio::sync::{Mutex, MutexGuard};
 
@@ -36,6 +36,26 @@ impl ActiveAlerts {
     /// Exclusive access while one condition is brought in line.
     pub(crate) async fn lock(&self) -> MutexGuard<'_, HashMap<AlertKey, i32>> {
         self.0.lock().await
+    }
+
+    /// Learns of an alert another instance raised, cleared or acknowledged (through the
+    /// live fan-out), so that this book agrees with the database: a cleared alert no longer
+    /// counts as active here, a raised one is not raised again.
+    pub async fn learn(&self, alert: &AlertRecord) {
+        let Some(ccu_id) = alert.ccu_id.clone() else {
+            return;
+        };
+        let key = AlertKey {
+            kind: alert.kind,
+            ccu_id,
+            outlet_id: alert.outlet_id,
+        };
+        let mut map = self.0.lock().await;
+        if alert.active() {
+            map.insert(key, alert.id);
+        } else if map.get(&key) == Some(&alert.id) {
+            map.remove(&key);
+        }
     }
 
     /// True while the condition's alert is active.

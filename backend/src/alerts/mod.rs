@@ -9,7 +9,7 @@ use crate::actor::Actor;
 use crate::app::Backend;
 use crate::domain::{AlertRecord, EventKind, Source};
 use crate::live::LiveEvent;
-use crate::store::{NewAlert, NewEvent};
+use crate::store::{NewAlert, NewEvent, Raised};
 use crate::{Error, Result, clock};
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -57,10 +57,10 @@ impl Backend {
                     return Ok(());
                 };
                 let t = text();
-                let alert = self
+                let raised = self
                     .inner
                     .store
-                    .insert_alert(NewAlert {
+                    .raise_alert(NewAlert {
                         user_id: ccu.owner_id,
                         kind: key.kind,
                         ccu_id: Some(key.ccu_id.clone()),
@@ -71,6 +71,14 @@ impl Backend {
                         raised_at: clock::now_ms(),
                     })
                     .await?;
+                let alert = match raised {
+                    Raised::New(alert) => alert,
+                    Raised::Existing(id) => {
+                        // another instance raised it: this one only learns of it
+                        map.insert(key, id);
+                        return Ok(());
+                    }
+                };
                 map.insert(key, alert.id);
                 drop(map);
                 self.inner.metrics.alerts_raised.fetch_add(1, Relaxed);
@@ -81,7 +89,10 @@ impl Backend {
             (Some(id), false) => {
                 map.remove(&key);
                 drop(map);
-                let alert = self.inner.store.clear_alert(id, clock::now_ms()).await?;
+                // another instance may have cleared it first: then only it tells
+                let Some(alert) = self.inner.store.clear_alert(id, clock::now_ms()).await? else {
+                    return Ok(());
+                };
                 tracing::info!(
                     alert = alert.id,
                     kind = alert.kind.as_str(),

@@ -4,9 +4,19 @@ use super::Store;
 use super::entity::{alert, outlet};
 use crate::Error;
 use crate::domain::{AlertKind, AlertRecord};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
 };
+
+/// What raising an alert did.
+#[derive(Debug)]
+pub enum Raised {
+    /// Stored: this instance raised it.
+    New(AlertRecord),
+    /// The condition already had an active alert (this id), raised by another instance.
+    Existing(i32),
+}
 
 /// An alert about to be raised.
 #[derive(Debug, Clone)]
@@ -30,9 +40,31 @@ pub struct NewAlert {
 }
 
 impl Store {
-    /// Stores a raised alert.
-    pub async fn insert_alert(&self, a: NewAlert) -> Result<AlertRecord, Error> {
-        let m = alert::ActiveModel {
+    /// Stores a raised alert, unless its condition (kind, CCU, outlet) already has an active
+    /// one (raised by another instance): then that one's id, and nothing is stored.
+    pub async fn raise_alert(&self, a: NewAlert) -> Result<Raised, Error> {
+        // the other instance's alert may be cleared between our insert and our look-up:
+        // then the insert is tried again
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match self.insert_alert(a.clone()).await {
+                Ok(m) => return Ok(Raised::New(self.alert_record(m).await?)),
+                Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+                    if let Some(id) = self.active_alert_id(&a).await? {
+                        return Ok(Raised::Existing(id));
+                    }
+                    if tries >= 3 {
+                        return Err(e.into());
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    async fn insert_alert(&self, a: NewAlert) -> Result<alert::Model, sea_orm::DbErr> {
+        alert::ActiveModel {
             user_id: Set(a.user_id),
             ccu_id: Set(a.ccu_id),
             outlet_id: Set(a.outlet_id),
@@ -47,20 +79,41 @@ impl Store {
             ..Default::default()
         }
         .insert(self.db())
-        .await?;
-        self.alert_record(m).await
+        .await
     }
 
-    /// Marks an alert cleared.
-    pub async fn clear_alert(&self, id: i32, at: i64) -> Result<AlertRecord, Error> {
-        let m = alert::ActiveModel {
-            id: sea_orm::Unchanged(id),
-            cleared_at: Set(Some(at)),
-            ..Default::default()
+    /// The active alert of `a`'s condition, if any.
+    async fn active_alert_id(&self, a: &NewAlert) -> Result<Option<i32>, Error> {
+        let mut q = alert::Entity::find()
+            .filter(alert::Column::Kind.eq(a.kind.as_str()))
+            .filter(alert::Column::ClearedAt.is_null());
+        q = match &a.ccu_id {
+            Some(c) => q.filter(alert::Column::CcuId.eq(c.as_str())),
+            None => q.filter(alert::Column::CcuId.is_null()),
+        };
+        q = match a.outlet_id {
+            Some(o) => q.filter(alert::Column::OutletId.eq(o)),
+            None => q.filter(alert::Column::OutletId.is_null()),
+        };
+        Ok(q.one(self.db()).await?.map(|m| m.id))
+    }
+
+    /// Marks an alert cleared, if it still is active: `None` when another instance cleared
+    /// it first.
+    pub async fn clear_alert(&self, id: i32, at: i64) -> Result<Option<AlertRecord>, Error> {
+        let done = alert::Entity::update_many()
+            .col_expr(alert::Column::ClearedAt, Expr::value(at))
+            .filter(alert::Column::Id.eq(id))
+            .filter(alert::Column::ClearedAt.is_null())
+            .exec(self.db())
+            .await?;
+        if done.rows_affected == 0 {
+            return Ok(None);
         }
-        .update(self.db())
-        .await?;
-        self.alert_record(m).await
+        match alert::Entity::find_by_id(id).one(self.db()).await? {
+            Some(m) => Ok(Some(self.alert_record(m).await?)),
+            None => Ok(None),
+        }
     }
 
     /// Marks an alert acknowledged.

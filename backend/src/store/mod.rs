@@ -22,7 +22,7 @@ pub mod test_database;
 mod users;
 
 pub use accounts::{SessionRecord, TokenRecord};
-pub use alerts::NewAlert;
+pub use alerts::{NewAlert, Raised};
 pub use batch::{Batch, BreakerRow, OutletLatest, SensorRow};
 pub use ccus::CcuAuth;
 pub use events::{EventFilter, NewEvent};
@@ -162,5 +162,7 @@ mod batch_tests;
 #[cfg(test)]
 mod lease_tests;
 
+#[cfg(test)]
+mod alert_tests;
 #[cfg(test)]
 mod finish_tests;
