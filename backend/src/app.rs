@@ -42,7 +42,7 @@ pub(crate) struct Inner {
     /// Reload serialisation and the fingerprint of the configuration loaded.
     pub config: ConfigWatch,
     /// Live device state.
-    pub state: StateTable,
+    pub state: Arc<StateTable>,
     pub live: LiveHub,
     pub metrics: Arc<Metrics>,
     /// The history writer.
@@ -103,7 +103,7 @@ impl Backend {
                 store,
                 registry: Registry::default(),
                 config: ConfigWatch::default(),
-                state: StateTable::default(),
+                state: Arc::default(),
                 live: LiveHub::default(),
                 metrics,
                 writer,
@@ -231,6 +231,7 @@ impl Backend {
             inner.store.clone(),
             &inner.live,
             inner.alerts.clone(),
+            inner.state.clone(),
             inner.metrics.clone(),
             inner.lease.holder().to_string(),
             (inner.tasks.timer_signal(), inner.tasks.timer_signal()),

@@ -6,12 +6,13 @@
 //! sending instance, which skips its own. Live views are lossy by design (a slow browser
 //! skips, a reload shows the stored state): when the queue is full, an event is larger than
 //! a payload, or the listening connection was lost, events are counted as lost, never
-//! waited for. Ingest never waits on this path. Alert events also update this instance's
-//! book of active alerts (raised or cleared elsewhere).
+//! waited for. Ingest never waits on this path. Alert and presence events also update this
+//! instance's book of active alerts and its presence table (changes decided elsewhere).
 
 use crate::alerts::active::ActiveAlerts;
 use crate::live::{LiveEvent, LiveHub};
 use crate::metrics::Metrics;
+use crate::state::StateTable;
 use crate::store::{MAX_PAYLOAD, Store};
 use crate::tasks::StopSignal;
 use serde::Deserialize;
@@ -41,6 +42,7 @@ pub async fn start(
     store: Store,
     live: &LiveHub,
     alerts: Arc<ActiveAlerts>,
+    state: Arc<StateTable>,
     metrics: Arc<Metrics>,
     instance: String,
     stop: (StopSignal, StopSignal),
@@ -59,6 +61,7 @@ pub async fn start(
         listener,
         live.clone(),
         alerts,
+        state,
         metrics,
         instance,
         stop.1,
@@ -179,6 +182,7 @@ async fn relay(
     mut listener: crate::store::Listener,
     live: LiveHub,
     alerts: Arc<ActiveAlerts>,
+    state: Arc<StateTable>,
     metrics: Arc<Metrics>,
     instance: String,
     mut stop: StopSignal,
@@ -200,8 +204,16 @@ async fn relay(
                         .live_fanout_received
                         .fetch_add(env.events.len() as u64, Relaxed);
                     for ev in env.events {
-                        if let LiveEvent::Alert { alert, .. } = &ev {
-                            alerts.learn(alert).await;
+                        match &ev {
+                            LiveEvent::Alert { alert, .. } => alerts.learn(alert).await,
+                            LiveEvent::Presence {
+                                ccu_id,
+                                outlet_id,
+                                online,
+                                ts,
+                                ..
+                            } => state.learn_presence(ccu_id, *outlet_id, *online, *ts),
+                            _ => {}
                         }
                         live.send_local(ev);
                     }

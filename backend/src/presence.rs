@@ -72,13 +72,31 @@ impl Backend {
     /// Traffic from a CCU: it is connected, whatever its status said.
     pub(crate) async fn ccu_seen(&self, ccu_id: &str, now: i64) -> Result<()> {
         let restart_gap = (self.inner.settings.legacy.cycle * RESTART_CYCLES).as_millis() as i64;
-        let was_online = self.inner.state.with_ccu(ccu_id, |s| {
+        let every =
+            LAST_SEEN_EVERY_MS.min(self.inner.settings.presence.stale_after.as_millis() as i64 / 4);
+        let (was_online, write) = self.inner.state.with_ccu(ccu_id, |s| {
             if s.last_seen.is_none_or(|t| now - t > restart_gap) {
                 s.resumed_at = Some(now);
             }
             s.last_seen = Some(now);
-            s.online
+            let write = s.last_seen_written.is_none_or(|t| now - t >= every);
+            if write {
+                s.last_seen_written = Some(now);
+            }
+            (s.online, write)
         });
+        if write {
+            // at most once a second (a quarter of stale_after) per CCU, coalesced into the
+            // writer's next batch
+            let latest = crate::store::batch::CcuLatest {
+                breaker: None,
+                last_seen: now,
+            };
+            self.inner
+                .writer
+                .send(crate::writer::WriteOp::Ccu(ccu_id.to_string(), latest))
+                .await;
+        }
         if !was_online {
             self.set_ccu_online(ccu_id, true, None, Source::Device)
                 .await?;
@@ -97,8 +115,7 @@ impl Backend {
             return Ok(());
         };
         let now = clock::now_ms();
-        let changed = self.inner.state.with_ccu(ccu_id, |s| {
-            let changed = s.online != online;
+        self.inner.state.with_ccu(ccu_id, |s| {
             s.online = online;
             if !online {
                 s.offline_at = Some(now);
@@ -107,9 +124,10 @@ impl Backend {
             if firmware.is_some() {
                 s.firmware = firmware.clone();
             }
-            changed
         });
-        self.inner
+        // Whoever flips it in the database tells (of two instances, once).
+        let changed = self
+            .inner
             .store
             .set_ccu_presence(ccu_id, online, firmware.as_deref(), now)
             .await?;
@@ -225,6 +243,16 @@ impl Backend {
         let stale = self.inner.settings.presence.stale_after.as_millis() as i64;
         for (ccu_id, s) in self.inner.state.ccus() {
             if s.online && s.last_seen.is_some_and(|t| now - t >= stale) {
+                // Another instance may be the one hearing it: the database's last_seen
+                // (written by every instance's writer) counts too.
+                if let Some(t) = self.inner.store.ccu_last_seen(&ccu_id).await?
+                    && now - t < stale
+                {
+                    self.inner
+                        .state
+                        .with_ccu(&ccu_id, |s| s.last_seen = s.last_seen.max(Some(t)));
+                    continue;
+                }
                 self.set_ccu_online(&ccu_id, false, None, Source::Server)
                     .await?;
             }
@@ -247,6 +275,15 @@ impl Backend {
                 (stale, resumed.unwrap_or(i64::MIN))
             });
             if now - last.max(resumed) < stale {
+                continue;
+            }
+            // heard by another instance meanwhile?
+            if let Some(t) = self.inner.store.outlet_last_seen(outlet_id).await?
+                && now - t.max(resumed) < stale
+            {
+                self.inner
+                    .state
+                    .with_outlet(outlet_id, |s| s.last_seen = s.last_seen.max(Some(t)));
                 continue;
             }
             self.inner
@@ -295,3 +332,7 @@ fn unreachable_text() -> AlertText {
         threshold: None,
     }
 }
+
+/// How often, at most, a CCU's `last_seen` is written to the database while it talks (ms);
+/// more often when a quarter of `presence.stale_after` is shorter.
+const LAST_SEEN_EVERY_MS: i64 = 1_000;

@@ -56,6 +56,9 @@ pub struct CcuState {
     pub resumed_at: Option<i64>,
     /// Readings it reported it dropped (offline buffer full), summed over its reports.
     pub readings_dropped: i64,
+    /// When `last_seen` was last queued for the database (where the presence sweep of
+    /// whichever instance runs it reads it).
+    pub last_seen_written: Option<i64>,
 }
 
 /// Both tables behind short-lived locks (never held across an await).
@@ -66,6 +69,22 @@ pub struct StateTable {
 }
 
 impl StateTable {
+    /// Learns a presence change another instance decided (through the live fan-out), so
+    /// that this instance's next traffic from the device is seen as a return.
+    pub fn learn_presence(&self, ccu_id: &str, outlet_id: Option<i32>, online: bool, ts: i64) {
+        match outlet_id {
+            None => self.with_ccu(ccu_id, |s| {
+                s.online = online;
+                if online {
+                    s.last_seen = s.last_seen.max(Some(ts));
+                } else {
+                    s.offline_at = Some(ts);
+                }
+            }),
+            Some(id) => self.with_outlet(id, |s| s.online = online),
+        }
+    }
+
     /// Seeds from stored records (start-up).
     pub fn seed(&self, ccus: &[CcuRecord], outlets: &[OutletRecord]) {
         let mut c = self.ccus.lock().unwrap_or_else(|e| e.into_inner());
@@ -81,6 +100,7 @@ impl StateTable {
                 offline_at: None,
                 resumed_at: None,
                 readings_dropped: r.readings_dropped,
+                last_seen_written: r.last_seen,
             });
         }
         drop(c);

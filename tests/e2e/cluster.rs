@@ -449,3 +449,54 @@ async fn a_lasting_condition_seen_by_two_instances_raises_one_alert() {
     assert_eq!(count("alert_cleared"), 1, "{events:?}");
     b.app.stop().await;
 }
+
+/// A CCU heard only by the instance that does not run the presence sweep: never marked
+/// offline while it talks, marked offline once when it falls silent, and back online once
+/// when it talks again.
+#[tokio::test]
+async fn presence_is_decided_once_from_what_any_instance_heard() {
+    let a = spawn_app_with(|s| s.presence.stale_after = std::time::Duration::from_secs(1)).await;
+    needs_postgres(&a);
+    let b = another_instance(&a).await;
+    assert!(a.backend().runs_timers() && !b.app.backend().runs_timers());
+    let (alice, secret, _) = a.seed().await;
+    let store = a.store().clone();
+    let events = |kind: &'static str| {
+        let store = store.clone();
+        async move {
+            let filter = backend::store::EventFilter {
+                user_id: Some(alice.id),
+                kind: Some(kind.into()),
+                ..Default::default()
+            };
+            store.list_events(&filter, 0, 100).await.unwrap().0.len()
+        }
+    };
+    let dev = Device::connect(b.app.mqtt_addr(), "02", &secret)
+        .await
+        .unwrap();
+    wait_until("online", || async { events("ccu_online").await == 1 }).await;
+
+    // Three stale periods of talking to B only: A's sweep sees B's writes, not silence.
+    let until = tokio::time::Instant::now() + std::time::Duration::from_secs(3);
+    let mut ma = 100;
+    while tokio::time::Instant::now() < until {
+        dev.reading("FE", ma, 0).await;
+        ma += 1;
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        events("ccu_offline").await,
+        0,
+        "marked offline while it talked"
+    );
+
+    // Silent: offline once. Talking again (to B, which learned of the offline): online once.
+    wait_until("offline", || async { events("ccu_offline").await == 1 }).await;
+    dev.reading("FE", 5, 0).await;
+    wait_until("back online", || async { events("ccu_online").await == 2 }).await;
+    a.backend().flush().await;
+    assert_eq!(events("ccu_offline").await, 1);
+    assert_eq!(events("ccu_online").await, 2);
+    b.app.stop().await;
+}

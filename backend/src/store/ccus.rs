@@ -188,22 +188,43 @@ impl Store {
         }
     }
 
-    /// Records presence (does not bump `updated_at`: presence is not configuration).
+    /// Records a CCU's presence. True when this call changed `online` in the database;
+    /// false when it already said so (another instance recorded the change first), and then
+    /// only `last_seen` and the firmware are written.
     pub async fn set_ccu_presence(
         &self,
         id: &str,
         online: bool,
         firmware: Option<&str>,
         last_seen: i64,
-    ) -> Result<(), Error> {
-        let mut q = ccu::Entity::update_many()
-            .col_expr(ccu::Column::Online, Expr::value(online))
-            .col_expr(ccu::Column::LastSeen, Expr::value(last_seen));
-        if let Some(fw) = firmware {
-            q = q.col_expr(ccu::Column::Firmware, Expr::value(fw.to_string()));
+    ) -> Result<bool, Error> {
+        let update = || {
+            let mut q = ccu::Entity::update_many()
+                .col_expr(ccu::Column::Online, Expr::value(online))
+                .col_expr(ccu::Column::LastSeen, Expr::value(last_seen));
+            if let Some(fw) = firmware {
+                q = q.col_expr(ccu::Column::Firmware, Expr::value(fw.to_string()));
+            }
+            q.filter(ccu::Column::Id.eq(id))
+        };
+        let flipped = update()
+            .filter(ccu::Column::Online.ne(online))
+            .exec(self.db())
+            .await?
+            .rows_affected
+            > 0;
+        if !flipped {
+            update().exec(self.db()).await?;
         }
-        q.filter(ccu::Column::Id.eq(id)).exec(self.db()).await?;
-        Ok(())
+        Ok(flipped)
+    }
+
+    /// When any instance last heard the CCU (the writer keeps it), if ever.
+    pub async fn ccu_last_seen(&self, id: &str) -> Result<Option<i64>, Error> {
+        Ok(ccu::Entity::find_by_id(id.to_string())
+            .one(self.db())
+            .await?
+            .and_then(|c| c.last_seen))
     }
 
     /// Adds readings a CCU reported it dropped to its total.

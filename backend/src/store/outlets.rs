@@ -114,6 +114,14 @@ impl Store {
         Ok(())
     }
 
+    /// When any instance last heard the outlet (the writer keeps it), if ever.
+    pub async fn outlet_last_seen(&self, id: i32) -> Result<Option<i64>, Error> {
+        Ok(outlet::Entity::find_by_id(id)
+            .one(self.db())
+            .await?
+            .and_then(|o| o.last_seen))
+    }
+
     /// Sets the per-socket alert threshold.
     pub async fn set_outlet_threshold(&self, id: i32, ma: i64) -> Result<(), Error> {
         self.update_outlet(id, |m| m.threshold_ma = Set(ma)).await
