@@ -106,6 +106,8 @@ pub struct Metrics {
     ingested_http: AtomicU64,
     /// Readings written to history.
     pub history_rows: AtomicU64,
+    /// History rows the database refused as copies of stored ones (same device and slot).
+    pub history_duplicates: AtomicU64,
     /// Write transactions.
     pub history_batches: AtomicU64,
     /// Write transactions that failed (and were retried).
@@ -188,6 +190,8 @@ pub struct MetricsSnapshot {
     pub ingested_http: u64,
     /// History rows written.
     pub history_rows: u64,
+    /// See [`Metrics::history_duplicates`].
+    pub history_duplicates: u64,
     /// Write transactions.
     pub history_batches: u64,
     /// Failed write transactions.
@@ -251,6 +255,7 @@ impl Metrics {
             ingested_mqtt: self.ingested_mqtt.load(Relaxed),
             ingested_http: self.ingested_http.load(Relaxed),
             history_rows: self.history_rows.load(Relaxed),
+            history_duplicates: self.history_duplicates.load(Relaxed),
             history_batches: self.history_batches.load(Relaxed),
             history_errors: self.history_errors.load(Relaxed),
             ingest_failures: self.ingest_failures.load(Relaxed),

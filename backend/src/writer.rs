@@ -185,10 +185,10 @@ impl Sink {
         let mut delay = Duration::from_millis(50);
         let started = Instant::now();
         let mut attempt = 0u32;
-        loop {
+        let copies = loop {
             attempt += 1;
             match self.store.write_batch(batch).await {
-                Ok(()) => break,
+                Ok(copies) => break copies,
                 Err(e) => {
                     let n = metrics.history_errors.fetch_add(1, Relaxed) + 1;
                     metrics.history_failing.store(true, Relaxed);
@@ -205,12 +205,19 @@ impl Sink {
                     delay = (delay * 2).min(MAX_BACKOFF);
                 }
             }
-        }
+        };
         metrics.history_failing.store(false, Relaxed);
         metrics.history_batches.fetch_add(1, Relaxed);
         metrics
             .history_rows
-            .fetch_add(batch.n_rows() as u64, Relaxed);
+            .fetch_add((batch.n_rows() as u64).saturating_sub(copies), Relaxed);
+        if copies > 0 {
+            metrics.history_duplicates.fetch_add(copies, Relaxed);
+            tracing::debug!(
+                copies,
+                "history rows already stored (redelivered, or another instance's row for the same interval)"
+            );
+        }
         if let (Some(spool), Some(seq)) = (&self.spool, batch.spool_release)
             && let Err(e) = spool.release(seq)
         {

@@ -15,6 +15,7 @@ mod m20261203_000007_spool_position;
 mod m20261203_000008_ccu_readings_dropped;
 mod m20261203_000009_leases;
 mod m20261203_000010_one_active_alert;
+mod m20261203_000011_reading_slot;
 
 /// Every migration in order; `Migrator::up(&db, None)` is idempotent and runs at start-up.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000008_ccu_readings_dropped::Migration),
             Box::new(m20261203_000009_leases::Migration),
             Box::new(m20261203_000010_one_active_alert::Migration),
+            Box::new(m20261203_000011_reading_slot::Migration),
         ]
     }
 }

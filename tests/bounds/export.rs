@@ -25,6 +25,7 @@ async fn a_year_of_readings_exports_as_a_streamed_csv_in_bounded_memory() {
                     relay_a: None,
                     relay_b: None,
                     is_overload: i % 100 == 0,
+                    slot: None,
                 })
                 .collect(),
             ..Default::default()

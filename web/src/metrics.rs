@@ -136,6 +136,11 @@ fn backend_families(backend: &Backend) -> Vec<Family> {
             m.history_rows,
         ),
         Family::single(
+            "history_duplicates_total",
+            "History rows not stored because the same device already has one for that slot (a redelivered reading, or another instance's row for the same history interval).",
+            m.history_duplicates,
+        ),
+        Family::single(
             "history_errors_total",
             "Failed history transactions (retried).",
             m.history_errors,

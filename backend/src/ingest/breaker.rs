@@ -23,6 +23,8 @@ struct Valid {
     ts: i64,
     /// When it arrived (unix ms).
     now: i64,
+    /// Its history row's slot ([`super::history_gate::HistoryPolicy::slot`]).
+    slot: Option<i64>,
 }
 
 impl Backend {
@@ -63,6 +65,7 @@ impl Backend {
             ma: noise_floor(r.current_ma, s.breaker_noise_floor_ma),
             ts,
             now,
+            slot: self.history_policy().slot(ts, r.ts.is_some()),
         })
     }
 
@@ -96,6 +99,7 @@ impl Backend {
                     ts: v.ts,
                     current_ma: v.ma,
                     threshold_ma: ccu.breaker_threshold_ma,
+                    slot: v.slot,
                 }))
                 .await;
         }

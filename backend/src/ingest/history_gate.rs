@@ -54,6 +54,20 @@ impl HistoryPolicy {
         }
     }
 
+    /// The slot a row at `ts` takes: the database keeps at most one row per device and slot,
+    /// so that a reading delivered twice, or kept by two instances for the same interval, is
+    /// stored once. With an interval, the interval's start (aligned on the epoch; two rows this
+    /// gate admits are an interval apart, so never in one slot); without one, the device's own
+    /// `ts` (`stamped`), and none for a server-stamped reading (two in one millisecond are two
+    /// readings).
+    pub fn slot(&self, ts: i64, stamped: bool) -> Option<i64> {
+        if self.interval_ms > 0 {
+            Some(ts.saturating_sub(ts.rem_euclid(self.interval_ms)))
+        } else {
+            stamped.then_some(ts)
+        }
+    }
+
     /// Whether a reading at `ts` gets a row, given the newest stored `last` and the backfill
     /// budget (both updated when it does). `now` is the server's clock.
     pub fn admit(
@@ -201,8 +215,30 @@ mod tests {
             let mut last = Some(h);
             let _ = p.admit(&mut last, &mut bf, ts, now);
         }
+        for ts in [i64::MIN, i64::MAX, -1, 0] {
+            let _ = p.slot(ts, true);
+        }
         let huge = HistoryPolicy::new(Duration::MAX, Duration::MAX);
         let mut last = Some(i64::MAX);
         let _ = huge.admit(&mut last, &mut Backfill::default(), i64::MIN, i64::MAX);
+    }
+
+    #[test]
+    fn a_slot_is_the_interval_a_reading_falls_in_or_its_device_timestamp() {
+        let p = policy(60, 3600);
+        assert_eq!(p.slot(NOW + 59_999, false), Some(NOW));
+        assert_eq!(p.slot(NOW + 60_000, true), Some(NOW + MIN));
+        assert_eq!(
+            p.slot(-1, true),
+            Some(-MIN),
+            "aligned on the epoch below it too"
+        );
+        let every = policy(0, 3600);
+        assert_eq!(every.slot(NOW + 7, true), Some(NOW + 7));
+        assert_eq!(
+            every.slot(NOW + 7, false),
+            None,
+            "server-stamped: never a copy"
+        );
     }
 }

@@ -29,6 +29,8 @@ struct Valid {
     ts: i64,
     /// When it arrived (unix ms).
     now: i64,
+    /// Its history row's slot ([`super::history_gate::HistoryPolicy::slot`]).
+    slot: Option<i64>,
 }
 
 /// What the reading changed in the live state.
@@ -98,6 +100,7 @@ impl Backend {
             overload: r.is_overload || a == Some(OVERLOAD_MA) || b == Some(OVERLOAD_MA),
             ts,
             now,
+            slot: self.history_policy().slot(ts, r.ts.is_some()),
         })
     }
 
@@ -149,6 +152,7 @@ impl Backend {
                     relay_a: v.relay_a,
                     relay_b: v.relay_b,
                     is_overload: v.overload,
+                    slot: v.slot,
                 }))
                 .await;
         }

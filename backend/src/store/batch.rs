@@ -3,14 +3,14 @@
 use super::entity::{breaker_reading, ccu, outlet, sensor_reading};
 use super::{Store, batch_pg};
 use crate::Error;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ColumnTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, QueryFilter, Set,
     TransactionTrait, Value,
 };
 use std::collections::HashMap;
 
-/// Rows per INSERT statement on SQLite (32766 bound values at most; 8 columns a row).
+/// Rows per INSERT statement on SQLite (32766 bound values at most; 9 columns a row).
 const ROWS_PER_INSERT: usize = 1000;
 
 /// A history row of an outlet.
@@ -30,6 +30,8 @@ pub struct SensorRow {
     pub relay_b: Option<bool>,
     /// Overload trip.
     pub is_overload: bool,
+    /// At most one row per outlet and slot: a second is dropped as a copy (None: never).
+    pub slot: Option<i64>,
 }
 
 /// A history row of a breaker.
@@ -43,6 +45,8 @@ pub struct BreakerRow {
     pub current_ma: i64,
     /// The CCU's threshold at that time.
     pub threshold_ma: i64,
+    /// At most one row per breaker and slot (None: never dropped).
+    pub slot: Option<i64>,
 }
 
 /// The newest state of an outlet; `None` fields keep the stored value.
@@ -115,29 +119,34 @@ impl Batch {
 }
 
 impl Store {
-    /// Writes a batch in one transaction, with the spool position it reaches.
-    pub async fn write_batch(&self, b: &Batch) -> Result<(), Error> {
+    /// Writes a batch in one transaction, with the spool position it reaches. Returns how
+    /// many history rows were not stored because their device already has one in that slot.
+    pub async fn write_batch(&self, b: &Batch) -> Result<u64, Error> {
         let txn = self.db().begin().await?;
-        if self.backend() == DbBackend::Postgres {
-            batch_pg::insert_sensor(&txn, &b.sensor).await?;
-            batch_pg::insert_breaker(&txn, &b.breaker).await?;
+        let stored = if self.backend() == DbBackend::Postgres {
+            let n = batch_pg::insert_sensor(&txn, &b.sensor).await?
+                + batch_pg::insert_breaker(&txn, &b.breaker).await?;
             batch_pg::update_outlets(&txn, &b.outlets).await?;
+            n
         } else {
-            insert_sensor(&txn, &b.sensor).await?;
-            insert_breaker(&txn, &b.breaker).await?;
+            let n =
+                insert_sensor(&txn, &b.sensor).await? + insert_breaker(&txn, &b.breaker).await?;
             update_outlets(&txn, &b.outlets).await?;
-        }
+            n
+        };
         update_ccus(&txn, &b.ccus).await?;
         if let Some(seq) = b.spool_release {
             super::spool_position::set_released(&txn, seq).await?;
         }
         txn.commit().await?;
-        Ok(())
+        Ok((b.n_rows() as u64).saturating_sub(stored))
     }
 }
 
-/// Multi-row INSERTs of at most [`ROWS_PER_INSERT`] rows.
-async fn insert_sensor(txn: &DatabaseTransaction, rows: &[SensorRow]) -> Result<(), DbErr> {
+/// Multi-row INSERTs of at most [`ROWS_PER_INSERT`] rows, a copy of a stored (outlet, slot)
+/// skipped; the number stored.
+async fn insert_sensor(txn: &DatabaseTransaction, rows: &[SensorRow]) -> Result<u64, DbErr> {
+    let mut stored = 0;
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let models = chunk.iter().map(|r| sensor_reading::ActiveModel {
             outlet_id: Set(r.outlet_id),
@@ -147,30 +156,41 @@ async fn insert_sensor(txn: &DatabaseTransaction, rows: &[SensorRow]) -> Result<
             relay_a: Set(r.relay_a),
             relay_b: Set(r.relay_b),
             is_overload: Set(r.is_overload),
+            slot: Set(r.slot),
             ..Default::default()
         });
-        sensor_reading::Entity::insert_many(models)
+        use sensor_reading::Column::{OutletId, Slot};
+        stored += sensor_reading::Entity::insert_many(models)
+            .on_conflict(
+                OnConflict::columns([OutletId, Slot])
+                    .do_nothing()
+                    .to_owned(),
+            )
             .exec_without_returning(txn)
             .await?;
     }
-    Ok(())
+    Ok(stored)
 }
 
 /// Like [`insert_sensor`], for breaker rows.
-async fn insert_breaker(txn: &DatabaseTransaction, rows: &[BreakerRow]) -> Result<(), DbErr> {
+async fn insert_breaker(txn: &DatabaseTransaction, rows: &[BreakerRow]) -> Result<u64, DbErr> {
+    let mut stored = 0;
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let models = chunk.iter().map(|r| breaker_reading::ActiveModel {
             ccu_id: Set(r.ccu_id.clone()),
             ts: Set(r.ts),
             current_ma: Set(r.current_ma),
             threshold_ma: Set(r.threshold_ma),
+            slot: Set(r.slot),
             ..Default::default()
         });
-        breaker_reading::Entity::insert_many(models)
+        use breaker_reading::Column::{CcuId, Slot};
+        stored += breaker_reading::Entity::insert_many(models)
+            .on_conflict(OnConflict::columns([CcuId, Slot]).do_nothing().to_owned())
             .exec_without_returning(txn)
             .await?;
     }
-    Ok(())
+    Ok(stored)
 }
 
 /// One UPDATE per outlet, of the fields it has.

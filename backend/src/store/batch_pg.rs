@@ -15,15 +15,19 @@ const NO_I64: i64 = i64::MIN;
 const NO_BOOL: i32 = -1;
 
 /// Every row of the batch in one statement.
+/// Every row of the batch in one statement; a copy of a stored (outlet, slot) is skipped.
 const INSERT_SENSOR: &str = "INSERT INTO sensor_readings \
-     (outlet_id, ts, current_a, current_b, relay_a, relay_b, is_overload) \
-     SELECT o, t, a, b, NULLIF(ra, -1)::bool, NULLIF(rb, -1)::bool, ov \
+     (outlet_id, ts, current_a, current_b, relay_a, relay_b, is_overload, slot) \
+     SELECT o, t, a, b, NULLIF(ra, -1)::bool, NULLIF(rb, -1)::bool, ov, NULLIF(s, $9) \
      FROM UNNEST($1::int4[], $2::int8[], $3::int8[], $4::int8[], $5::int4[], $6::int4[], \
-     $7::bool[]) AS r(o, t, a, b, ra, rb, ov)";
+     $7::bool[], $8::int8[]) AS r(o, t, a, b, ra, rb, ov, s) \
+     ON CONFLICT (outlet_id, slot) DO NOTHING";
 
 const INSERT_BREAKER: &str = "INSERT INTO breaker_readings \
-     (ccu_id, ts, current_ma, threshold_ma) \
-     SELECT * FROM UNNEST($1::text[], $2::int8[], $3::int8[], $4::int8[])";
+     (ccu_id, ts, current_ma, threshold_ma, slot) \
+     SELECT c, t, m, th, NULLIF(s, $6) \
+     FROM UNNEST($1::text[], $2::int8[], $3::int8[], $4::int8[], $5::int8[]) AS r(c, t, m, th, s) \
+     ON CONFLICT (ccu_id, slot) DO NOTHING";
 
 /// Every outlet of the batch in one statement; an absent field keeps the stored value, and a
 /// `last_seen` marks the outlet online.
@@ -39,13 +43,13 @@ const UPDATE_OUTLETS: &str = "UPDATE outlets AS o SET \
      $7::int8[]) AS u(id, a, b, ra, rb, ov, seen) \
      WHERE o.id = u.id";
 
-/// Inserts the sensor rows.
+/// Inserts the sensor rows; the number stored.
 pub(super) async fn insert_sensor(
     txn: &DatabaseTransaction,
     rows: &[SensorRow],
-) -> Result<(), DbErr> {
+) -> Result<u64, DbErr> {
     if rows.is_empty() {
-        return Ok(());
+        return Ok(0);
     }
     let values = vec![
         column(rows, |r| r.outlet_id),
@@ -55,23 +59,27 @@ pub(super) async fn insert_sensor(
         column(rows, |r| opt_bool(r.relay_a)),
         column(rows, |r| opt_bool(r.relay_b)),
         column(rows, |r| r.is_overload),
+        column(rows, |r| r.slot.unwrap_or(NO_I64)),
+        NO_I64.into(),
     ];
     exec(txn, INSERT_SENSOR, values).await
 }
 
-/// Inserts the breaker rows.
+/// Inserts the breaker rows; the number stored.
 pub(super) async fn insert_breaker(
     txn: &DatabaseTransaction,
     rows: &[BreakerRow],
-) -> Result<(), DbErr> {
+) -> Result<u64, DbErr> {
     if rows.is_empty() {
-        return Ok(());
+        return Ok(0);
     }
     let values = vec![
         column(rows, |r| r.ccu_id.clone()),
         column(rows, |r| r.ts),
         column(rows, |r| r.current_ma),
         column(rows, |r| r.threshold_ma),
+        column(rows, |r| r.slot.unwrap_or(NO_I64)),
+        NO_I64.into(),
     ];
     exec(txn, INSERT_BREAKER, values).await
 }
@@ -97,7 +105,8 @@ pub(super) async fn update_outlets(
         column(&changed, |(_, l)| l.last_seen.unwrap_or(NO_I64)),
         NO_I64.into(),
     ];
-    exec(txn, UPDATE_OUTLETS, values).await
+    exec(txn, UPDATE_OUTLETS, values).await?;
+    Ok(())
 }
 
 /// Whether an update sets any column (the per-row path skips the others too).
@@ -122,12 +131,14 @@ where
     rows.iter().map(field).collect::<Vec<T>>().into()
 }
 
-async fn exec(txn: &DatabaseTransaction, sql: &str, values: Vec<Value>) -> Result<(), DbErr> {
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        sql,
-        values,
-    ))
-    .await?;
-    Ok(())
+/// Runs `sql`; the number of rows it touched.
+async fn exec(txn: &DatabaseTransaction, sql: &str, values: Vec<Value>) -> Result<u64, DbErr> {
+    let done = txn
+        .execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            values,
+        ))
+        .await?;
+    Ok(done.rows_affected())
 }

@@ -1,6 +1,6 @@
 //! `Store::write_batch` on either database (`TEST_DATABASE_URL` selects PostgreSQL): every row
 //! is stored with its values, the latest state keeps what an update leaves out, and a batch
-//! larger than any bound-value limit is written in one call.
+//! larger than any bound-value limit is written in one call, a device's slot holds one row.
 
 use super::batch::CcuLatest;
 use super::test_database::TestDatabase;
@@ -30,6 +30,7 @@ fn sensor(outlet_id: i32, ts: i64, current_a: i64) -> SensorRow {
         relay_a: (ts % 3 != 0).then_some(ts % 2 == 0),
         relay_b: None,
         is_overload: false,
+        slot: Some(ts),
     }
 }
 
@@ -39,6 +40,7 @@ fn breaker(ts: i64, current_ma: i64) -> BreakerRow {
         ts,
         current_ma,
         threshold_ma: 16_000,
+        slot: Some(ts),
     }
 }
 
@@ -162,5 +164,49 @@ async fn a_batch_of_twenty_thousand_rows_per_table_is_written_in_one_call() {
     assert_eq!(a, (9_990..10_000).collect::<Vec<_>>());
     let two = store.get_outlet(o2).await.unwrap().unwrap();
     assert_eq!((two.current_a, two.last_seen), (Some(9_999), Some(9_999)));
+    store.db.clone().close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_row_whose_device_already_has_its_slot_is_not_stored_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_db, store, o1, o2) = store_with_outlets(dir.path()).await;
+    // in one batch: the second row of (o1, slot 1) and of (B1, slot 5) are copies
+    let mut b = Batch::default();
+    b.sensor
+        .extend([sensor(o1, 1, 10), sensor(o1, 1, 11), sensor(o2, 1, 12)]);
+    b.breaker.extend([breaker(5, 1), breaker(5, 2)]);
+    assert_eq!(
+        store.write_batch(&b).await.unwrap(),
+        2,
+        "copies in one batch"
+    );
+    // in a later batch (a redelivery): the slot is taken; rows without a slot never collide
+    let unslotted = |current_a| SensorRow {
+        slot: None,
+        ..sensor(o1, 1, current_a)
+    };
+    let mut again = Batch::default();
+    again
+        .sensor
+        .extend([sensor(o1, 1, 13), unslotted(14), unslotted(15)]);
+    again.breaker.push(breaker(5, 3));
+    assert_eq!(
+        store.write_batch(&again).await.unwrap(),
+        2,
+        "copies of stored rows"
+    );
+    assert_eq!(store.count_readings(o1).await.unwrap(), 3);
+    assert_eq!(store.count_readings(o2).await.unwrap(), 1);
+    assert_eq!(store.count_breaker_readings("B1").await.unwrap(), 1);
+    let mut a: Vec<i64> = store
+        .readings(o1, 0, 10, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.current_a)
+        .collect();
+    a.sort_unstable();
+    assert_eq!(a, [10, 14, 15], "the first row of a slot stays");
     store.db.clone().close().await.unwrap();
 }

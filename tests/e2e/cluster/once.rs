@@ -1,8 +1,11 @@
-//! Decisions several instances must make once: a lasting condition raises one alert, and a
-//! CCU heard by one instance is not called silent by the one that runs the presence sweep.
+//! Decisions several instances must make once: a lasting condition raises one alert, a CCU
+//! heard by one instance is not called silent by the one that runs the presence sweep, and
+//! an outlet keeps one history row per interval whichever instance receives its readings.
 
 use super::{another_instance, needs_postgres};
 use backend::domain::AlertKind::OutletThreshold;
+use backend::metrics::Transport;
+use std::time::Duration;
 use system_tests::{Device, alert_cleared, next_alert, spawn_app, spawn_app_with, wait_until};
 
 /// Alerts of one CCU whose readings reach two instances: each condition raised once, and
@@ -126,5 +129,56 @@ async fn presence_is_decided_once_from_what_any_instance_heard() {
     a.backend().flush().await;
     assert_eq!(events("ccu_offline").await, 1);
     assert_eq!(events("ccu_online").await, 2);
+    b.app.stop().await;
+}
+
+/// One outlet's readings, every 100 ms for four seconds, alternately received by two
+/// instances that each keep one per `history.interval` (1 s) of what they receive: four rows,
+/// one per interval, not eight. A reading delivered a second time is not stored again.
+#[tokio::test]
+async fn the_history_interval_is_kept_once_whichever_instance_receives_the_readings() {
+    let a = spawn_app_with(|s| s.history.interval = Duration::from_secs(1)).await;
+    needs_postgres(&a);
+    let b = another_instance(&a).await;
+    let (_alice, secret, outlet) = a.seed().await;
+    wait_until("instance B knows the outlet", || async {
+        b.app.backend().registry().outlet(outlet.id).is_some()
+    })
+    .await;
+    let on_a = a.device("02", &secret).await;
+    let on_b = Device::connect(b.app.mqtt_addr(), "02", &secret)
+        .await
+        .unwrap();
+    // Whole seconds, ten seconds ago (inside the accepted window): the intervals are
+    // [start, start + 1 s), ... and each instance receives two readings in each.
+    let start = (backend::clock::now_ms() / 1000 - 10) * 1000;
+    let reading = |i: i64| serde_json::json!({"device_id": "FE", "current_a": 1000 + i, "current_b": 0, "ts": start + i * 100});
+    for i in 0..40 {
+        let via = if i % 2 == 0 { &on_a } else { &on_b };
+        via.send("sensor", reading(i)).await;
+    }
+    // The first reading once more, through the other instance (a redelivery).
+    on_b.send("sensor", reading(0)).await;
+    let received = |app: &backend::Backend| app.metrics().ingested_total(Transport::Mqtt);
+    wait_until("both instances ingested their readings", || async {
+        received(a.backend()) == 20 && received(b.app.backend()) == 21
+    })
+    .await;
+    a.backend().flush().await;
+    b.app.backend().flush().await;
+
+    let rows = a
+        .store()
+        .readings(outlet.id, start, start + 10_000, 100)
+        .await
+        .unwrap();
+    let slots: Vec<i64> = rows.iter().map(|r| (r.ts - start) / 1000).collect();
+    assert_eq!(slots, [0, 1, 2, 3], "one row per interval: {rows:?}");
+    let copies = |app: &backend::Backend| app.metrics().snapshot().history_duplicates;
+    assert_eq!(
+        copies(a.backend()) + copies(b.app.backend()),
+        5,
+        "each instance kept one row per interval, and the redelivered reading"
+    );
     b.app.stop().await;
 }

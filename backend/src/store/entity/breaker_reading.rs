@@ -11,6 +11,8 @@ pub struct Model {
     pub ts: i64,
     pub current_ma: i64,
     pub threshold_ma: i64,
+    /// One row per device per slot (see the `reading_slot` migration); None before it.
+    pub slot: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,6 +14,8 @@ pub struct Model {
     pub relay_a: Option<bool>,
     pub relay_b: Option<bool>,
     pub is_overload: bool,
+    /// One row per device per slot (see the `reading_slot` migration); None before it.
+    pub slot: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
