@@ -1,5 +1,6 @@
 //! One history row per outlet (per breaker) per slot, enforced by the database: a nullable
-//! `slot` on both reading tables and a unique index over (device, slot). The writer inserts
+//! `slot` on both reading tables and a unique index over (device, slot), partial (`slot IS NOT
+//! NULL`) so that a row without a slot costs no index insert. The writer inserts
 //! with `ON CONFLICT DO NOTHING`, so a reading delivered twice (a broker redelivering what an
 //! instance committed but had not acknowledged) and two instances keeping a row for the same
 //! history interval store one row. Rows written before have no slot (NULLs never collide).
@@ -13,8 +14,10 @@ pub struct Migration;
 const UP: [&str; 4] = [
     "ALTER TABLE sensor_readings ADD COLUMN slot BIGINT",
     "ALTER TABLE breaker_readings ADD COLUMN slot BIGINT",
-    "CREATE UNIQUE INDEX uq_sensor_readings_outlet_slot ON sensor_readings (outlet_id, slot)",
-    "CREATE UNIQUE INDEX uq_breaker_readings_ccu_slot ON breaker_readings (ccu_id, slot)",
+    "CREATE UNIQUE INDEX uq_sensor_readings_outlet_slot ON sensor_readings (outlet_id, slot) \
+     WHERE slot IS NOT NULL",
+    "CREATE UNIQUE INDEX uq_breaker_readings_ccu_slot ON breaker_readings (ccu_id, slot) \
+     WHERE slot IS NOT NULL",
 ];
 
 const DOWN: [&str; 4] = [

@@ -3,7 +3,7 @@
 use super::entity::{breaker_reading, ccu, outlet, sensor_reading};
 use super::{Store, batch_pg};
 use crate::Error;
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ColumnTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, QueryFilter, Set,
     TransactionTrait, Value,
@@ -161,15 +161,19 @@ async fn insert_sensor(txn: &DatabaseTransaction, rows: &[SensorRow]) -> Result<
         });
         use sensor_reading::Column::{OutletId, Slot};
         stored += sensor_reading::Entity::insert_many(models)
-            .on_conflict(
-                OnConflict::columns([OutletId, Slot])
-                    .do_nothing()
-                    .to_owned(),
-            )
+            .on_conflict(slot_taken([OutletId, Slot], Slot))
             .exec_without_returning(txn)
             .await?;
     }
     Ok(stored)
+}
+
+/// Skip a row whose (device, slot) is stored: the partial unique index of migration 000011.
+fn slot_taken<C: sea_orm::sea_query::IntoIden + Copy>(key: [C; 2], slot: C) -> OnConflict {
+    OnConflict::columns(key)
+        .target_and_where(Expr::col(slot).is_not_null())
+        .do_nothing()
+        .to_owned()
 }
 
 /// Like [`insert_sensor`], for breaker rows.
@@ -186,7 +190,7 @@ async fn insert_breaker(txn: &DatabaseTransaction, rows: &[BreakerRow]) -> Resul
         });
         use breaker_reading::Column::{CcuId, Slot};
         stored += breaker_reading::Entity::insert_many(models)
-            .on_conflict(OnConflict::columns([CcuId, Slot]).do_nothing().to_owned())
+            .on_conflict(slot_taken([CcuId, Slot], Slot))
             .exec_without_returning(txn)
             .await?;
     }

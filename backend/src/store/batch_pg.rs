@@ -21,13 +21,13 @@ const INSERT_SENSOR: &str = "INSERT INTO sensor_readings \
      SELECT o, t, a, b, NULLIF(ra, -1)::bool, NULLIF(rb, -1)::bool, ov, NULLIF(s, $9) \
      FROM UNNEST($1::int4[], $2::int8[], $3::int8[], $4::int8[], $5::int4[], $6::int4[], \
      $7::bool[], $8::int8[]) AS r(o, t, a, b, ra, rb, ov, s) \
-     ON CONFLICT (outlet_id, slot) DO NOTHING";
+     ON CONFLICT (outlet_id, slot) WHERE slot IS NOT NULL DO NOTHING";
 
 const INSERT_BREAKER: &str = "INSERT INTO breaker_readings \
      (ccu_id, ts, current_ma, threshold_ma, slot) \
      SELECT c, t, m, th, NULLIF(s, $6) \
      FROM UNNEST($1::text[], $2::int8[], $3::int8[], $4::int8[], $5::int8[]) AS r(c, t, m, th, s) \
-     ON CONFLICT (ccu_id, slot) DO NOTHING";
+     ON CONFLICT (ccu_id, slot) WHERE slot IS NOT NULL DO NOTHING";
 
 /// Every outlet of the batch in one statement; an absent field keeps the stored value, and a
 /// `last_seen` marks the outlet online.
