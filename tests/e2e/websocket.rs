@@ -3,13 +3,11 @@
 
 use backend::live::LiveEvent;
 use futures_util::StreamExt;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::time::{Duration, Instant};
+use system_tests::ws::{Ws, next_json, ws_connect};
 use system_tests::{ApiClient, PASSWORD, TestApp, spawn_app};
 use tokio_tungstenite::tungstenite::{self, Message, client::IntoClientRequest};
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Logs in over REST, registering the user first when it does not exist yet.
 async fn login(app: &TestApp, name: &str) -> ApiClient {
@@ -32,34 +30,7 @@ async fn connect(
     path: &str,
     cookie: Option<&str>,
 ) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
-    let mut req = format!("ws://{}{path}", app.http_addr)
-        .into_client_request()
-        .unwrap();
-    if let Some(c) = cookie {
-        req.headers_mut().insert("cookie", c.parse().unwrap());
-    }
-    tokio_tungstenite::connect_async(req)
-        .await
-        .map(|(ws, _)| ws)
-}
-
-async fn next_json(ws: &mut Ws, mut pick: impl FnMut(&Value) -> bool) -> Value {
-    tokio::time::timeout(Duration::from_secs(15), async {
-        loop {
-            match ws.next().await {
-                Some(Ok(Message::Text(t))) => {
-                    let v: Value = serde_json::from_str(t.as_str()).unwrap();
-                    if pick(&v) {
-                        return v;
-                    }
-                }
-                Some(Ok(_)) => continue,
-                other => panic!("socket ended: {other:?}"),
-            }
-        }
-    })
-    .await
-    .expect("timed out waiting for a WebSocket message")
+    ws_connect(app.http_addr, path, cookie).await
 }
 
 /// `dev` sends a reading of `device`: every message on `ws` up to it is about `user`'s devices.

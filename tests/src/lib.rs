@@ -12,6 +12,7 @@ pub mod device;
 pub mod relays;
 pub mod sockets;
 pub mod wait;
+pub mod ws;
 
 pub use api_client::{ApiClient, PASSWORD};
 pub use device::Device;
@@ -63,20 +64,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let db = TestDatabase::create(&dir.path().join("test.db"))
         .await
         .expect("a test database (TEST_DATABASE_URL)");
-    s.database.url = settings::Secret::new(db.url());
-    let picked = s.mqtt.addr;
-    tweak(&mut s);
-    let database_url = s.database_url();
-    let app = build(&mut s, picked).await;
-    TestApp {
-        http_addr: app.http_addr(),
-        mqtt_addr: app.mqtt_addr(),
-        app,
-        settings: s,
-        database_url,
-        dir,
-        db,
-    }
+    start(s, tweak, dir, db).await
 }
 
 /// Starts a second instance on `first`'s database (a cluster of two: each has its own
@@ -91,6 +79,16 @@ pub async fn spawn_app_sharing(first: &TestApp, tweak: impl FnOnce(&mut Settings
     s.http.addr = "127.0.0.1:0".parse().expect("literal address");
     s.mqtt.addr = broker::free_local_addr().expect("free port");
     let db = first.db.shared();
+    start(s, tweak, dir, db).await
+}
+
+/// Points `s` at `db`, lets `tweak` adjust it, and builds the app.
+async fn start(
+    mut s: Settings,
+    tweak: impl FnOnce(&mut Settings),
+    dir: tempfile::TempDir,
+    db: TestDatabase,
+) -> TestApp {
     s.database.url = settings::Secret::new(db.url());
     let picked = s.mqtt.addr;
     tweak(&mut s);

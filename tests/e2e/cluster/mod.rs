@@ -8,28 +8,19 @@
 
 use crate::cli::serve_cmd;
 use crate::external_mosquitto::{ADMIN, ADMIN_PASSWORD, Mosquitto, use_mosquitto};
-use futures_util::StreamExt;
-use serde_json::{Value, json};
-use settings::Settings;
+use serde_json::json;
 use smart_outlet::startup::Application;
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use system_tests::{ApiClient, Device, TestApp, spawn_app, spawn_app_with, wait_until};
-use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+use system_tests::ws::{Ws, next_json, ws_connect};
+use system_tests::{
+    ApiClient, Device, TestApp, spawn_app, spawn_app_sharing, spawn_app_with, wait_until,
+};
 
 mod fanout_input;
 mod once;
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
 /// Another instance of the server on `first`'s database (and broker, in external mode).
-pub(super) struct Instance {
-    pub(super) app: Application,
-    http_addr: SocketAddr,
-    _dir: tempfile::TempDir,
-}
-
 pub(super) fn needs_postgres(first: &TestApp) {
     assert!(
         first.db.is_postgres(),
@@ -38,51 +29,10 @@ pub(super) fn needs_postgres(first: &TestApp) {
     );
 }
 
-pub(super) async fn another_instance(first: &TestApp) -> Instance {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut s: Settings = first.settings.clone();
-    s.data_dir = dir.path().to_path_buf();
-    s.http.addr = "127.0.0.1:0".parse().unwrap();
-    if s.mqtt.mode == settings::MqttMode::Embedded {
-        s.mqtt.addr = broker::free_local_addr().expect("free port");
-    }
-    let app = Application::build(s).await.expect("second instance starts");
-    Instance {
-        http_addr: app.http_addr(),
-        app,
-        _dir: dir,
-    }
-}
-
 async fn ws_of(http_addr: SocketAddr, cookie: &str) -> Ws {
-    let mut req = format!("ws://{http_addr}/ws")
-        .into_client_request()
-        .unwrap();
-    req.headers_mut().insert("cookie", cookie.parse().unwrap());
-    tokio_tungstenite::connect_async(req).await.unwrap().0
+    ws_connect(http_addr, "/ws", Some(cookie)).await.unwrap()
 }
 
-/// The next message on `ws` that `pick` accepts.
-async fn next_json(ws: &mut Ws, mut pick: impl FnMut(&Value) -> bool) -> Value {
-    tokio::time::timeout(system_tests::wait::DEADLINE, async {
-        loop {
-            match ws.next().await {
-                Some(Ok(Message::Text(t))) => {
-                    let v: Value = serde_json::from_str(t.as_str()).unwrap();
-                    if pick(&v) {
-                        return v;
-                    }
-                }
-                Some(Ok(_)) => continue,
-                other => panic!("socket ended: {other:?}"),
-            }
-        }
-    })
-    .await
-    .expect("timed out waiting for a WebSocket message")
-}
-
-/// Readings with currents `from..to` of `device`, as seen on `ws`, until all have arrived.
 async fn readings_seen(ws: &mut Ws, device: &str, from: i64, to: i64) -> Vec<i64> {
     let mut seen = Vec::new();
     while seen.len() < (to - from) as usize {
@@ -100,7 +50,7 @@ async fn readings_seen(ws: &mut Ws, device: &str, from: i64, to: i64) -> Vec<i64
 async fn a_browser_on_another_instance_sees_every_live_event_of_its_user() {
     let a = spawn_app().await;
     needs_postgres(&a);
-    let b = another_instance(&a).await;
+    let b = spawn_app_sharing(&a, |_| {}).await;
     let (alice, secret, outlet) = a.seed().await;
     let bob = a.add_user("bob").await;
     let bob_secret = a.add_ccu(&bob, "0B").await;
@@ -163,7 +113,7 @@ async fn a_browser_on_another_instance_sees_every_live_event_of_its_user() {
     let alert = next_json(&mut alice_ws, |v| v["type"] == "alert").await;
     assert_eq!(alert["alert"]["outlet_id"], outlet.id, "{alert}");
 
-    let counters = b.app.backend().metrics();
+    let counters = b.backend().metrics();
     assert!(
         counters
             .live_fanout_received
@@ -192,7 +142,7 @@ async fn two_instances_behind_mosquitto_store_every_reading_once_and_show_it_on_
     })
     .await;
     needs_postgres(&a);
-    let b = another_instance(&a).await;
+    let b = spawn_app_sharing(&a, |_| {}).await;
     let (alice, secret, outlet) = a.seed().await;
     let cookie_a = ApiClient::login_at(a.http_addr, &alice.username, "correct horse battery")
         .await
@@ -202,7 +152,7 @@ async fn two_instances_behind_mosquitto_store_every_reading_once_and_show_it_on_
     let mut ws_b = ws_of(b.http_addr, &api_b.cookie).await;
     // B learns of the CCU and its outlet from the database (within presence.refresh_interval)
     wait_until("instance B knows the outlet", || async {
-        b.app.backend().registry().outlet(outlet.id).is_some()
+        b.backend().registry().outlet(outlet.id).is_some()
     })
     .await;
     let mut dev = Device::connect(a.mqtt_addr, "02", &secret)
@@ -234,7 +184,7 @@ async fn two_instances_behind_mosquitto_store_every_reading_once_and_show_it_on_
     })
     .await;
     a.backend().flush().await;
-    b.app.backend().flush().await;
+    b.backend().flush().await;
     // ... each reading was stored exactly once ...
     assert_eq!(store.count_readings(outlet.id).await.unwrap(), N as u64);
     let (on_a, on_b) = (ingested(&a.app), ingested(&b.app));

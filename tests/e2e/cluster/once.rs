@@ -2,11 +2,13 @@
 //! heard by one instance is not called silent by the one that runs the presence sweep, and
 //! an outlet keeps one history row per interval whichever instance receives its readings.
 
-use super::{another_instance, needs_postgres};
+use super::needs_postgres;
 use backend::domain::AlertKind::OutletThreshold;
 use backend::metrics::Transport;
 use std::time::Duration;
-use system_tests::{Device, alert_cleared, next_alert, spawn_app, spawn_app_with, wait_until};
+use system_tests::{
+    Device, alert_cleared, next_alert, spawn_app, spawn_app_sharing, spawn_app_with, wait_until,
+};
 
 /// Alerts of one CCU whose readings reach two instances: each condition raised once, and
 /// cleared once, whichever instance sees which reading.
@@ -14,15 +16,14 @@ use system_tests::{Device, alert_cleared, next_alert, spawn_app, spawn_app_with,
 async fn a_lasting_condition_seen_by_two_instances_raises_one_alert() {
     let a = spawn_app().await;
     needs_postgres(&a);
-    let b = another_instance(&a).await;
+    let b = spawn_app_sharing(&a, |_| {}).await;
     let (alice, secret, outlet) = a.seed().await;
     a.backend()
         .set_outlet_threshold(backend::Actor::User(alice.id), outlet.id, 500)
         .await
         .unwrap();
     wait_until("instance B knows the threshold", || async {
-        b.app
-            .backend()
+        b.backend()
             .registry()
             .outlet(outlet.id)
             .is_some_and(|o| o.threshold_ma == 500)
@@ -30,9 +31,7 @@ async fn a_lasting_condition_seen_by_two_instances_raises_one_alert() {
     .await;
     // The same CCU on both instances' brokers: its readings reach both, as `$share` does.
     let on_a = a.device("02", &secret).await;
-    let on_b = Device::connect(b.app.mqtt_addr(), "02", &secret)
-        .await
-        .unwrap();
+    let on_b = Device::connect(b.mqtt_addr, "02", &secret).await.unwrap();
     let mut live = a.backend().subscribe();
     let store = a.store().clone();
     let alerts = || {
@@ -54,7 +53,7 @@ async fn a_lasting_condition_seen_by_two_instances_raises_one_alert() {
     assert_ne!(second.id, first.id);
     on_b.reading("FE", 995, 0).await;
     a.backend().flush().await;
-    b.app.backend().flush().await;
+    b.backend().flush().await;
 
     let all = alerts().await;
     assert_eq!(all.len(), 2, "{all:?}");
@@ -83,8 +82,8 @@ async fn a_lasting_condition_seen_by_two_instances_raises_one_alert() {
 async fn presence_is_decided_once_from_what_any_instance_heard() {
     let a = spawn_app_with(|s| s.presence.stale_after = std::time::Duration::from_secs(1)).await;
     needs_postgres(&a);
-    let b = another_instance(&a).await;
-    assert!(a.backend().runs_timers() && !b.app.backend().runs_timers());
+    let b = spawn_app_sharing(&a, |_| {}).await;
+    assert!(a.backend().runs_timers() && !b.backend().runs_timers());
     let (alice, secret, _) = a.seed().await;
     let store = a.store().clone();
     let events = |kind: &'static str| {
@@ -98,9 +97,7 @@ async fn presence_is_decided_once_from_what_any_instance_heard() {
             store.list_events(&filter, 0, 100).await.unwrap().0.len()
         }
     };
-    let dev = Device::connect(b.app.mqtt_addr(), "02", &secret)
-        .await
-        .unwrap();
+    let dev = Device::connect(b.mqtt_addr, "02", &secret).await.unwrap();
     wait_until("online", || async { events("ccu_online").await == 1 }).await;
 
     // Three stale periods of talking to B only: A's sweep sees B's writes, not silence.
@@ -139,16 +136,14 @@ async fn presence_is_decided_once_from_what_any_instance_heard() {
 async fn the_history_interval_is_kept_once_whichever_instance_receives_the_readings() {
     let a = spawn_app_with(|s| s.history.interval = Duration::from_secs(1)).await;
     needs_postgres(&a);
-    let b = another_instance(&a).await;
+    let b = spawn_app_sharing(&a, |_| {}).await;
     let (_alice, secret, outlet) = a.seed().await;
     wait_until("instance B knows the outlet", || async {
-        b.app.backend().registry().outlet(outlet.id).is_some()
+        b.backend().registry().outlet(outlet.id).is_some()
     })
     .await;
     let on_a = a.device("02", &secret).await;
-    let on_b = Device::connect(b.app.mqtt_addr(), "02", &secret)
-        .await
-        .unwrap();
+    let on_b = Device::connect(b.mqtt_addr, "02", &secret).await.unwrap();
     // Whole seconds, ten seconds ago (inside the accepted window): the intervals are
     // [start, start + 1 s), ... and each instance receives two readings in each.
     let start = (backend::clock::now_ms() / 1000 - 10) * 1000;
@@ -161,11 +156,11 @@ async fn the_history_interval_is_kept_once_whichever_instance_receives_the_readi
     on_b.send("sensor", reading(0)).await;
     let received = |app: &backend::Backend| app.metrics().ingested_total(Transport::Mqtt);
     wait_until("both instances ingested their readings", || async {
-        received(a.backend()) == 20 && received(b.app.backend()) == 21
+        received(a.backend()) == 20 && received(b.backend()) == 21
     })
     .await;
     a.backend().flush().await;
-    b.app.backend().flush().await;
+    b.backend().flush().await;
 
     let rows = a
         .store()
@@ -176,7 +171,7 @@ async fn the_history_interval_is_kept_once_whichever_instance_receives_the_readi
     assert_eq!(slots, [0, 1, 2, 3], "one row per interval: {rows:?}");
     let copies = |app: &backend::Backend| app.metrics().snapshot().history_duplicates;
     assert_eq!(
-        copies(a.backend()) + copies(b.app.backend()),
+        copies(a.backend()) + copies(b.backend()),
         5,
         "each instance kept one row per interval, and the redelivered reading"
     );
