@@ -213,6 +213,12 @@ async fn relay(
                                 ts,
                                 ..
                             } => state.learn_presence(ccu_id, *outlet_id, *online, *ts),
+                            LiveEvent::Relay {
+                                outlet_id,
+                                socket,
+                                on,
+                                ..
+                            } => state.learn_relay(*outlet_id, socket, *on),
                             _ => {}
                         }
                         live.send_local(ev);

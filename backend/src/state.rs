@@ -85,6 +85,18 @@ impl StateTable {
         }
     }
 
+    /// A relay change another instance recorded (from the fan-out): this instance then sees
+    /// the next change, not this one again.
+    pub fn learn_relay(&self, outlet_id: i32, socket: &str, on: bool) {
+        let Some(socket) = crate::domain::Socket::parse(socket) else {
+            return;
+        };
+        self.with_outlet(outlet_id, |s| match socket {
+            crate::domain::Socket::A => s.relay_a = Some(on),
+            crate::domain::Socket::B => s.relay_b = Some(on),
+        });
+    }
+
     /// Seeds from stored records (start-up).
     pub fn seed(&self, ccus: &[CcuRecord], outlets: &[OutletRecord]) {
         let mut c = self.ccus.lock().unwrap_or_else(|e| e.into_inner());

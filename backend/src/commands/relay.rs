@@ -1,12 +1,11 @@
 //! Relay state confirmed by a device (an ack or a reading): the live state, the outlet's
-//! newest values, an event and a live message when it changed.
+//! stored state, an event and a live message when it changed (once, whichever instance saw it).
 
 use crate::Result;
 use crate::app::Backend;
 use crate::domain::{EventKind, Socket, Source};
 use crate::live::LiveEvent;
-use crate::store::{NewEvent, OutletLatest};
-use crate::writer::WriteOp;
+use crate::store::NewEvent;
 
 impl Backend {
     /// Records a relay state confirmed by the device (ack or reading).
@@ -26,16 +25,16 @@ impl Backend {
             *slot = Some(on);
             changed
         });
-        let mut latest = OutletLatest::default();
-        match socket {
-            Socket::A => latest.relay_a = Some(on),
-            Socket::B => latest.relay_b = Some(on),
-        }
-        self.inner
-            .writer
-            .send(WriteOp::Outlet(outlet_id, latest))
-            .await;
-        if !changed {
+        // Decided in the database: with several instances, the others may have seen (and
+        // recorded) this change already; what they saw reaches this one's state only through
+        // the fan-out, a little later.
+        if !changed
+            || !self
+                .inner
+                .store
+                .set_outlet_relay(outlet_id, socket, on)
+                .await?
+        {
             return Ok(());
         }
         let Some(outlet) = self.inner.registry.outlet(outlet_id) else {

@@ -4,7 +4,7 @@ use super::Store;
 use super::entity::{ccu, outlet};
 use crate::domain::{OutletRecord, Socket};
 use crate::{Error, clock};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 impl Store {
@@ -90,18 +90,21 @@ impl Store {
         Ok(q.all(self.db()).await?.into_iter().map(to_record).collect())
     }
 
-    /// Records a relay state reported or acknowledged by the device.
-    pub async fn set_outlet_relay(&self, id: i32, socket: Socket, on: bool) -> Result<(), Error> {
+    /// Records a relay state reported or acknowledged by the device, unless it is stored
+    /// already; whether it changed. One conditional statement, so of several instances that
+    /// see the same change, one records it.
+    pub async fn set_outlet_relay(&self, id: i32, socket: Socket, on: bool) -> Result<bool, Error> {
         let col = match socket {
             Socket::A => outlet::Column::RelayA,
             Socket::B => outlet::Column::RelayB,
         };
-        outlet::Entity::update_many()
+        let r = outlet::Entity::update_many()
             .col_expr(col, Expr::value(on))
             .filter(outlet::Column::Id.eq(id))
+            .filter(col.is_null().or(col.ne(on)))
             .exec(self.db())
             .await?;
-        Ok(())
+        Ok(r.rows_affected == 1)
     }
 
     /// Records presence of an outlet.

@@ -177,3 +177,67 @@ async fn the_history_interval_is_kept_once_whichever_instance_receives_the_readi
     );
     b.app.stop().await;
 }
+
+/// One outlet's relay reported alternately through two instances: each change is recorded
+/// once (one `relay_changed` event), whichever instance saw it first and however stale the
+/// other's view was.
+#[tokio::test]
+async fn a_relay_change_seen_by_two_instances_is_recorded_once() {
+    let a = spawn_app().await;
+    needs_postgres(&a);
+    let b = spawn_app_sharing(&a, |_| {}).await;
+    let (alice, secret, outlet) = a.seed().await;
+    wait_until("instance B knows the outlet", || async {
+        b.backend().registry().outlet(outlet.id).is_some()
+    })
+    .await;
+    let on_a = a.device("02", &secret).await;
+    let on_b = Device::connect(b.mqtt_addr, "02", &secret).await.unwrap();
+    let received = |app: &backend::Backend| app.metrics().ingested_total(Transport::Mqtt);
+    let mut sent = [0u64; 2];
+    // (instance, relay A): changes OFF → ON → OFF, every state reported by both instances
+    for (via, relay) in [
+        (0, false),
+        (1, false),
+        (0, true),
+        (1, true),
+        (1, true),
+        (0, false),
+        (1, false),
+    ] {
+        let (dev, app) = if via == 0 {
+            (&on_a, a.backend())
+        } else {
+            (&on_b, b.backend())
+        };
+        dev.send(
+            "sensor",
+            serde_json::json!({"device_id": "FE", "current_a": 100, "current_b": 0, "relay_a": relay}),
+        )
+        .await;
+        sent[via] += 1;
+        let want = sent[via];
+        wait_until("the reading ingested", || async { received(app) == want }).await;
+    }
+    let (events, _) = a
+        .store()
+        .list_events(
+            &backend::store::EventFilter {
+                user_id: Some(alice.id),
+                ..Default::default()
+            },
+            0,
+            100,
+        )
+        .await
+        .unwrap();
+    let changes: Vec<&str> = events
+        .iter()
+        .filter(|e| e.kind == "relay_changed")
+        .map(|e| e.message.as_str())
+        .collect();
+    assert_eq!(changes.len(), 3, "{changes:?}");
+    let stored = a.store().get_outlet(outlet.id).await.unwrap().unwrap();
+    assert_eq!(stored.relay_a, Some(false));
+    b.app.stop().await;
+}
