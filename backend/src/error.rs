@@ -33,6 +33,10 @@ pub enum Error {
     /// Too many password hashes waiting already; try again shortly.
     #[error("too many password checks in progress; try again shortly")]
     Busy,
+    /// Accepted but not stored within the time a caller can wait (the database is slow or
+    /// down); it is stored when the database takes it.
+    #[error("not stored yet: the database is slow or unavailable")]
+    NotStored,
 }
 
 impl Error {

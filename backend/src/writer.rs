@@ -44,6 +44,10 @@ pub enum WriteOp {
     Ack(AckToken),
     /// Answer once everything sent before is committed.
     Flush(oneshot::Sender<()>),
+    /// Answer whether everything sent before is stored, once its batch is committed (or
+    /// given up at shutdown). Group commit: the batch is written as soon as nothing else is
+    /// queued, not at the end of `flush_interval`.
+    Committed(oneshot::Sender<bool>),
     /// Write everything sent before, answer, and end the task (shutdown).
     Stop(oneshot::Sender<()>),
 }
@@ -89,6 +93,14 @@ impl Writer {
         let _ = rx.await;
     }
 
+    /// Whether everything queued before is stored, once it is: what a device that gets no
+    /// other acknowledgement (the legacy HTTP shim) waits for before its answer.
+    pub async fn committed(&self) -> bool {
+        let (tx, rx) = oneshot::channel();
+        self.send(WriteOp::Committed(tx)).await;
+        rx.await.unwrap_or(false)
+    }
+
     /// Commits everything queued before and ends the writer; later updates are refused
     /// (and logged). Call once nothing produces updates any more.
     pub async fn stop(&self) {
@@ -111,6 +123,7 @@ struct Sink {
 struct After {
     waiters: Vec<oneshot::Sender<()>>,
     acks: Vec<AckToken>,
+    committed: Vec<oneshot::Sender<bool>>,
 }
 
 async fn run(
@@ -126,16 +139,28 @@ async fn run(
         let mut flush_now = add(&mut batch, &mut after, &mut stopping, first);
         let deadline = Instant::now() + flush_interval;
         while !flush_now && batch.n_rows() < batch_size {
+            if !after.committed.is_empty() {
+                // someone waits for this batch: take what is queued already, then write
+                match rx.try_recv() {
+                    Ok(op) => flush_now = add(&mut batch, &mut after, &mut stopping, op),
+                    Err(_) => break,
+                }
+                continue;
+            }
             match tokio::time::timeout_at(deadline, rx.recv()).await {
                 Ok(Some(op)) => flush_now = add(&mut batch, &mut after, &mut stopping, op),
                 Ok(None) | Err(_) => break,
             }
         }
-        if sink.write(&batch, stopping).await {
+        let stored = sink.write(&batch, stopping).await;
+        if stored {
             // only what is stored is acknowledged; the rest the broker delivers again
             for ack in after.acks {
                 sink.bus.ack(ack);
             }
+        }
+        for c in after.committed {
+            let _ = c.send(stored);
         }
         for w in after.waiters {
             let _ = w.send(());
@@ -160,6 +185,7 @@ fn add(batch: &mut Batch, after: &mut After, stopping: &mut bool, op: WriteOp) -
         }
         WriteOp::Release(seq) => batch.spool_release = Some(seq),
         WriteOp::Ack(token) => after.acks.push(token),
+        WriteOp::Committed(c) => after.committed.push(c),
         WriteOp::Flush(w) => {
             waiters.push(w);
             return true;

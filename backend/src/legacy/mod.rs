@@ -4,6 +4,7 @@
 
 mod binding;
 mod caller;
+mod durable;
 mod focus;
 mod reading;
 pub(crate) mod refusal;

@@ -81,6 +81,7 @@ impl Backend {
             ts: None,
         };
         self.ingest_readings(ccu, vec![reading], Via::Http).await?;
+        self.stored_before_answer().await?;
         // The old firmware's relay flags are true only for an acknowledged ON; false means
         // off or unknown, so it confirms OFF only after a confirmed ON.
         let state = self.state().outlet(outlet.id).unwrap_or_default();

@@ -2,6 +2,7 @@
 //! the old-firmware CCU the tests register.
 
 mod cycle;
+mod durable;
 mod errors;
 mod networks;
 mod pipeline;

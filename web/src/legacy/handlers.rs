@@ -7,7 +7,6 @@ use backend::domain::DeviceId;
 use backend::ingest::IngestError;
 use backend::legacy::{Caller, LegacyReading};
 use backend::registry::{CcuEntry, OutletEntry};
-use ccu_core::protocol::BreakerReading;
 use poem::http::StatusCode;
 use poem::web::{Data, Path};
 use poem::{Body, Response, handler};
@@ -184,24 +183,13 @@ pub async fn breaker_data(backend: Data<&Backend>, ip: Data<&ClientIp>, body: Bo
     let Ok(ccu) = backend.legacy_breaker_ccu(ip.0.0, &ccu_id).await else {
         return fail(StatusCode::NOT_FOUND, format!("CCU {ccu_id} not found"));
     };
-    if let Err(e) = backend.legacy_seen(&ccu.id).await {
-        tracing::warn!(cause = %e, "legacy presence update failed");
-    }
-    let before = backend.state().ccu(&ccu.id).and_then(|s| s.last_history_ts);
-    if let Err(r) = backend
-        .ingest_breaker(
-            &ccu,
-            BreakerReading {
-                current_ma: current,
-                ts: None,
-            },
-        )
-        .await
-    {
-        backend.ingest_failed("/api/breaker-data/", &r);
-        return ingest_failure(r);
-    }
-    let logged = backend.state().ccu(&ccu.id).and_then(|s| s.last_history_ts) != before;
+    let logged = match backend.legacy_breaker_reading(&ccu, current).await {
+        Ok(logged) => logged,
+        Err(r) => {
+            backend.ingest_failed("/api/breaker-data/", &r);
+            return ingest_failure(r);
+        }
+    };
     json(
         StatusCode::OK,
         &MessageOk {
