@@ -17,6 +17,7 @@ use std::net::SocketAddr;
 use system_tests::{ApiClient, Device, TestApp, spawn_app, spawn_app_with, wait_until};
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
 
+mod handover;
 mod once;
 
 type Ws =
