@@ -168,7 +168,7 @@ async fn a_killed_instance_s_session_is_adopted_and_every_reading_it_was_handed_
     let at_kill = stored(b.store(), outlet.id, want[0], want[N - 1] + 1)
         .await
         .len();
-    let _dev = publisher.await.unwrap();
+    let dev = publisher.await.unwrap();
 
     let missing = missing_at(b.store(), outlet.id, &want, killed + TTL + MARGIN).await;
     let took = killed.elapsed();
@@ -195,6 +195,21 @@ async fn a_killed_instance_s_session_is_adopted_and_every_reading_it_was_handed_
     let drained = killed.elapsed();
     let (holder, _) = b.store().lease_holder("session:a").await.unwrap().unwrap();
     assert!(holder.starts_with("drained:"), "{holder}");
+
+    // A's session was unsubscribed: the broker queues nothing more for it, B gets it all.
+    let more: Vec<i64> = (0..200).map(|i| want[N - 1] + (i + 1) * 1000).collect();
+    for ts in &more {
+        reading_at(&dev, *ts, 800).await;
+    }
+    let missing = missing_at(b.store(), outlet.id, &more, Instant::now() + MARGIN).await;
+    assert!(
+        missing.is_empty(),
+        "{} of {} readings published after the drain missing: queued for A's session",
+        missing.len(),
+        more.len()
+    );
+    assert_eq!(counters.adopted_messages.load(Relaxed), adopted);
+    assert_eq!(counters.sessions_adopted.load(Relaxed), 1, "adopted once");
     let copies = stored(b.store(), outlet.id, want[0], want[N - 1] + 1)
         .await
         .values()
