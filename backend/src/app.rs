@@ -5,6 +5,7 @@
 //! in the file of the thing they act on. Background tasks are started here and owned by
 //! [`Tasks`]; [`Backend::shutdown`] stops them in order.
 
+use crate::adopt::state::Adoptions;
 use crate::alerts::active::ActiveAlerts;
 use crate::bus::{Bus, BusEvent, BusSettings};
 use crate::config_watch::ConfigWatch;
@@ -63,6 +64,8 @@ pub(crate) struct Inner {
     pub tasks: Tasks,
     /// Whether this instance runs the timers that must run once per cluster.
     pub lease: Lease,
+    /// Other instances' broker sessions this instance adopts (`adopt`).
+    pub adoptions: Arc<Adoptions>,
     /// Device publishes taken by the embedded broker, not yet stored (`[spool]`).
     pub spool: Option<Arc<Spool>>,
     /// When this process started (unix ms): spool records received before are replays.
@@ -119,6 +122,7 @@ impl Backend {
                 signups: Signups::default(),
                 legacy_refused: RefusedAddrs::default(),
                 lease,
+                adoptions: Arc::default(),
                 tasks: Tasks::default(),
                 spool,
                 started_at: crate::clock::now_ms(),
@@ -133,6 +137,9 @@ impl Backend {
             backend.requeue_in_flight().await?;
         }
         backend.spawn_broker_sync().await;
+        // Before the MQTT client connects (`start_intake`): an adopter of this instance's
+        // broker session sees its lease taken and leaves instead of taking the session back.
+        backend.hold_own_session(true).await?;
         // Before the timers: a single instance runs them from its first round.
         if let Err(e) = backend.inner.lease.renew(&backend.inner.store).await {
             tracing::warn!(cause = %e, "cannot take the timers lease now; retrying");
@@ -199,6 +206,10 @@ impl Backend {
             tasks.own_intake(tokio::spawn(async move {
                 ingest.run_spool_ingest(reader, stop).await
             }));
+        }
+        if self.inner.settings.mqtt.mode == settings::MqttMode::External {
+            let adoptions = &self.inner.adoptions;
+            adoptions.set_intake(bus_settings.clone(), tx.downgrade());
         }
         let pump = Bus::spawn_pump(
             eventloop,
@@ -304,7 +315,15 @@ impl Backend {
         own(spawn_every(
             self.clone(),
             s.cluster.lease_renew_interval(),
-            |b| async move { b.inner.lease.renew(&b.inner.store).await },
+            |b| async move {
+                b.inner.lease.renew(&b.inner.store).await?;
+                b.adopt_dead_sessions().await
+            },
+        ));
+        own(spawn_every(
+            self.clone(),
+            s.cluster.lease_renew_interval(),
+            |b| async move { b.hold_own_session(false).await },
         ));
         own(spawn_every(
             self.clone(),

@@ -5,6 +5,8 @@
 use crate::Error;
 use ccu_core::protocol::TopicKind;
 use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS, SubscribeFilter};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -51,9 +53,67 @@ pub enum BusEvent {
     },
 }
 
-/// What acknowledging one received publish takes (its packet id and QoS, no payload).
+/// What acknowledging one received publish takes (its packet id and QoS, no payload) and,
+/// for a publish received through an adopted session, that session's connection.
 #[derive(Debug)]
-pub struct AckToken(rumqttc::Publish);
+pub struct AckToken {
+    publish: rumqttc::Publish,
+    via: Option<Arc<AdoptedLink>>,
+}
+
+impl AckToken {
+    /// A publish received through an adopted session's connection: acknowledged there.
+    pub fn via(publish: rumqttc::Publish, link: Arc<AdoptedLink>) -> AckToken {
+        link.received.fetch_add(1, Relaxed);
+        link.touch();
+        AckToken {
+            publish,
+            via: Some(link),
+        }
+    }
+}
+
+/// One connection to another instance's broker session (`adopt`): its client, and how many
+/// publishes it received and acknowledged (it is drained once they match and it fell quiet).
+#[derive(Debug)]
+pub struct AdoptedLink {
+    client: AsyncClient,
+    received: AtomicU64,
+    acked: AtomicU64,
+    /// Unix ms of the last publish received or acknowledged.
+    last_activity: AtomicI64,
+}
+
+impl AdoptedLink {
+    /// The link of `client`.
+    pub fn new(client: AsyncClient) -> AdoptedLink {
+        AdoptedLink {
+            client,
+            received: AtomicU64::new(0),
+            acked: AtomicU64::new(0),
+            last_activity: AtomicI64::new(crate::clock::now_ms()),
+        }
+    }
+
+    fn touch(&self) {
+        self.last_activity
+            .fetch_max(crate::clock::now_ms(), Relaxed);
+    }
+
+    /// Publishes received so far.
+    pub fn received(&self) -> u64 {
+        self.received.load(Relaxed)
+    }
+
+    /// Whether every publish received was acknowledged and nothing was received or
+    /// acknowledged for `quiet_ms`.
+    pub fn settled(&self, quiet_ms: i64) -> bool {
+        // acked first: a publish received after this load is then seen by `received`
+        let acked = self.acked.load(Relaxed);
+        acked == self.received.load(Relaxed)
+            && crate::clock::now_ms().saturating_sub(self.last_activity.load(Relaxed)) >= quiet_ms
+    }
+}
 
 /// The publishing side; cheap to clone.
 #[derive(Clone, Debug)]
@@ -64,6 +124,12 @@ pub struct Bus {
 impl Bus {
     /// Creates the client; nothing happens until [`Bus::spawn_pump`] polls it.
     pub fn new(s: &BusSettings) -> (Bus, EventLoop) {
+        let (client, eventloop) = Bus::connection(s);
+        (Bus { client }, eventloop)
+    }
+
+    /// A client and its event loop with `s`'s options (TCP_NODELAY).
+    pub(crate) fn connection(s: &BusSettings) -> (AsyncClient, EventLoop) {
         let mut opts = MqttOptions::new(&s.client_id, &s.host, s.port);
         opts.set_credentials(&s.username, &s.password)
             .set_keep_alive(s.keep_alive)
@@ -78,14 +144,23 @@ impl Bus {
         let mut net = eventloop.network_options();
         net.set_tcp_nodelay(true);
         eventloop.set_network_options(net);
-        (Bus { client }, eventloop)
+        (client, eventloop)
     }
 
     /// Acknowledges a received publish (persistent sessions; never waits: a full queue or a
     /// lost connection leaves it unacknowledged, and the broker delivers it again).
     pub fn ack(&self, token: AckToken) {
-        if let Err(e) = self.client.try_ack(&token.0) {
-            tracing::debug!(cause = %e, pkid = token.0.pkid, "acknowledgement not sent; the broker delivers the publish again");
+        let client = token.via.as_ref().map_or(&self.client, |l| &l.client);
+        match client.try_ack(&token.publish) {
+            Ok(()) => {
+                if let Some(link) = &token.via {
+                    link.acked.fetch_add(1, Relaxed);
+                    link.touch();
+                }
+            }
+            Err(e) => {
+                tracing::debug!(cause = %e, pkid = token.publish.pkid, "acknowledgement not sent; the broker delivers the publish again");
+            }
         }
     }
 
@@ -119,14 +194,7 @@ impl Bus {
         mut stop: crate::tasks::StopSignal,
     ) -> tokio::task::JoinHandle<()> {
         let manual_acks = s.persistent;
-        let filters: Vec<String> = TopicKind::ALL
-            .into_iter()
-            .filter(|k| s.subscribe_devices && k.from_device())
-            .map(|k| match &s.shared_group {
-                Some(g) => format!("$share/{g}/ccu/+/{}", k.as_str()),
-                None => format!("ccu/+/{}", k.as_str()),
-            })
-            .collect();
+        let filters = device_filters(s);
         let addr = format!("{}:{}", s.host, s.port);
         tokio::spawn(async move {
             let mut backoff = Duration::from_millis(100);
@@ -167,7 +235,10 @@ impl Bus {
                         let msg = BusEvent::Message {
                             topic,
                             payload,
-                            ack: manual_acks.then_some(AckToken(p)),
+                            ack: manual_acks.then_some(AckToken {
+                                publish: p,
+                                via: None,
+                            }),
                         };
                         if tx.send(msg).await.is_err() {
                             return;
@@ -183,4 +254,17 @@ impl Bus {
             }
         })
     }
+}
+
+/// The device topics the backend subscribes to (through `$share/<group>/` when configured);
+/// none when the embedded broker hands device publishes to the spool.
+pub fn device_filters(s: &BusSettings) -> Vec<String> {
+    TopicKind::ALL
+        .into_iter()
+        .filter(|k| s.subscribe_devices && k.from_device())
+        .map(|k| match &s.shared_group {
+            Some(g) => format!("$share/{g}/ccu/+/{}", k.as_str()),
+            None => format!("ccu/+/{}", k.as_str()),
+        })
+        .collect()
 }

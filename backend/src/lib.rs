@@ -19,6 +19,7 @@
 pub mod accounts;
 pub mod actor;
 pub mod admin;
+pub mod adopt;
 pub mod alerts;
 mod app;
 pub mod auth;

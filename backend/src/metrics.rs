@@ -134,6 +134,14 @@ pub struct Metrics {
     /// Times the connection receiving other instances' events was lost (events sent in
     /// the meantime are missed).
     pub live_fanout_reconnects: AtomicU64,
+    /// Broker sessions of dead instances this instance adopted (`adopt`).
+    pub sessions_adopted: AtomicU64,
+    /// Adopted sessions drained (everything the broker kept for them stored and acknowledged).
+    pub sessions_drained: AtomicU64,
+    /// Adoptions left before drained because the lease was taken (the owner came back).
+    pub sessions_left: AtomicU64,
+    /// Device publishes received through adopted sessions.
+    pub adopted_messages: AtomicU64,
     /// Commands published to a CCU.
     pub commands_sent: AtomicU64,
     /// Alerts raised.

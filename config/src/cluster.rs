@@ -1,5 +1,5 @@
 //! `[cluster]`: several instances on one database, and how they decide what must be decided
-//! once (the `timers` lease).
+//! once (the `timers` lease) and who drains a dead instance's broker session.
 
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -12,9 +12,14 @@ pub struct ClusterSettings {
     /// With PostgreSQL, share live events with the other instances (LISTEN/NOTIFY), so a
     /// browser on any instance sees every event of its user.
     pub fanout: bool,
-    /// How long the `timers` lease lasts without renewal (renewed every third of it).
+    /// How long the `timers` lease, and an instance's `session:<instance_id>` lease, last
+    /// without renewal (renewed every third of it).
     #[serde(with = "humantime_serde")]
     pub lease_ttl: Duration,
+    /// With an external broker: the holder of the `timers` lease adopts the broker session
+    /// of an instance whose session lease expired (killed, lost) and drains it, so that the
+    /// readings the broker keeps for it are stored without waiting for it to come back.
+    pub adopt_sessions: bool,
 }
 
 /// Shortest `cluster.lease_ttl`.

@@ -196,6 +196,26 @@ fn backend_families(backend: &Backend) -> Vec<Family> {
             counters.live_fanout_reconnects.load(Relaxed),
         ),
         Family::single(
+            "sessions_adopted_total",
+            "Broker sessions of dead instances this instance adopted (their session lease expired).",
+            counters.sessions_adopted.load(Relaxed),
+        ),
+        Family::single(
+            "sessions_drained_total",
+            "Adopted sessions drained: everything the broker kept for them stored and acknowledged.",
+            counters.sessions_drained.load(Relaxed),
+        ),
+        Family::single(
+            "sessions_left_total",
+            "Adoptions left before drained because the lease was taken (the owner came back).",
+            counters.sessions_left.load(Relaxed),
+        ),
+        Family::single(
+            "adopted_messages_total",
+            "Device publishes received through adopted sessions.",
+            counters.adopted_messages.load(Relaxed),
+        ),
+        Family::single(
             "commands_sent_total",
             "Commands published to CCUs.",
             m.commands_sent,

@@ -1,6 +1,6 @@
-//! `Store::try_acquire_lease` and `release_lease` on either database (`TEST_DATABASE_URL`
-//! selects PostgreSQL): a lease is taken over only after it expired, renewed by its holder,
-//! given up by its holder only, and never granted to two holders at once.
+//! `Store`'s leases on either database (`TEST_DATABASE_URL` selects PostgreSQL): a lease is
+//! taken over only after it expired, renewed by its holder, given up or handed on by its
+//! holder only, never granted to two holders at once, and forced by a session's owner.
 
 use super::test_database::TestDatabase;
 use super::*;
@@ -123,4 +123,114 @@ async fn holders_racing_for_a_lease_never_both_get_it() {
         let stored = s.lease_holder("timers").await.unwrap().unwrap();
         assert_eq!(stored, (winners[0].clone(), now + TTL), "round {round}");
     }
+}
+
+#[tokio::test]
+async fn a_forced_lease_is_taken_from_any_holder_and_its_old_holder_cannot_renew_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_db, s) = store(&dir).await;
+    let t0 = 20_000;
+    // free: forcing creates it
+    s.force_lease("session:a", "owner-1", t0, TTL)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.lease_holder("session:a").await.unwrap(),
+        Some(("owner-1".to_string(), t0 + TTL))
+    );
+    // expired and adopted by another instance, then the owner is back: it forces it
+    assert!(
+        s.try_acquire_lease("session:a", "adopter", t0 + TTL + 1, TTL)
+            .await
+            .unwrap()
+    );
+    s.force_lease("session:a", "owner-2", t0 + TTL + 2, TTL)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.lease_holder("session:a").await.unwrap(),
+        Some(("owner-2".to_string(), t0 + 2 * TTL + 2))
+    );
+    assert!(
+        !s.try_acquire_lease("session:a", "adopter", t0 + TTL + 3, TTL)
+            .await
+            .unwrap(),
+        "the adopter's next renewal fails: it stops"
+    );
+    // a drained marker (never expiring) is forced back too
+    assert!(
+        s.hand_lease("session:a", "owner-2", "drained:x", i64::MAX)
+            .await
+            .unwrap()
+    );
+    s.force_lease("session:a", "owner-3", t0 + 5, TTL)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.lease_holder("session:a").await.unwrap().unwrap().0,
+        "owner-3"
+    );
+}
+
+#[tokio::test]
+async fn expired_leases_lists_only_expired_ones_under_the_prefix() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_db, s) = store(&dir).await;
+    let t0 = 100_000;
+    s.force_lease("session:a", "a", t0, TTL).await.unwrap();
+    s.force_lease("session:b", "b", t0 + 500, TTL)
+        .await
+        .unwrap();
+    s.force_lease("session:c", "c", t0, TTL).await.unwrap();
+    assert!(s.try_acquire_lease("timers", "a", t0, TTL).await.unwrap());
+    // "session:%" and "session_" must not match as patterns would
+    s.force_lease("sessionXa", "x", t0, TTL).await.unwrap();
+    assert!(
+        s.hand_lease("session:c", "c", "drained:z", i64::MAX)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.expired_leases("session:", t0 + TTL).await.unwrap(),
+        vec![]
+    );
+    assert_eq!(
+        s.expired_leases("session:", t0 + TTL + 1).await.unwrap(),
+        vec![("session:a".to_string(), "a".to_string())]
+    );
+    assert_eq!(
+        s.expired_leases("session:", i64::MAX).await.unwrap(),
+        vec![
+            ("session:a".to_string(), "a".to_string()),
+            ("session:b".to_string(), "b".to_string()),
+        ],
+        "a drained marker never expires"
+    );
+}
+
+#[tokio::test]
+async fn only_the_holder_hands_a_lease_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_db, s) = store(&dir).await;
+    assert!(
+        !s.hand_lease("session:a", "a", "drained:a", i64::MAX)
+            .await
+            .unwrap(),
+        "no such lease"
+    );
+    s.force_lease("session:a", "adopter", 0, TTL).await.unwrap();
+    assert!(
+        !s.hand_lease("session:a", "someone", "drained:x", i64::MAX)
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.hand_lease("session:a", "adopter", "drained:adopter", i64::MAX)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.lease_holder("session:a").await.unwrap(),
+        Some(("drained:adopter".to_string(), i64::MAX))
+    );
 }

@@ -18,9 +18,10 @@ use system_tests::{
 };
 
 mod fanout_input;
+mod handover;
 mod once;
 
-/// Another instance of the server on `first`'s database (and broker, in external mode).
+/// Fails a test that needs PostgreSQL and was given SQLite.
 pub(super) fn needs_postgres(first: &TestApp) {
     assert!(
         first.db.is_postgres(),
