@@ -31,6 +31,10 @@ pub struct Args {
     /// not connected, a live delivery missing): what CI runs.
     #[arg(long)]
     pub strict: bool,
+    /// Mosquitto's `max_inflight_messages` to each server instance in the instances scenario
+    /// (`deploy/mosquitto/mosquitto.conf` has 10 000).
+    #[arg(long, default_value_t = 10_000)]
+    pub instances_inflight: u32,
     /// Override the profile's number of CCUs in the connections scenario.
     #[arg(long)]
     pub connections: Option<usize>,

@@ -7,9 +7,6 @@ use crate::mosquitto::Mosquitto;
 use crate::server::{Counters, Server, ServerOpts};
 use std::net::SocketAddr;
 
-/// QoS 1 messages Mosquitto keeps in flight to each instance (as `deploy/mosquitto/`).
-pub const INFLIGHT: u32 = 10_000;
-
 /// The broker and the instances.
 pub struct Cluster {
     /// The broker.
@@ -18,43 +15,61 @@ pub struct Cluster {
     pub servers: Vec<Server>,
     /// Where devices connect: the broker.
     pub mqtt: SocketAddr,
-    _dirs: Vec<tempfile::TempDir>,
+    database_url: String,
+    dirs: Vec<tempfile::TempDir>,
 }
 
 impl Cluster {
-    /// Starts Mosquitto (`binary`, its config in `dir`) and `n` instances on `database_url`,
-    /// every reading kept (`history.interval = "0s"`).
+    /// Starts Mosquitto (`binary`, its config in `dir`, `inflight` QoS 1 messages in flight to
+    /// each client) and `n` instances on `database_url`, every reading kept
+    /// (`history.interval = "0s"`).
     pub async fn start(
         binary: &str,
         dir: &std::path::Path,
         database_url: &str,
         n: usize,
+        inflight: u32,
     ) -> anyhow::Result<Cluster> {
-        let mosquitto = Mosquitto::start_with(binary, dir, INFLIGHT, true).await?;
+        let mosquitto = Mosquitto::start_with(binary, dir, inflight, true).await?;
         let mut cluster = Cluster {
             mqtt: SocketAddr::from(([127, 0, 0, 1], mosquitto.port)),
             mosquitto,
             servers: Vec::with_capacity(n),
-            _dirs: Vec::with_capacity(n),
+            database_url: database_url.to_string(),
+            dirs: Vec::with_capacity(n),
         };
-        for i in 1..=n {
-            let own = tempfile::tempdir()?;
-            let opts = ServerOpts {
-                database_url: database_url.to_string(),
-                external_broker: Some(("127.0.0.1".to_string(), cluster.mosquitto.port)),
-                history_interval_s: 0,
-                instance_id: format!("bench-{i}"),
-            };
-            match Server::start(own.path(), &opts).await {
-                Ok(s) => cluster.servers.push(s),
-                Err(e) => {
-                    cluster.stop().await;
-                    return Err(e);
-                }
-            }
-            cluster._dirs.push(own);
+        for _ in 0..n {
+            cluster.dirs.push(tempfile::tempdir()?);
+        }
+        if let Err(e) = cluster.start_servers().await {
+            cluster.stop().await;
+            return Err(e);
         }
         Ok(cluster)
+    }
+
+    /// Starts instance `bench-<i>` for each folder, `i` from 1.
+    async fn start_servers(&mut self) -> anyhow::Result<()> {
+        for (i, dir) in self.dirs.iter().enumerate() {
+            let opts = ServerOpts {
+                database_url: self.database_url.clone(),
+                external_broker: Some(("127.0.0.1".to_string(), self.mosquitto.port)),
+                history_interval_s: 0,
+                instance_id: format!("bench-{}", i + 1),
+            };
+            self.servers.push(Server::start(dir.path(), &opts).await?);
+        }
+        Ok(())
+    }
+
+    /// Stops every instance (SIGTERM: what is in a writer's batch is committed first) and
+    /// starts them again with the same `instance_id`: each resumes its broker session, and
+    /// the broker sends what that session still holds (unacknowledged or queued publishes).
+    pub async fn restart(&mut self) -> anyhow::Result<()> {
+        for s in std::mem::take(&mut self.servers) {
+            s.stop().await;
+        }
+        self.start_servers().await
     }
 
     /// Every instance's counters, in instance order.

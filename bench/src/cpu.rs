@@ -97,6 +97,14 @@ pub fn machine_busy_seconds() -> f64 {
     (times.iter().take(8).sum::<f64>() - idle) / clock_ticks()
 }
 
+/// The 1-minute load average (`/proc/loadavg`): how busy the machine was around a run.
+pub fn load_average() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0)
+}
+
 /// Kernel clock ticks per second (`getconf CLK_TCK`, 100 when it cannot be asked).
 pub fn clock_ticks() -> f64 {
     static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();

@@ -41,9 +41,14 @@ const METRICS: &[&str] = &[
 ];
 
 /// One instance, then two; the ratio of what they stored at full speed.
-pub async fn run(sizes: &Sizes, pg: &str, mosquitto: &str) -> anyhow::Result<Outcome> {
-    let one = measure(sizes, pg, mosquitto, 1).await?;
-    let two = measure(sizes, pg, mosquitto, 2).await?;
+pub async fn run(
+    sizes: &Sizes,
+    pg: &str,
+    mosquitto: &str,
+    inflight: u32,
+) -> anyhow::Result<Outcome> {
+    let one = measure(sizes, pg, (mosquitto, inflight), 1).await?;
+    let two = measure(sizes, pg, (mosquitto, inflight), 2).await?;
     let ratio = if one.max.stored_per_s > 0.0 {
         (two.max.stored_per_s / one.max.stored_per_s * 100.0).round() / 100.0
     } else {
@@ -52,7 +57,8 @@ pub async fn run(sizes: &Sizes, pg: &str, mosquitto: &str) -> anyhow::Result<Out
     let mut rows = vec![(
         "setup".to_string(),
         format!(
-            "{} CCUs x {OUTLETS} outlets, QoS 1, Mosquitto (shared group), PostgreSQL, history interval 0",
+            "{} CCUs x {OUTLETS} outlets, QoS 1, Mosquitto (shared group, {inflight} in flight \
+             to each instance), PostgreSQL, history interval 0",
             one.ccus
         ),
     )];
@@ -64,13 +70,22 @@ pub async fn run(sizes: &Sizes, pg: &str, mosquitto: &str) -> anyhow::Result<Out
     ));
     Ok(Outcome {
         rows,
-        numbers: json!({"one": one, "two": two, "max_stored_ratio": ratio}),
+        numbers: json!({"one": one, "two": two, "max_stored_ratio": ratio,
+            "mosquitto_inflight": inflight}),
     })
 }
 
-/// One run with `n` instances on a fresh database and broker.
-async fn measure(sizes: &Sizes, pg: &str, bin: &str, n: usize) -> anyhow::Result<RunNumbers> {
-    progress(&format!("  {n} instance(s)"));
+/// One run with `n` instances on a fresh database and broker (`(binary, in flight)`).
+async fn measure(
+    sizes: &Sizes,
+    pg: &str,
+    (bin, inflight): (&str, u32),
+    n: usize,
+) -> anyhow::Result<RunNumbers> {
+    let load_average = cpu::load_average();
+    progress(&format!(
+        "  {n} instance(s), load average {load_average:.1}"
+    ));
     let dir = tempfile::tempdir()?;
     let (url, name) = fresh_database(dir.path(), Some(pg)).await?;
     let result = async {
@@ -89,16 +104,20 @@ async fn measure(sizes: &Sizes, pg: &str, bin: &str, n: usize) -> anyhow::Result
         let probe = seeder.ccus(user, "W", 1, 1, Transport::Mqtt, 0xFE).await?;
         seeder.close().await;
         let db = sea_orm::Database::connect(&url).await?;
-        let cluster = Cluster::start(bin, dir.path(), &url, n).await?;
+        let mut cluster = Cluster::start(bin, dir.path(), &url, n, inflight).await?;
         let counts = Counts {
             db: &db,
             probe_outlet: probe[0].outlets[0].0,
             postmaster: cpu::listener_pid(postgres_port(pg)),
         };
-        let result = drive(sizes, &cluster, &counts, &ccus, &probe[0]).await;
+        let result = match drive(sizes, &cluster, &counts, &ccus, &probe[0]).await {
+            Ok(n) => recover(n, &mut cluster, &counts).await,
+            Err(e) => Err(e),
+        };
         // stopped gracefully: anything still in a writer's batch is committed first
         cluster.stop().await;
         let mut n = result?;
+        n.load_average_before = load_average;
         let (stored, distinct) = counts.rows_and_distinct().await?;
         let _ = db.close().await;
         n.stored = stored;
@@ -112,6 +131,37 @@ async fn measure(sizes: &Sizes, pg: &str, bin: &str, n: usize) -> anyhow::Result
         drop_database(pg, &name).await;
     }
     result
+}
+
+/// Readings the broker acknowledged but no instance stored once the load had settled
+/// (`stuck`): the instances are restarted, so that each resumes its broker session and gets
+/// what the session still holds, and the bench waits for the rows (until every acknowledged
+/// reading is stored, or nothing changes for 5 s).
+async fn recover(
+    mut n: RunNumbers,
+    cluster: &mut Cluster,
+    counts: &Counts<'_>,
+) -> anyhow::Result<RunNumbers> {
+    let (_, mut last) = counts.rows_and_distinct().await?;
+    n.stuck = n.acked.saturating_sub(last);
+    if n.stuck == 0 {
+        return Ok(n);
+    }
+    progress(&format!(
+        "  {} acknowledged readings not stored: restarting the instances",
+        n.stuck
+    ));
+    cluster.restart().await?;
+    n.restarted = true;
+    let mut changed = Instant::now();
+    while last < n.acked && changed.elapsed() < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let (_, distinct) = counts.rows_and_distinct().await?;
+        if distinct != last {
+            (last, changed) = (distinct, Instant::now());
+        }
+    }
+    Ok(n)
 }
 
 async fn drive(
@@ -182,12 +232,15 @@ async fn drive(
         accepted: end.accepted - base.accepted,
         rejected: end.rejects - base.rejects,
         redelivered: taken.saturating_sub(published),
+        stuck: 0,
+        restarted: false,
         stored: 0,
         distinct_stored: 0,
         duplicates: 0,
         lost: 0,
         per_instance,
         cpu_max_phase: s1.cpu_to(&s2),
+        load_average_before: 0.0,
         metrics,
     })
 }

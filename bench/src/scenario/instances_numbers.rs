@@ -31,18 +31,26 @@ pub struct RunNumbers {
     /// Deliveries beyond one per published reading (the instances took more than was
     /// published: a publish the broker handed out twice).
     pub redelivered: u64,
+    /// Acknowledged by the broker but not stored once the load had settled: held by the
+    /// broker for an instance (the instances were then restarted to get them).
+    pub stuck: u64,
+    /// Whether the instances were restarted for `stuck` readings.
+    pub restarted: bool,
     /// Rows in `sensor_readings` at the end.
     pub stored: u64,
     /// Distinct readings among them: `COUNT(DISTINCT (outlet_id, ts))`.
     pub distinct_stored: u64,
     /// Rows minus distinct readings.
     pub duplicates: u64,
-    /// Acknowledged by the broker but not stored (acked − distinct).
+    /// Acknowledged by the broker but not stored at the end, after any restart
+    /// (acked − distinct).
     pub lost: u64,
     /// Each instance's part.
     pub per_instance: Vec<InstanceNumbers>,
     /// Where the machine's CPU went during the fast phase.
     pub cpu_max_phase: CpuNumbers,
+    /// The machine's 1-minute load average before the run (other work on it shows here).
+    pub load_average_before: f64,
     /// Each instance's ingest counters from `/metrics` at the end.
     pub metrics: Vec<Vec<String>>,
 }
@@ -137,11 +145,24 @@ impl RunNumbers {
                 format!("{} / {} / {}", self.duplicates, self.lost, self.redelivered),
             ),
             (
+                format!("{who}: stuck in the broker until a restart"),
+                if self.restarted {
+                    format!(
+                        "{} (instances restarted: {} of them stored after)",
+                        self.stuck,
+                        self.stuck.saturating_sub(self.lost)
+                    )
+                } else {
+                    "0".to_string()
+                },
+            ),
+            (
                 format!("{who}: CPU at max rate (cores)"),
                 format!(
-                    "machine {:.2} of {}: servers {:.2}, mosquitto {:.2}, load generator {:.2}, PostgreSQL {}, other {:.2}",
+                    "machine {:.2} of {} (load average {:.1} before): servers {:.2}, mosquitto {:.2}, load generator {:.2}, PostgreSQL {}, other {:.2}",
                     c.machine_busy,
                     c.cores,
+                    self.load_average_before,
                     c.servers,
                     c.mosquitto,
                     c.load_generator,

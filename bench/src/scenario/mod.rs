@@ -135,7 +135,7 @@ pub async fn run_all(args: &Args) -> anyhow::Result<()> {
         let name = "1 vs 2 instances (Mosquitto, PostgreSQL)";
         match &pg {
             Some(url) => {
-                let cmp = instances::run(&sizes, url, &args.mosquitto);
+                let cmp = instances::run(&sizes, url, &args.mosquitto, args.instances_inflight);
                 run(&mut report, args, name, cmp, invariants::instances).await
             }
             None => skipped(
