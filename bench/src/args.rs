@@ -4,7 +4,8 @@ use clap::{Parser, ValueEnum};
 use std::path::PathBuf;
 
 /// Benchmarks of the smart-outlet server: ingest, a database outage, command latency (idle and
-/// under load), live view, connections, embedded vs external broker, legacy HTTP shim.
+/// under load), live view, connections, embedded vs external broker, one vs two instances,
+/// legacy HTTP shim.
 #[derive(Debug, Parser)]
 #[command(name = "bench")]
 pub struct Args {
@@ -12,7 +13,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "quick")]
     pub profile: Profile,
     /// Run only these scenarios (comma-separated): ingest, fault, commands, commands-load,
-    /// live, connections, broker, legacy.
+    /// live, connections, broker, instances, legacy.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
     /// Where to write the JSON results.
@@ -22,7 +23,7 @@ pub struct Args {
     /// run); a throw-away database is created and dropped.
     #[arg(long, env = "BENCH_POSTGRES_URL")]
     pub postgres_url: Option<String>,
-    /// The mosquitto binary for the external-broker scenario.
+    /// The mosquitto binary for the external-broker scenarios (broker, instances).
     #[arg(long, default_value = "mosquitto")]
     pub mosquitto: String,
     /// Fail when a scenario is skipped (no PostgreSQL, no mosquitto), produced no numbers or
@@ -30,6 +31,10 @@ pub struct Args {
     /// not connected, a live delivery missing): what CI runs.
     #[arg(long)]
     pub strict: bool,
+    /// Mosquitto's `max_inflight_messages` to each server instance in the instances scenario
+    /// (`deploy/mosquitto/mosquitto.conf` has 10 000).
+    #[arg(long, default_value_t = 10_000)]
+    pub instances_inflight: u32,
     /// Override the profile's number of CCUs in the connections scenario.
     #[arg(long)]
     pub connections: Option<usize>,

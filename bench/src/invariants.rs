@@ -63,6 +63,27 @@ pub fn broker_comparison(n: &Value) -> Vec<String> {
         .collect()
 }
 
+/// One instance against two: in each run readings were stored, none of them twice, and every
+/// reading the broker acknowledged to a CCU stored, without restarting an instance for it.
+pub fn instances(n: &Value) -> Vec<String> {
+    let mut broken = Vec::new();
+    for (run, label) in [("one", "1 instance"), ("two", "2 instances")] {
+        let r = &n[run];
+        if count(r, "distinct_stored").unwrap_or(0) == 0 {
+            broken.push(format!("{label}: nothing stored"));
+        }
+        for key in ["duplicates", "lost", "stuck"] {
+            if count(r, key) != Some(0) {
+                broken.push(format!(
+                    "{label}: {key} = {} (expected 0)",
+                    show(count(r, key))
+                ));
+            }
+        }
+    }
+    broken
+}
+
 /// Database outage: readings acknowledged, none of them lost, the outage seen (the spool grew
 /// past its steady state), the spool drained once the database was back, and `/readyz`
 /// answered every probe in time, degraded at least once.
@@ -199,6 +220,32 @@ mod tests {
             [
                 "loaded_acked_ms: 4 commands acked but 5 sent",
                 "no background reading was accepted"
+            ]
+        );
+    }
+
+    #[test]
+    fn instances_hold_when_each_run_stores_every_acknowledged_reading_once() {
+        let ok = json!({"distinct_stored": 10, "duplicates": 0, "lost": 0, "stuck": 0});
+        assert!(instances(&json!({"one": ok, "two": ok})).is_empty());
+        let twice = json!({"distinct_stored": 10, "duplicates": 3, "lost": 1, "stuck": 4});
+        assert_eq!(
+            instances(&json!({"one": ok, "two": twice})),
+            [
+                "2 instances: duplicates = 3 (expected 0)",
+                "2 instances: lost = 1 (expected 0)",
+                "2 instances: stuck = 4 (expected 0)"
+            ]
+        );
+        let none = json!({"distinct_stored": 0, "duplicates": 0, "lost": 0, "stuck": 0});
+        assert_eq!(
+            instances(&json!({"one": none})),
+            [
+                "1 instance: nothing stored",
+                "2 instances: nothing stored",
+                "2 instances: duplicates = missing (expected 0)",
+                "2 instances: lost = missing (expected 0)",
+                "2 instances: stuck = missing (expected 0)"
             ]
         );
     }

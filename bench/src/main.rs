@@ -4,6 +4,8 @@
 
 mod api;
 mod args;
+mod cluster;
+mod cpu;
 mod invariants;
 mod legacy_ccu;
 mod mosquitto;

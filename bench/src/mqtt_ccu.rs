@@ -127,3 +127,17 @@ pub fn reading(device: &str, a: i64, b: i64) -> Vec<u8> {
     format!(r#"{{"device_id":"{device}","current_a":{a},"current_b":{b},"relay_a":true,"relay_b":true,"is_overload":false}}"#)
         .into_bytes()
 }
+
+/// A sensor reading payload measured at `ts` (unix ms): a reading the database can tell apart
+/// from every other reading of its outlet.
+pub fn reading_at(device: &str, a: i64, b: i64, ts: u64) -> Vec<u8> {
+    format!(r#"{{"device_id":"{device}","current_a":{a},"current_b":{b},"relay_a":true,"relay_b":true,"is_overload":false,"ts":{ts}}}"#)
+        .into_bytes()
+}
+
+/// Now, in unix milliseconds.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}

@@ -46,6 +46,14 @@ pub struct Sizes {
     pub load_commands: usize,
     /// Commands under load: background readings per second.
     pub load_rate: u64,
+    /// Instances: publishing CCUs (8 outlets each).
+    pub instances_ccus: usize,
+    /// Instances: readings per second of the paced phase, over all CCUs.
+    pub instances_rate: u64,
+    /// Instances: how long the paced phase lasts.
+    pub instances_paced: Duration,
+    /// Instances: how long the as-fast-as-taken phase lasts.
+    pub instances_max: Duration,
 }
 
 impl Sizes {
@@ -72,6 +80,10 @@ impl Sizes {
                 fault_drain_limit: Duration::from_secs(20),
                 load_commands: 100,
                 load_rate: 1_000,
+                instances_ccus: 4,
+                instances_rate: 1_000,
+                instances_paced: Duration::from_secs(2),
+                instances_max: Duration::from_secs(3),
             },
             Profile::Full => Sizes {
                 ingest_ccus: 8,
@@ -94,6 +106,10 @@ impl Sizes {
                 fault_drain_limit: Duration::from_secs(300),
                 load_commands: 1_000,
                 load_rate: 10_000,
+                instances_ccus: 8,
+                instances_rate: 5_000,
+                instances_paced: Duration::from_secs(10),
+                instances_max: Duration::from_secs(20),
             },
         }
     }

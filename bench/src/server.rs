@@ -21,6 +21,9 @@ pub struct ServerOpts {
     pub external_broker: Option<(String, u16)>,
     /// `history.interval`, seconds (0 = keep every reading).
     pub history_interval_s: u64,
+    /// `mqtt.external.instance_id` ("" = none: a clean session, publishes acknowledged on
+    /// receipt; set: a persistent session, each acknowledged once stored).
+    pub instance_id: String,
 }
 
 /// A running child server.
@@ -75,6 +78,7 @@ impl ServerOpts {
             database_url,
             external_broker: None,
             history_interval_s: 60,
+            instance_id: String::new(),
         }
     }
 }
@@ -100,6 +104,7 @@ max_connections = 30000
 host = "{ext_host}"
 port = {ext_port}
 password = "bench"
+instance_id = "{instance}"
 [database]
 url = "{db}"
 [history]
@@ -114,6 +119,7 @@ filter = "warn,rumqttd=off,sea_orm_migration=warn,sqlx=warn"
             data = dir.display(),
             db = opts.database_url,
             hist = opts.history_interval_s,
+            instance = opts.instance_id,
         );
         let path = dir.join("bench-server.toml");
         std::fs::write(&path, toml)?;
@@ -163,13 +169,7 @@ filter = "warn,rumqttd=off,sea_orm_migration=warn,sqlx=warn"
 
     /// CPU seconds (user + system) the server has used.
     pub fn cpu_seconds(&self) -> f64 {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).unwrap_or_default();
-        // Fields after the command name (which may contain spaces) start at ") ".
-        let after = stat.rsplit_once(") ").map(|(_, r)| r).unwrap_or("");
-        let f: Vec<&str> = after.split_whitespace().collect();
-        let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-        // utime and stime are fields 14 and 15 of /proc/pid/stat (11 and 12 here).
-        (ticks(11) + ticks(12)) / clock_ticks()
+        crate::cpu::process_seconds(self.pid)
     }
 
     /// Resident memory now and at its peak (bytes).
@@ -255,16 +255,6 @@ impl Counters {
             auth_ok: n("auth_successes"),
         }
     }
-}
-
-fn clock_ticks() -> f64 {
-    std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(100.0)
 }
 
 /// The child: runs the server from `config` and prints `READY <http> <mqtt>` once listening.

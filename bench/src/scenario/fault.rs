@@ -173,6 +173,7 @@ pub async fn run(sizes: &Sizes, pg: Option<&str>) -> anyhow::Result<Outcome> {
         database_url: url.clone(),
         external_broker: None,
         history_interval_s: 0,
+        instance_id: String::new(),
     };
     let server = Server::start(dir.path(), &opts).await?;
     let fault = match pg.and_then(server_control) {

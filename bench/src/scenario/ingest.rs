@@ -127,6 +127,7 @@ pub async fn measure(
         database_url: url.clone(),
         external_broker: external.as_ref().map(|m| ("127.0.0.1".to_string(), m.port)),
         history_interval_s: 0,
+        instance_id: String::new(),
     };
     let server = Server::start(dir.path(), &opts).await?;
     let result = drive(sizes, &server, &ccus).await;

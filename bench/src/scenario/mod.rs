@@ -6,12 +6,16 @@ mod commands_load;
 mod connections;
 mod fault;
 mod ingest;
+mod instances;
+mod instances_numbers;
+mod instances_snapshot;
 mod legacy;
 mod legacy_commands;
 mod legacy_watch;
 mod live;
 mod load;
 mod readiness;
+mod stamped;
 
 use crate::args::Args;
 use crate::invariants::{self, Check};
@@ -125,6 +129,22 @@ pub async fn run_all(args: &Args) -> anyhow::Result<()> {
         let name = "embedded vs Mosquitto";
         let cmp = broker_cmp::run(&sizes, &args.mosquitto);
         run(&mut report, args, name, cmp, invariants::broker_comparison).await;
+    }
+    if args.wants("instances") {
+        // Several instances need PostgreSQL (and an external broker): skipped without it.
+        let name = "1 vs 2 instances (Mosquitto, PostgreSQL)";
+        match &pg {
+            Some(url) => {
+                let cmp = instances::run(&sizes, url, &args.mosquitto, args.instances_inflight);
+                run(&mut report, args, name, cmp, invariants::instances).await
+            }
+            None => skipped(
+                &mut report,
+                name,
+                "no --postgres-url / TEST_DATABASE_URL",
+                args.strict,
+            ),
+        }
     }
     if args.wants("legacy") {
         let name = "legacy shim";
