@@ -169,6 +169,12 @@ impl Backend {
         &self.inner.metrics
     }
 
+    /// Acknowledgements of device publishes written to the broker (external broker with a
+    /// persistent session; each follows its publish's commit).
+    pub fn broker_acks_sent(&self) -> u64 {
+        self.inner.mqtt.bus.acks_sent()
+    }
+
     /// Live state of devices.
     pub fn state(&self) -> &StateTable {
         &self.inner.state

@@ -119,13 +119,19 @@ impl AdoptedLink {
 #[derive(Clone, Debug)]
 pub struct Bus {
     client: AsyncClient,
+    /// Acknowledgements written to the broker by this client's event loop.
+    acks_sent: Arc<AtomicU64>,
 }
 
 impl Bus {
     /// Creates the client; nothing happens until [`Bus::spawn_pump`] polls it.
     pub fn new(s: &BusSettings) -> (Bus, EventLoop) {
         let (client, eventloop) = Bus::connection(s);
-        (Bus { client }, eventloop)
+        let bus = Bus {
+            client,
+            acks_sent: Arc::default(),
+        };
+        (bus, eventloop)
     }
 
     /// A client and its event loop with `s`'s options (TCP_NODELAY).
@@ -147,19 +153,30 @@ impl Bus {
         (client, eventloop)
     }
 
-    /// Acknowledges a received publish (persistent sessions; never waits: a full queue or a
-    /// lost connection leaves it unacknowledged, and the broker delivers it again).
-    pub fn ack(&self, token: AckToken) {
+    /// Acknowledgements of received publishes this client wrote to the broker (not those of
+    /// adopted sessions).
+    pub fn acks_sent(&self) -> u64 {
+        self.acks_sent.load(Relaxed)
+    }
+
+    /// Acknowledges a received publish (persistent sessions), waiting for room in the
+    /// client's request queue: an acknowledgement is never dropped because the queue is full
+    /// (a broker resends an unacknowledged publish only after a reconnect, and holds its
+    /// in-flight window meanwhile). False when the connection's event loop is gone; the
+    /// broker then delivers the publish again on the next session.
+    pub async fn ack(&self, token: AckToken) -> bool {
         let client = token.via.as_ref().map_or(&self.client, |l| &l.client);
-        match client.try_ack(&token.publish) {
+        match client.ack(&token.publish).await {
             Ok(()) => {
                 if let Some(link) = &token.via {
                     link.acked.fetch_add(1, Relaxed);
                     link.touch();
                 }
+                true
             }
             Err(e) => {
-                tracing::debug!(cause = %e, pkid = token.publish.pkid, "acknowledgement not sent; the broker delivers the publish again");
+                tracing::debug!(cause = %e, pkid = token.publish.pkid, "acknowledgement not sent; the broker delivers the publish again on the next session");
+                false
             }
         }
     }
@@ -243,6 +260,9 @@ impl Bus {
                         if tx.send(msg).await.is_err() {
                             return;
                         }
+                    }
+                    Ok(Event::Outgoing(rumqttc::Outgoing::PubAck(_))) => {
+                        client.acks_sent.fetch_add(1, Relaxed);
                     }
                     Ok(_) => {}
                     Err(e) => {

@@ -108,6 +108,9 @@ pub struct Metrics {
     pub history_rows: AtomicU64,
     /// History rows the database refused as copies of stored ones (same device and slot).
     pub history_duplicates: AtomicU64,
+    /// Acknowledgements of committed publishes the MQTT client could not send (its
+    /// connection gone): the broker delivers those publishes again.
+    pub broker_acks_failed: AtomicU64,
     /// Write transactions.
     pub history_batches: AtomicU64,
     /// Write transactions that failed (and were retried).

@@ -69,11 +69,13 @@ impl Writer {
         bus: Bus,
     ) -> (Writer, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(CHANNEL);
+        let (acks, to_ack) = mpsc::unbounded_channel();
+        tokio::spawn(acker(to_ack, bus, metrics.clone()));
         let sink = Sink {
             store,
             metrics,
             spool,
-            bus,
+            acks,
         };
         let task = tokio::spawn(run(rx, sink, batch_size, flush_interval));
         (Writer { tx }, task)
@@ -115,7 +117,20 @@ struct Sink {
     store: Store,
     metrics: Arc<Metrics>,
     spool: Option<Arc<Spool>>,
-    bus: Bus,
+    /// To [`acker`].
+    acks: mpsc::UnboundedSender<AckToken>,
+}
+
+/// Sends the broker the acknowledgements of committed publishes, in commit order, each
+/// waiting for room in the MQTT client's queue (never dropped, and never holding up the
+/// writer: the queue between them is unbounded, and bounded in practice by the broker's
+/// in-flight window). Ends with the writer.
+async fn acker(mut rx: mpsc::UnboundedReceiver<AckToken>, bus: Bus, metrics: Arc<Metrics>) {
+    while let Some(token) = rx.recv().await {
+        if !bus.ack(token).await {
+            metrics.broker_acks_failed.fetch_add(1, Relaxed);
+        }
+    }
 }
 
 /// What waits for a batch's commit besides its rows.
@@ -156,7 +171,7 @@ async fn run(
         if stored {
             // only what is stored is acknowledged; the rest the broker delivers again
             for ack in after.acks {
-                sink.bus.ack(ack);
+                let _ = sink.acks.send(ack);
             }
         }
         for c in after.committed {

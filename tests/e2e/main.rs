@@ -16,6 +16,7 @@ mod config_changes;
 mod demo;
 mod durability;
 mod emqx_hooks;
+mod external_acks;
 mod external_mosquitto;
 mod foreign_client;
 mod health;

@@ -191,6 +191,16 @@ fn backend_families(backend: &Backend) -> Vec<Family> {
             counters.live_fanout_lost.load(Relaxed),
         ),
         Family::single(
+            "broker_acks_sent_total",
+            "Acknowledgements of stored device publishes written to the broker (persistent session, external broker).",
+            backend.broker_acks_sent(),
+        ),
+        Family::single(
+            "broker_acks_failed_total",
+            "Acknowledgements of stored publishes not sent to the broker (its connection was gone); the broker delivers those publishes again.",
+            counters.broker_acks_failed.load(Relaxed),
+        ),
+        Family::single(
             "live_fanout_reconnects_total",
             "Times the connection receiving other instances' live events was lost (events sent meanwhile are missed).",
             counters.live_fanout_reconnects.load(Relaxed),
