@@ -130,18 +130,51 @@ async fn missing_at(
     }
 }
 
-#[tokio::test]
-async fn a_killed_instance_s_session_is_adopted_and_every_reading_it_was_handed_is_stored() {
-    const N: usize = 2000;
+/// Both instances in the group behind one Mosquitto, a CCU, and the times of its next `n`
+/// readings (one second apart, from where A took its first share).
+struct Pair {
+    m: Mosquitto,
+    b: TestApp,
+    a: Logged,
+    data: tempfile::TempDir,
+    dev: Device,
+    outlet: backend::domain::OutletRecord,
+    want: Vec<i64>,
+}
+
+async fn pair(n: usize) -> Pair {
     let m = Mosquitto::start().await;
     let b = instance_b(&m, true).await;
     let (_, secret, outlet) = b.seed().await;
     let data = tempfile::tempdir().unwrap();
-    let mut a = instance_a(&m, &b.database_url, data.path()).await;
+    let a = instance_a(&m, &b.database_url, data.path()).await;
     let dev = Device::connect(b.mqtt_addr, "02", &secret).await.unwrap();
     let t0 = backend::clock::now_ms() - 3 * 3_600_000;
     let start = until_a_takes_a_share(&dev, &a, t0).await;
-    let want: Vec<i64> = (0..N as i64).map(|i| start + i * 1000).collect();
+    let want = (0..n as i64).map(|i| start + i * 1000).collect();
+    Pair {
+        m,
+        b,
+        a,
+        data,
+        dev,
+        outlet,
+        want,
+    }
+}
+
+#[tokio::test]
+async fn a_killed_instance_s_session_is_adopted_and_every_reading_it_was_handed_is_stored() {
+    const N: usize = 2000;
+    let Pair {
+        m: _broker,
+        b,
+        mut a,
+        data: _a_data,
+        dev,
+        outlet,
+        want,
+    } = pair(N).await;
 
     // The CCU publishes at about one reading a millisecond; A is killed half-way.
     let sent = Arc::new(AtomicUsize::new(0));
@@ -226,15 +259,15 @@ async fn a_killed_instance_s_session_is_adopted_and_every_reading_it_was_handed_
 #[tokio::test]
 async fn an_instance_back_while_its_session_is_adopted_takes_it_back_with_nothing_lost() {
     const N: usize = 1000;
-    let m = Mosquitto::start().await;
-    let b = instance_b(&m, true).await;
-    let (_, secret, outlet) = b.seed().await;
-    let data = tempfile::tempdir().unwrap();
-    let mut a = instance_a(&m, &b.database_url, data.path()).await;
-    let dev = Device::connect(b.mqtt_addr, "02", &secret).await.unwrap();
-    let t0 = backend::clock::now_ms() - 3 * 3_600_000;
-    let start = until_a_takes_a_share(&dev, &a, t0).await;
-    let want: Vec<i64> = (0..N as i64).map(|i| start + i * 1000).collect();
+    let Pair {
+        m,
+        b,
+        mut a,
+        data,
+        dev,
+        outlet,
+        want,
+    } = pair(N).await;
     for (i, ts) in want[..N / 2].iter().enumerate() {
         reading_at(&dev, *ts, 1000 + i as i64).await;
     }

@@ -10,6 +10,15 @@ use system_tests::{
     Device, alert_cleared, next_alert, spawn_app, spawn_app_sharing, spawn_app_with, wait_until,
 };
 
+/// The events of `user`, newest first (at most 100).
+async fn events_of(store: &backend::Store, user: i32) -> Vec<backend::domain::EventRecord> {
+    let only_user = backend::store::EventFilter {
+        user_id: Some(user),
+        ..Default::default()
+    };
+    store.list_events(&only_user, 0, 100).await.unwrap().0
+}
+
 /// Alerts of one CCU whose readings reach two instances: each condition raised once, and
 /// cleared once, whichever instance sees which reading.
 #[tokio::test]
@@ -58,17 +67,7 @@ async fn a_lasting_condition_seen_by_two_instances_raises_one_alert() {
     let all = alerts().await;
     assert_eq!(all.len(), 2, "{all:?}");
     assert_eq!(all.iter().filter(|x| x.active()).count(), 1, "{all:?}");
-    let (events, _) = store
-        .list_events(
-            &backend::store::EventFilter {
-                user_id: Some(alice.id),
-                ..Default::default()
-            },
-            0,
-            100,
-        )
-        .await
-        .unwrap();
+    let events = events_of(&store, alice.id).await;
     let count = |kind: &str| events.iter().filter(|e| e.kind == kind).count();
     assert_eq!(count("alert_raised"), 2, "{events:?}");
     assert_eq!(count("alert_cleared"), 1, "{events:?}");
@@ -219,18 +218,7 @@ async fn a_relay_change_seen_by_two_instances_is_recorded_once() {
         let want = sent[via];
         wait_until("the reading ingested", || async { received(app) == want }).await;
     }
-    let (events, _) = a
-        .store()
-        .list_events(
-            &backend::store::EventFilter {
-                user_id: Some(alice.id),
-                ..Default::default()
-            },
-            0,
-            100,
-        )
-        .await
-        .unwrap();
+    let events = events_of(a.store(), alice.id).await;
     let changes: Vec<&str> = events
         .iter()
         .filter(|e| e.kind == "relay_changed")
