@@ -222,9 +222,9 @@ impl Backend {
             bus_settings,
             self.inner.mqtt.bus.clone(),
             tx,
-            tasks.intake_signal(),
+            (tasks.intake_signal(), tasks.link_signal()),
         );
-        tasks.own_intake(pump);
+        tasks.own_link(pump);
         let ingest = self.clone();
         tasks.own_intake(tokio::spawn(async move { ingest.run_ingest(rx).await }));
     }
@@ -281,7 +281,26 @@ impl Backend {
         tasks.stop_timers().await;
         self.inner.lease.release(&self.inner.store).await;
         self.inner.writer.stop().await;
+        self.acks_written(ACK_PATIENCE).await;
+        tasks.stop_link().await;
         tracing::info!("backend stopped; history committed");
+    }
+
+    /// Waits (at most `patience`) until the MQTT client wrote every acknowledgement handed to
+    /// it: those of the writer's last commits (external broker, persistent session).
+    async fn acks_written(&self, patience: Duration) {
+        let bus = &self.inner.mqtt.bus;
+        let deadline = tokio::time::Instant::now() + patience;
+        while bus.acks_pending() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let pending = bus.acks_pending();
+        if pending > 0 {
+            tracing::warn!(
+                pending,
+                "stopping with acknowledgements not written; the broker delivers those publishes again"
+            );
+        }
     }
 
     /// Whether this instance runs the timers that must run once per cluster now (holds the
@@ -383,6 +402,9 @@ async fn open_spool(settings: &Settings, store: &Store) -> Result<Option<Arc<Spo
 
 /// How often the SQLite WAL is checkpointed off the request path (see `Store::checkpoint`).
 const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(500);
+
+/// Longest wait at shutdown for the last acknowledgements to reach the broker.
+const ACK_PATIENCE: Duration = Duration::from_secs(2);
 
 /// Messages received from the broker and not yet handled by ingest.
 const INTAKE_QUEUE: usize = 10_000;

@@ -121,6 +121,8 @@ pub struct Bus {
     client: AsyncClient,
     /// Acknowledgements written to the broker by this client's event loop.
     acks_sent: Arc<AtomicU64>,
+    /// Acknowledgements handed to this client (not those of adopted sessions).
+    acks_queued: Arc<AtomicU64>,
 }
 
 impl Bus {
@@ -130,6 +132,7 @@ impl Bus {
         let bus = Bus {
             client,
             acks_sent: Arc::default(),
+            acks_queued: Arc::default(),
         };
         (bus, eventloop)
     }
@@ -159,6 +162,12 @@ impl Bus {
         self.acks_sent.load(Relaxed)
     }
 
+    /// Acknowledgements handed to this client and not written to the broker yet.
+    pub fn acks_pending(&self) -> u64 {
+        let queued = self.acks_queued.load(Relaxed);
+        queued.saturating_sub(self.acks_sent.load(Relaxed))
+    }
+
     /// Acknowledges a received publish (persistent sessions), waiting for room in the
     /// client's request queue: an acknowledgement is never dropped because the queue is full
     /// (a broker resends an unacknowledged publish only after a reconnect, and holds its
@@ -168,9 +177,14 @@ impl Bus {
         let client = token.via.as_ref().map_or(&self.client, |l| &l.client);
         match client.ack(&token.publish).await {
             Ok(()) => {
-                if let Some(link) = &token.via {
-                    link.acked.fetch_add(1, Relaxed);
-                    link.touch();
+                match &token.via {
+                    Some(link) => {
+                        link.acked.fetch_add(1, Relaxed);
+                        link.touch();
+                    }
+                    None => {
+                        self.acks_queued.fetch_add(1, Relaxed);
+                    }
                 }
                 true
             }
@@ -201,26 +215,34 @@ impl Bus {
             .is_ok()
     }
 
-    /// Polls the connection until `stop`, reconnecting with back-off, and forwards events;
-    /// `tx` is dropped at the end, which ends the ingest loop once it has drained.
+    /// Polls the connection, reconnecting with back-off, and forwards events to `tx` until
+    /// `intake` stops; then drops `tx` (which ends the ingest loop once it has drained) and
+    /// keeps polling, forwarding nothing more (what arrives stays unacknowledged: the broker
+    /// delivers it again), so that the acknowledgements of the writer's last commits still
+    /// reach the broker, until `link` stops.
     pub fn spawn_pump(
         mut eventloop: EventLoop,
         s: &BusSettings,
         client: Bus,
         tx: mpsc::Sender<BusEvent>,
-        mut stop: crate::tasks::StopSignal,
+        (mut intake, mut link): (crate::tasks::StopSignal, crate::tasks::StopSignal),
     ) -> tokio::task::JoinHandle<()> {
         let manual_acks = s.persistent;
         let filters = device_filters(s);
         let addr = format!("{}:{}", s.host, s.port);
         tokio::spawn(async move {
             let mut backoff = Duration::from_millis(100);
+            let mut tx = Some(tx);
             loop {
                 let polled = tokio::select! {
                     biased;
-                    _ = stop.stopped() => {
+                    _ = link.stopped() => {
                         tracing::debug!(broker = %addr, "backend MQTT client stopped");
                         return;
+                    }
+                    _ = intake.stopped(), if tx.is_some() => {
+                        tx = None;
+                        continue;
                     }
                     polled = eventloop.poll() => polled,
                 };
@@ -229,7 +251,7 @@ impl Bus {
                         backoff = Duration::from_millis(100);
                         tracing::info!(broker = %addr, "backend connected to MQTT");
                         if filters.is_empty() {
-                            if tx.send(BusEvent::Connected).await.is_err() {
+                            if !forward(&tx, BusEvent::Connected).await {
                                 return;
                             }
                             continue;
@@ -242,7 +264,7 @@ impl Bus {
                         }
                     }
                     Ok(Event::Incoming(Packet::SubAck(_))) => {
-                        if tx.send(BusEvent::Connected).await.is_err() {
+                        if !forward(&tx, BusEvent::Connected).await {
                             return;
                         }
                     }
@@ -257,14 +279,19 @@ impl Bus {
                                 via: None,
                             }),
                         };
-                        if tx.send(msg).await.is_err() {
+                        if !forward(&tx, msg).await {
                             return;
                         }
                     }
-                    Ok(Event::Outgoing(rumqttc::Outgoing::PubAck(_))) => {
+                    Ok(Event::Outgoing(rumqttc::Outgoing::PubAck(_))) if manual_acks => {
                         client.acks_sent.fetch_add(1, Relaxed);
                     }
                     Ok(_) => {}
+                    Err(e) if tx.is_none() => {
+                        // stopping: nothing is acknowledged on a new connection
+                        tracing::debug!(broker = %addr, cause = %e, "backend MQTT connection lost while stopping");
+                        return;
+                    }
                     Err(e) => {
                         tracing::warn!(broker = %addr, cause = %e, "backend MQTT connection lost; reconnecting");
                         tokio::time::sleep(backoff).await;
@@ -273,6 +300,15 @@ impl Bus {
                 }
             }
         })
+    }
+}
+
+/// Hands `event` to ingest while the intake runs (true); false once ingest has ended. After
+/// the intake stopped, nothing is forwarded (true: the pump goes on for the acknowledgements).
+async fn forward(tx: &Option<mpsc::Sender<BusEvent>>, event: BusEvent) -> bool {
+    match tx {
+        Some(tx) => tx.send(event).await.is_ok(),
+        None => true,
     }
 }
 

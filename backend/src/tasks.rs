@@ -3,7 +3,8 @@
 //!
 //! Modelled on mini-redis: a stop signal every loop selects on, and handles to wait for each
 //! task's end. The intake (MQTT client pump → ingest loop) drains before the timers stop,
-//! and the timers before the history writer writes its last batch.
+//! and the timers before the history writer writes its last batch; the MQTT connection
+//! itself (the link) stops last, once the acknowledgements of that batch are written.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
@@ -16,7 +17,9 @@ use tokio::task::JoinHandle;
 pub struct Tasks {
     stop_intake: watch::Sender<bool>,
     stop_timers: watch::Sender<bool>,
+    stop_link: watch::Sender<bool>,
     intake: Mutex<Vec<JoinHandle<()>>>,
+    link: Mutex<Vec<JoinHandle<()>>>,
     timers: Mutex<Vec<JoinHandle<()>>>,
     /// Unix ms of the last message the MQTT client received.
     last_message: AtomicI64,
@@ -27,7 +30,9 @@ impl Default for Tasks {
         Tasks {
             stop_intake: watch::channel(false).0,
             stop_timers: watch::channel(false).0,
+            stop_link: watch::channel(false).0,
             intake: Mutex::default(),
+            link: Mutex::default(),
             timers: Mutex::default(),
             last_message: AtomicI64::new(0),
         }
@@ -49,6 +54,26 @@ impl Tasks {
     /// The signal for intake tasks (the MQTT client's pump).
     pub fn intake_signal(&self) -> StopSignal {
         StopSignal(self.stop_intake.subscribe())
+    }
+
+    /// The signal that ends the MQTT client's connection (after the writer's last commit).
+    pub fn link_signal(&self) -> StopSignal {
+        StopSignal(self.stop_link.subscribe())
+    }
+
+    /// Takes ownership of the MQTT client's pump: it stops forwarding with the intake and
+    /// ends with [`Tasks::stop_link`].
+    pub fn own_link(&self, task: JoinHandle<()>) {
+        self.link
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(task);
+    }
+
+    /// Ends the MQTT client's connection and waits for its pump.
+    pub async fn stop_link(&self) {
+        self.stop_link.send_replace(true);
+        join_all(&self.link).await;
     }
 
     /// The signal for timers.
@@ -79,7 +104,8 @@ impl Tasks {
 
     /// Stops the intake: with `quiet`, first waits until the MQTT client has received
     /// nothing for that long (what the broker acknowledged to devices before their
-    /// sessions closed is still on its way), at most `QUIET_LIMIT`; then stops the pump and
+    /// sessions closed is still on its way), at most `QUIET_LIMIT`; then stops the pump's
+    /// forwarding and
     /// waits until the ingest loop has handled every message already received.
     pub async fn stop_intake(&self, quiet: Option<Duration>) {
         if let Some(quiet) = quiet {

@@ -118,17 +118,32 @@ struct Sink {
     metrics: Arc<Metrics>,
     spool: Option<Arc<Spool>>,
     /// To [`acker`].
-    acks: mpsc::UnboundedSender<AckToken>,
+    acks: mpsc::UnboundedSender<ToAcker>,
+}
+
+/// What the [`acker`] is handed.
+enum ToAcker {
+    /// Acknowledge this publish.
+    Ack(AckToken),
+    /// Answer once every acknowledgement before is with the MQTT client.
+    Done(oneshot::Sender<()>),
 }
 
 /// Sends the broker the acknowledgements of committed publishes, in commit order, each
 /// waiting for room in the MQTT client's queue (never dropped, and never holding up the
 /// writer: the queue between them is unbounded, and bounded in practice by the broker's
 /// in-flight window). Ends with the writer.
-async fn acker(mut rx: mpsc::UnboundedReceiver<AckToken>, bus: Bus, metrics: Arc<Metrics>) {
-    while let Some(token) = rx.recv().await {
-        if !bus.ack(token).await {
-            metrics.broker_acks_failed.fetch_add(1, Relaxed);
+async fn acker(mut rx: mpsc::UnboundedReceiver<ToAcker>, bus: Bus, metrics: Arc<Metrics>) {
+    while let Some(msg) = rx.recv().await {
+        match msg {
+            ToAcker::Ack(token) => {
+                if !bus.ack(token).await {
+                    metrics.broker_acks_failed.fetch_add(1, Relaxed);
+                }
+            }
+            ToAcker::Done(done) => {
+                let _ = done.send(());
+            }
         }
     }
 }
@@ -171,7 +186,15 @@ async fn run(
         if stored {
             // only what is stored is acknowledged; the rest the broker delivers again
             for ack in after.acks {
-                let _ = sink.acks.send(ack);
+                let _ = sink.acks.send(ToAcker::Ack(ack));
+            }
+        }
+        if stopping {
+            // the last batch: its acknowledgements are with the MQTT client before the stop
+            // is answered (the connection stays up until they are written)
+            let (done, handed) = oneshot::channel();
+            if sink.acks.send(ToAcker::Done(done)).is_ok() {
+                let _ = handed.await;
             }
         }
         for c in after.committed {

@@ -2,15 +2,19 @@
 //! the broker once its batch is committed. A batch commits thousands at once, more than the
 //! MQTT client's request queue holds: none of those acknowledgements may be dropped, or the
 //! broker keeps the publishes in flight (a window that stalls ingest once full) and delivers
-//! them again at the next session.
+//! them again at the next session. Nor at a graceful stop: the connection stays up until the
+//! acknowledgements of the last commit are written.
 
 use crate::external_mosquitto::{Mosquitto, use_mosquitto};
 use backend::metrics::Transport;
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 use system_tests::{Device, spawn_app_with, wait_until};
 
 /// More publishes in one batch than the client's request queue (4 096) takes.
 const PUBLISHES: i64 = 6_000;
+/// Publishes in the batch the writer still holds when the server stops.
+const LAST_BATCH: i64 = 3_000;
 
 #[tokio::test]
 async fn every_publish_of_a_large_batch_is_acknowledged_to_the_broker() {
@@ -27,7 +31,7 @@ async fn every_publish_of_a_large_batch_is_acknowledged_to_the_broker() {
     let a = spawn_app_with(settings).await;
     let (_, secret, outlet) = a.seed().await;
     let dev = Device::connect(a.mqtt_addr, "02", &secret).await.unwrap();
-    let start = backend::clock::now_ms() - PUBLISHES;
+    let start = backend::clock::now_ms() - PUBLISHES - LAST_BATCH - 10_000;
     for i in 0..PUBLISHES {
         let reading = serde_json::json!({"device_id": "FE", "current_a": 1000, "current_b": 0, "ts": start + i});
         dev.send("sensor", reading).await;
@@ -48,14 +52,20 @@ async fn every_publish_of_a_large_batch_is_acknowledged_to_the_broker() {
         a.backend().broker_acks_sent() == PUBLISHES as u64 + 1
     })
     .await;
-    let failed = a
-        .backend()
-        .metrics()
-        .broker_acks_failed
-        .load(std::sync::atomic::Ordering::Relaxed);
-    assert_eq!(failed, 0);
-    // The same session again, on the same database: what the broker still holds
-    // unacknowledged comes back now.
+    // A second burst the writer still holds (30 s flush interval) when the server stops:
+    // the graceful stop commits it and writes its acknowledgements before it disconnects.
+    let more = start + PUBLISHES;
+    for i in 0..LAST_BATCH {
+        let reading = serde_json::json!({"device_id": "FE", "current_a": 1000, "current_b": 0, "ts": more + i});
+        dev.send("sensor", reading).await;
+    }
+    let total = (PUBLISHES + LAST_BATCH) as u64;
+    wait_until("the second burst received", || async {
+        received(a.backend()) == total
+    })
+    .await;
+    dev.disconnect().await;
+    let backend = a.backend().clone();
     let system_tests::TestApp {
         app,
         settings,
@@ -64,6 +74,21 @@ async fn every_publish_of_a_large_batch_is_acknowledged_to_the_broker() {
         ..
     } = a;
     app.stop().await;
+    assert_eq!(
+        backend.broker_acks_sent(),
+        total + 1,
+        "acknowledged at the stop"
+    );
+    let failed = backend.metrics().broker_acks_failed.load(Relaxed);
+    assert_eq!(failed, 0);
+    assert_eq!(
+        backend.store().count_readings(outlet.id).await.unwrap(),
+        total
+    );
+    drop(backend);
+
+    // The same session again, on the same database: what the broker still held
+    // unacknowledged would come back now.
     let mut s = settings.clone();
     let data = tempfile::tempdir().unwrap();
     s.data_dir = data.path().to_path_buf();
