@@ -3,7 +3,7 @@ CREATE TABLE "alerts" ( "id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "user_i
 -- api_tokens
 CREATE TABLE "api_tokens" ( "id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "user_id" integer NOT NULL, "name" varchar NOT NULL, "token_hash" varchar NOT NULL UNIQUE, "prefix" varchar NOT NULL, "created_at" integer NOT NULL, "last_used_at" integer NULL, "revoked_at" integer NULL, FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON DELETE CASCADE );
 -- breaker_readings
-CREATE TABLE "breaker_readings" ( "id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "ccu_id" varchar NOT NULL, "ts" integer NOT NULL, "current_ma" integer NOT NULL, "threshold_ma" integer NOT NULL, FOREIGN KEY ("ccu_id") REFERENCES "ccus" ("id") ON DELETE CASCADE ON UPDATE CASCADE );
+CREATE TABLE "breaker_readings" ( "id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "ccu_id" varchar NOT NULL, "ts" integer NOT NULL, "current_ma" integer NOT NULL, "threshold_ma" integer NOT NULL, slot BIGINT, FOREIGN KEY ("ccu_id") REFERENCES "ccus" ("id") ON DELETE CASCADE ON UPDATE CASCADE );
 -- ccus
 CREATE TABLE "ccus" ( "id" varchar NOT NULL PRIMARY KEY, "owner_id" integer NOT NULL, "name" varchar NOT NULL, "location" varchar NOT NULL DEFAULT '', "secret_hash" varchar NOT NULL, "transport" varchar NOT NULL DEFAULT 'mqtt', "breaker_threshold_ma" integer NOT NULL, "online" boolean NOT NULL DEFAULT FALSE, "firmware" varchar NULL, "last_seen" integer NULL, "breaker_ma" integer NULL, "breaker_at" integer NULL, "created_at" integer NOT NULL, "updated_at" integer NOT NULL, "legacy_addr" varchar NULL, "legacy_bind_until" integer NULL, "legacy_focus" varchar NULL, "legacy_focus_until" integer NULL, "readings_dropped" integer NOT NULL DEFAULT 0, FOREIGN KEY ("owner_id") REFERENCES "users" ("id") ON DELETE CASCADE );
 -- commands
@@ -35,12 +35,16 @@ CREATE TABLE "outlets" ( "id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "ccu_i
 -- seaql_migrations
 CREATE TABLE "seaql_migrations" ( "version" varchar NOT NULL PRIMARY KEY, "applied_at" integer NOT NULL );
 -- sensor_readings
-CREATE TABLE "sensor_readings" ( "id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "outlet_id" integer NOT NULL, "ts" integer NOT NULL, "current_a" integer NOT NULL, "current_b" integer NOT NULL, "relay_a" boolean NULL, "relay_b" boolean NULL, "is_overload" boolean NOT NULL, FOREIGN KEY ("outlet_id") REFERENCES "outlets" ("id") ON DELETE CASCADE );
+CREATE TABLE "sensor_readings" ( "id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "outlet_id" integer NOT NULL, "ts" integer NOT NULL, "current_a" integer NOT NULL, "current_b" integer NOT NULL, "relay_a" boolean NULL, "relay_b" boolean NULL, "is_overload" boolean NOT NULL, slot BIGINT, FOREIGN KEY ("outlet_id") REFERENCES "outlets" ("id") ON DELETE CASCADE );
 -- sessions
 CREATE TABLE "sessions" ( "id" varchar NOT NULL PRIMARY KEY, "user_id" integer NOT NULL, "csrf_token" varchar NOT NULL, "created_at" integer NOT NULL, "expires_at" integer NOT NULL, FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON DELETE CASCADE );
 -- spool_positions
 CREATE TABLE "spool_positions" ( "name" varchar NOT NULL PRIMARY KEY, "seq" integer NOT NULL );
+-- uq_breaker_readings_ccu_slot
+CREATE UNIQUE INDEX uq_breaker_readings_ccu_slot ON breaker_readings (ccu_id, slot) WHERE slot IS NOT NULL;
 -- uq_outlets_ccu_device
 CREATE UNIQUE INDEX "uq_outlets_ccu_device" ON "outlets" ("ccu_id", "device_id");
+-- uq_sensor_readings_outlet_slot
+CREATE UNIQUE INDEX uq_sensor_readings_outlet_slot ON sensor_readings (outlet_id, slot) WHERE slot IS NOT NULL;
 -- users
 CREATE TABLE "users" ( "id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "username" varchar NOT NULL UNIQUE, "password_hash" varchar NOT NULL, "created_at" integer NOT NULL , "is_admin" boolean NOT NULL DEFAULT FALSE, "disabled" boolean NOT NULL DEFAULT FALSE);
