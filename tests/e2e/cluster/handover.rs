@@ -9,9 +9,9 @@
 //! database whatever its current; a copy of one is counted apart (a publish committed but not
 //! yet acknowledged is legitimately delivered again).
 
-use super::needs_postgres;
+use super::{env_refs, instance_env, needs_postgres};
 use crate::cli::{Logged, serve_logged};
-use crate::external_mosquitto::{ADMIN, ADMIN_PASSWORD, Mosquitto, use_mosquitto};
+use crate::external_mosquitto::{Mosquitto, use_mosquitto};
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -42,28 +42,14 @@ async fn instance_b(m: &Mosquitto, adopt: bool) -> TestApp {
 /// Instance A: the real binary behind `m` on `db`; its writer holds readings for 2 s, so that
 /// a kill finds some received and not acknowledged.
 async fn instance_a(m: &Mosquitto, db: &str, data: &std::path::Path) -> Logged {
-    let port = m.port.to_string();
-    let ttl = format!("{}ms", TTL.as_millis());
-    let env = [
-        ("SMART_OUTLET_DATABASE__URL", db),
-        ("SMART_OUTLET_MQTT__MODE", "external"),
-        ("SMART_OUTLET_MQTT__EXTERNAL__HOST", "127.0.0.1"),
-        ("SMART_OUTLET_MQTT__EXTERNAL__PORT", port.as_str()),
-        ("SMART_OUTLET_MQTT__EXTERNAL__USERNAME", ADMIN),
-        ("SMART_OUTLET_MQTT__EXTERNAL__PASSWORD", ADMIN_PASSWORD),
-        (
-            "SMART_OUTLET_MQTT__EXTERNAL__PROVISIONING",
-            "mosquitto-dynsec",
-        ),
-        ("SMART_OUTLET_MQTT__EXTERNAL__INSTANCE_ID", "a"),
-        ("SMART_OUTLET_CLUSTER__LEASE_TTL", ttl.as_str()),
-        ("SMART_OUTLET_HISTORY__INTERVAL", "0s"),
-        ("SMART_OUTLET_HISTORY__FLUSH_INTERVAL", "2s"),
-        ("SMART_OUTLET_HISTORY__BATCH_SIZE", "100000"),
-    ];
+    let mut env = instance_env(m, db, "a");
+    env.push((
+        "SMART_OUTLET_CLUSTER__LEASE_TTL",
+        format!("{}ms", TTL.as_millis()),
+    ));
     let mut c = crate::cli::cmd(data);
     c.env("SMART_OUTLET_DATABASE__URL", db);
-    serve_logged(c, broker::free_local_addr().unwrap(), &env).await
+    serve_logged(c, broker::free_local_addr().unwrap(), &env_refs(&env)).await
 }
 
 /// Readings instance A accepted so far (its `/metrics`).

@@ -214,20 +214,14 @@ async fn two_instances_behind_mosquitto_store_every_reading_once_and_show_it_on_
     b.app.stop().await;
 }
 
-/// The real binary as one instance behind `m`, on `db`, with the stable name `name`; its
-/// writer holds readings for 2 s, so that a kill finds them uncommitted.
-async fn instance_process(
-    m: &Mosquitto,
-    db: &str,
-    data: &std::path::Path,
-    name: &str,
-) -> tokio::process::Child {
-    let port = m.port.to_string();
-    let env = [
+/// The environment of the real binary as one instance behind `m`, on `db`, with the stable
+/// name `name`; its writer holds readings for 2 s, so that a kill finds them uncommitted.
+pub(super) fn instance_env(m: &Mosquitto, db: &str, name: &str) -> Vec<(&'static str, String)> {
+    [
         ("SMART_OUTLET_DATABASE__URL", db),
         ("SMART_OUTLET_MQTT__MODE", "external"),
         ("SMART_OUTLET_MQTT__EXTERNAL__HOST", "127.0.0.1"),
-        ("SMART_OUTLET_MQTT__EXTERNAL__PORT", port.as_str()),
+        ("SMART_OUTLET_MQTT__EXTERNAL__PORT", &m.port.to_string()),
         ("SMART_OUTLET_MQTT__EXTERNAL__USERNAME", ADMIN),
         ("SMART_OUTLET_MQTT__EXTERNAL__PASSWORD", ADMIN_PASSWORD),
         (
@@ -238,10 +232,28 @@ async fn instance_process(
         ("SMART_OUTLET_HISTORY__INTERVAL", "0s"),
         ("SMART_OUTLET_HISTORY__FLUSH_INTERVAL", "2s"),
         ("SMART_OUTLET_HISTORY__BATCH_SIZE", "100000"),
-    ];
+    ]
+    .into_iter()
+    .map(|(k, v)| (k, v.to_owned()))
+    .collect()
+}
+
+/// `env` as the launch helpers take it.
+pub(super) fn env_refs<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'a str, &'a str)> {
+    env.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+/// The real binary as one instance ([`instance_env`]).
+async fn instance_process(
+    m: &Mosquitto,
+    db: &str,
+    data: &std::path::Path,
+    name: &str,
+) -> tokio::process::Child {
+    let env = instance_env(m, db, name);
     let mut c = crate::cli::cmd(data);
     c.env("SMART_OUTLET_DATABASE__URL", db);
-    serve_cmd(c, broker::free_local_addr().unwrap(), &env).await
+    serve_cmd(c, broker::free_local_addr().unwrap(), &env_refs(&env)).await
 }
 
 #[tokio::test]
