@@ -43,4 +43,10 @@ impl Error {
     pub(crate) fn invalid(msg: impl Into<String>) -> Error {
         Error::Invalid(msg.into())
     }
+
+    /// The database refused a row whose outlet or CCU does not exist (any more).
+    pub(crate) fn is_foreign_key(&self) -> bool {
+        matches!(self, Error::Db(e)
+            if matches!(e.sql_err(), Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_))))
+    }
 }

@@ -108,6 +108,8 @@ pub struct Metrics {
     pub history_rows: AtomicU64,
     /// History rows the database refused as copies of stored ones (same device and slot).
     pub history_duplicates: AtomicU64,
+    /// History rows not stored because their outlet or CCU was deleted before the batch.
+    pub history_orphans: AtomicU64,
     /// Acknowledgements of committed publishes the MQTT client could not send (its
     /// connection gone): the broker delivers those publishes again.
     pub broker_acks_failed: AtomicU64,
@@ -203,6 +205,8 @@ pub struct MetricsSnapshot {
     pub history_rows: u64,
     /// See [`Metrics::history_duplicates`].
     pub history_duplicates: u64,
+    /// See [`Metrics::history_orphans`].
+    pub history_orphans: u64,
     /// Write transactions.
     pub history_batches: u64,
     /// Failed write transactions.
@@ -267,6 +271,7 @@ impl Metrics {
             ingested_http: self.ingested_http.load(Relaxed),
             history_rows: self.history_rows.load(Relaxed),
             history_duplicates: self.history_duplicates.load(Relaxed),
+            history_orphans: self.history_orphans.load(Relaxed),
             history_batches: self.history_batches.load(Relaxed),
             history_errors: self.history_errors.load(Relaxed),
             ingest_failures: self.ingest_failures.load(Relaxed),

@@ -182,7 +182,7 @@ async fn run(
                 Ok(None) | Err(_) => break,
             }
         }
-        let stored = sink.write(&batch, stopping).await;
+        let stored = sink.write(&mut batch, stopping).await;
         if stored {
             // only what is stored is acknowledged; the rest the broker delivers again
             for ack in after.acks {
@@ -238,10 +238,30 @@ fn add(batch: &mut Batch, after: &mut After, stopping: &mut bool, op: WriteOp) -
 }
 
 impl Sink {
+    /// Takes the rows of deleted devices out of a batch the foreign keys refused; true when
+    /// there were any (the batch is tried again at once).
+    async fn drop_orphans(&self, batch: &mut Batch) -> bool {
+        match self.store.drop_orphans(batch).await {
+            Ok(0) => false,
+            Ok(n) => {
+                self.metrics.history_orphans.fetch_add(n, Relaxed);
+                tracing::warn!(
+                    rows = n,
+                    "history rows of deleted outlets or CCUs dropped (deleted while they waited for the writer)"
+                );
+                true
+            }
+            Err(e) => {
+                tracing::warn!(cause = %e, "cannot look up deleted devices of a refused batch");
+                false
+            }
+        }
+    }
+
     /// Writes the batch, retrying until it is stored (or, once `stopping`, for
     /// [`STOP_PATIENCE`]); then releases the spool up to the batch's mark. True once
     /// stored (or nothing to store).
-    async fn write(&self, batch: &Batch, stopping: bool) -> bool {
+    async fn write(&self, batch: &mut Batch, stopping: bool) -> bool {
         if batch.is_empty() {
             return true;
         }
@@ -253,6 +273,7 @@ impl Sink {
             attempt += 1;
             match self.store.write_batch(batch).await {
                 Ok(copies) => break copies,
+                Err(e) if e.is_foreign_key() && self.drop_orphans(batch).await => continue,
                 Err(e) => {
                     let n = metrics.history_errors.fetch_add(1, Relaxed) + 1;
                     metrics.history_failing.store(true, Relaxed);

@@ -13,6 +13,7 @@ mod cluster;
 mod cluster_timers;
 mod commands;
 mod config_changes;
+mod deleted_devices;
 mod demo;
 mod durability;
 mod emqx_hooks;

@@ -141,6 +141,11 @@ fn backend_families(backend: &Backend) -> Vec<Family> {
             m.history_duplicates,
         ),
         Family::single(
+            "history_orphans_total",
+            "History rows not stored because their outlet or CCU was deleted while they waited for the writer.",
+            m.history_orphans,
+        ),
+        Family::single(
             "history_errors_total",
             "Failed history transactions (retried).",
             m.history_errors,

@@ -15,6 +15,7 @@ mod history;
 mod leases;
 mod legacy_focus;
 mod notify;
+mod orphans;
 mod outlets;
 mod spool_position;
 mod stats;
