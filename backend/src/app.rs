@@ -89,6 +89,7 @@ impl Backend {
             store.clone(),
             settings.history.batch_size,
             settings.history.flush_interval,
+            settings.history.in_flight,
             metrics.clone(),
             spool.clone(),
             bus.clone(),

@@ -372,6 +372,8 @@ pub struct HistorySettings {
     /// Longest wait before a partial batch is written.
     #[serde(with = "humantime_serde")]
     pub flush_interval: Duration,
+    /// Batches in flight on PostgreSQL (1 or 2; SQLite writes one at a time).
+    pub in_flight: usize,
 }
 
 /// `[spool]`

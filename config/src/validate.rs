@@ -198,6 +198,9 @@ impl Settings {
             self.database.max_connections as usize,
         )?;
         positive("history.batch_size", self.history.batch_size)?;
+        if !(1..=2).contains(&self.history.in_flight) {
+            return Err(Error::invalid("history.in_flight", "must be 1 or 2"));
+        }
         if self.ingest.max_payload_size > m.max_payload_size {
             return Err(Error::invalid(
                 "ingest.max_payload_size",

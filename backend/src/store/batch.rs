@@ -5,8 +5,8 @@ use super::{Store, batch_pg};
 use crate::Error;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ColumnTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, QueryFilter, Set,
-    TransactionTrait, Value,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, QueryFilter,
+    Set, TransactionTrait, Value,
 };
 use std::collections::HashMap;
 
@@ -118,22 +118,59 @@ impl Batch {
     }
 }
 
+/// A batch's transaction with its history rows inserted, not yet committed
+/// ([`Store::insert_rows`], then [`Store::commit_batch`]).
+pub struct OpenBatch {
+    txn: DatabaseTransaction,
+    /// History rows stored (the others were copies).
+    stored: u64,
+}
+
+impl OpenBatch {
+    /// Rolls the transaction back.
+    pub async fn rollback(self) {
+        if let Err(e) = self.txn.rollback().await {
+            tracing::debug!(cause = %e, "rollback of an open batch failed");
+        }
+    }
+}
+
+/// How long a batch's statements wait for a lock another transaction holds before they fail
+/// (and the writer tries again): a batch in flight never waits for its successor for good.
+const LOCK_TIMEOUT: &str = "SET LOCAL lock_timeout = '10s'";
+
 impl Store {
     /// Writes a batch in one transaction, with the spool position it reaches. Returns how
     /// many history rows were not stored because their device already has one in that slot.
     pub async fn write_batch(&self, b: &Batch) -> Result<u64, Error> {
+        let open = self.insert_rows(b).await?;
+        self.commit_batch(open, b).await
+    }
+
+    /// Begins a batch's transaction and inserts its history rows: the part of a batch that
+    /// can run while the previous batch commits (PostgreSQL; rows are only ever added).
+    pub async fn insert_rows(&self, b: &Batch) -> Result<OpenBatch, Error> {
         let txn = self.db().begin().await?;
         let stored = if self.backend() == DbBackend::Postgres {
-            let n = batch_pg::insert_sensor(&txn, &b.sensor).await?
-                + batch_pg::insert_breaker(&txn, &b.breaker).await?;
-            batch_pg::update_outlets(&txn, &b.outlets).await?;
-            n
+            txn.execute_unprepared(LOCK_TIMEOUT).await?;
+            batch_pg::insert_sensor(&txn, &b.sensor).await?
+                + batch_pg::insert_breaker(&txn, &b.breaker).await?
         } else {
-            let n =
-                insert_sensor(&txn, &b.sensor).await? + insert_breaker(&txn, &b.breaker).await?;
-            update_outlets(&txn, &b.outlets).await?;
-            n
+            insert_sensor(&txn, &b.sensor).await? + insert_breaker(&txn, &b.breaker).await?
         };
+        Ok(OpenBatch { txn, stored })
+    }
+
+    /// Writes the batch's latest state and spool position and commits: once the batch
+    /// before it is committed, so that newer state is written last. The number of copies,
+    /// as [`Store::write_batch`].
+    pub async fn commit_batch(&self, open: OpenBatch, b: &Batch) -> Result<u64, Error> {
+        let OpenBatch { txn, stored } = open;
+        if self.backend() == DbBackend::Postgres {
+            batch_pg::update_outlets(&txn, &b.outlets).await?;
+        } else {
+            update_outlets(&txn, &b.outlets).await?;
+        }
         update_ccus(&txn, &b.ccus).await?;
         if let Some(seq) = b.spool_release {
             super::spool_position::set_released(&txn, seq).await?;

@@ -20,6 +20,8 @@ mod outlets;
 mod spool_position;
 mod stats;
 pub mod test_database;
+#[cfg(test)]
+mod test_locks;
 mod users;
 
 pub use accounts::{SessionRecord, TokenRecord};
