@@ -170,10 +170,8 @@ impl Backend {
 
     /// Creates an API token; the secret is returned once.
     pub async fn create_token(&self, user_id: i32, name: &str) -> Result<(TokenRecord, String)> {
-        let name = name.trim();
-        if name.is_empty() || name.len() > 100 {
-            return Err(Error::invalid("token name must be 1 to 100 characters"));
-        }
+        let name = crate::labels::name("token name", name)?;
+        let name = name.as_str();
         let quota = self.inner.settings.accounts.max_tokens_per_user;
         let active = self
             .inner

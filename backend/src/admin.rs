@@ -100,12 +100,12 @@ pub async fn add_ccu(
     let id = CcuId::parse(id).map_err(Error::Invalid)?;
     let secret = credentials::generate_secret();
     let hash = credentials::hash_async(secret.clone(), Kind::Secret).await?;
-    let name = name.unwrap_or("My CCU");
+    let name = crate::labels::name("name", name.unwrap_or("My CCU"))?;
     let ccu = store
         .insert_ccu(
             id.as_str(),
             owner_id,
-            name,
+            &name,
             transport,
             &hash,
             breaker_threshold_ma,
@@ -141,11 +141,9 @@ pub async fn add_outlet(
             "a CCU serves at most {MAX_OUTLETS_PER_CCU} outlets"
         )));
     }
-    let name = name.trim();
-    if name.is_empty() || name.len() > 100 {
-        return Err(Error::invalid("name must be 1 to 100 characters"));
-    }
+    let name = crate::labels::name("name", name)?;
+    let location = crate::labels::location(location)?;
     store
-        .insert_outlet(ccu_id.as_str(), &device.to_string(), name, location)
+        .insert_outlet(ccu_id.as_str(), &device.to_string(), &name, &location)
         .await
 }

@@ -92,9 +92,10 @@ impl Backend {
             Some(n) => validate_name(n)?,
             None => entry.name.clone(),
         };
+        let location = location.map(crate::labels::location).transpose()?;
         self.inner
             .store
-            .rename_ccu(&entry.id, &name, location)
+            .rename_ccu(&entry.id, &name, location.as_deref())
             .await?;
         self.config_changed().await?;
         self.get_ccu(actor, &entry.id).await
@@ -154,11 +155,7 @@ impl Backend {
     }
 }
 
-/// A CCU's or an outlet's name: 1 to 100 characters once trimmed.
+/// A CCU's or an outlet's name ([`crate::labels::name`]).
 pub(crate) fn validate_name(name: &str) -> Result<String> {
-    let n = name.trim();
-    if n.is_empty() || n.len() > 100 {
-        return Err(Error::invalid("name must be 1 to 100 characters"));
-    }
-    Ok(n.to_string())
+    crate::labels::name("name", name)
 }

@@ -36,6 +36,7 @@ pub mod fanout;
 pub mod history;
 pub mod ingest;
 pub mod intake;
+pub mod labels;
 pub mod lease;
 pub mod legacy;
 pub mod live;

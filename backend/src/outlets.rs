@@ -96,7 +96,11 @@ impl Backend {
                 Some(n) => validate_name(n)?,
                 None => current.name.clone(),
             };
-            self.inner.store.rename_outlet(id, &name, location).await?;
+            let location = location.map(crate::labels::location).transpose()?;
+            self.inner
+                .store
+                .rename_outlet(id, &name, location.as_deref())
+                .await?;
         }
         if let Some(target) = ccu_id {
             let owner = self.owned_ccu(actor, &current.ccu_id)?.owner_id;

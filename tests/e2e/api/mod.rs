@@ -7,6 +7,7 @@ mod commands;
 mod errors;
 mod events;
 mod history;
+mod labels;
 mod tokens;
 
 use serde_json::json;

@@ -62,6 +62,9 @@ impl CcusApi {
         body: Json<NewCcu>,
     ) -> ApiResult<Created> {
         let transport = body.transport.unwrap_or(Transport::Auto).into();
+        // checked before the CCU exists: a refusal must not leave one behind
+        let location = body.location.as_deref().map(backend::labels::location);
+        let location = location.transpose()?;
         let (ccu, secret) = backend
             .create_ccu(
                 auth.actor(),
@@ -71,7 +74,7 @@ impl CcusApi {
                 transport,
             )
             .await?;
-        if let Some(location) = &body.location {
+        if let Some(location) = &location {
             backend
                 .rename_ccu(auth.actor(), &ccu.id, None, Some(location))
                 .await?;

@@ -41,9 +41,9 @@ impl From<d::Transport> for Transport {
 pub struct Ccu {
     /// Id (also its MQTT username and client id).
     pub id: String,
-    /// Display name.
+    /// Display name: 1 to 100 characters, no control characters.
     pub name: String,
-    /// Where it is.
+    /// Where it is: at most 100 characters, no control characters.
     pub location: String,
     /// MQTT or legacy HTTP.
     pub transport: Transport,
@@ -158,10 +158,10 @@ impl From<d::CcuRecord> for Ccu {
 pub struct NewCcu {
     /// Id: 1 to 32 of `A-Z 0-9 _ -` (stored upper-case), e.g. `02`.
     pub id: String,
-    /// Display name (default "My CCU").
+    /// Display name: 1 to 100 characters, no control characters (default "My CCU").
     #[oai(nullable)]
     pub name: Option<String>,
-    /// Where it is.
+    /// Where it is: at most 100 characters, no control characters.
     #[oai(nullable)]
     pub location: Option<String>,
     /// Default `auto`.
@@ -194,10 +194,10 @@ pub struct CcuCreated {
 /// Changes to a CCU.
 #[derive(Debug, Object)]
 pub struct CcuPatch {
-    /// New name.
+    /// New name: 1 to 100 characters, no control characters.
     #[oai(nullable)]
     pub name: Option<String>,
-    /// New location.
+    /// New location: at most 100 characters, no control characters.
     #[oai(nullable)]
     pub location: Option<String>,
 }

@@ -11,9 +11,9 @@ pub struct Outlet {
     pub ccu_id: String,
     /// The PIC id, two upper-case hex digits.
     pub device_id: String,
-    /// Display name.
+    /// Display name: 1 to 100 characters, no control characters.
     pub name: String,
-    /// Where it is.
+    /// Where it is: at most 100 characters, no control characters.
     pub location: String,
     /// Per-socket alert threshold (mA, 0 = none).
     pub threshold_ma: i64,
@@ -73,9 +73,9 @@ pub struct NewOutlet {
     pub ccu_id: String,
     /// 1 or 2 hex digits; `fe`, `0xFE` and `FE` are the same id.
     pub device_id: String,
-    /// Display name.
+    /// Display name: 1 to 100 characters, no control characters.
     pub name: String,
-    /// Where it is.
+    /// Where it is: at most 100 characters, no control characters.
     #[oai(nullable)]
     pub location: Option<String>,
 }
@@ -83,10 +83,10 @@ pub struct NewOutlet {
 /// Changes to an outlet.
 #[derive(Debug, Object)]
 pub struct OutletPatch {
-    /// New name.
+    /// New name: 1 to 100 characters, no control characters.
     #[oai(nullable)]
     pub name: Option<String>,
-    /// New location.
+    /// New location: at most 100 characters, no control characters.
     #[oai(nullable)]
     pub location: Option<String>,
     /// Move to another of your CCUs.
