@@ -20,7 +20,7 @@ pub use reader::Reader;
 use segment::Segment;
 use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use tokio::sync::watch;
@@ -73,6 +73,8 @@ struct State {
     released: u64,
     refused: u64,
     dropped_bytes: u64,
+    /// The last write failed: `pending` is kept for the next commit, appends are refused.
+    failing: bool,
 }
 
 impl std::fmt::Debug for Spool {
@@ -136,6 +138,7 @@ impl Spool {
             released,
             refused: 0,
             dropped_bytes,
+            failing: false,
         };
         Ok(Spool {
             dir: dir.to_owned(),
@@ -148,6 +151,9 @@ impl Spool {
     /// Takes a record (durable only after [`Spool::commit`]); its sequence number.
     pub fn append(&self, at: i64, topic: &str, payload: &[u8]) -> Result<u64, SpoolError> {
         let mut s = self.lock();
+        if s.failing {
+            return Err(SpoolError::Unwritable);
+        }
         let seq = s.next;
         let start = s.pending.len();
         let n = frame::encode(seq, at, topic, payload, &mut s.pending)? as u64;
@@ -172,10 +178,23 @@ impl Spool {
         if s.pending.is_empty() {
             return Ok(());
         }
-        s.file.write_all(&s.pending)?;
-        if self.opts.fsync {
-            s.file.sync_data()?;
+        let written = s.file.write_all(&s.pending).and_then(|()| {
+            if self.opts.fsync {
+                s.file.sync_data()
+            } else {
+                Ok(())
+            }
+        });
+        if let Err(e) = written {
+            // Take a partial write back (after a failed fsync the written pages may be gone
+            // too): the next commit writes all of `pending` again, from the same offset.
+            let len = s.active.len;
+            let _ = s.file.set_len(len);
+            let _ = s.file.seek(SeekFrom::Start(len));
+            s.failing = true;
+            return Err(e.into());
         }
+        s.failing = false;
         s.active.len += s.pending.len() as u64;
         s.active.end_seq = s.next;
         s.pending.clear();
