@@ -3,6 +3,7 @@
 
 use crate::{auth, client_ip};
 use backend::Backend;
+use backend::spool::SpoolStats;
 use poem::web::{Data, Json};
 use poem::{IntoResponse, handler};
 
@@ -17,7 +18,8 @@ pub(crate) fn healthz(backend: Data<&Backend>) -> poem::Response {
 
 /// Readiness: `ready`; `degraded: …` (200) while the database is down or failing but the
 /// spool takes device publishes (nothing is lost, history is behind); `not ready: …` (503)
-/// when the broker stopped, or the database is down without a spool to hold publishes.
+/// when the broker stopped, the spool cannot be written (device publishes are refused), or
+/// the database is down without a spool to hold publishes.
 #[handler]
 pub(crate) async fn readyz(backend: Data<&Backend>) -> poem::Response {
     if let Some(part) = backend.metrics().broker.health.failed() {
@@ -31,14 +33,26 @@ pub(crate) async fn readyz(backend: Data<&Backend>) -> poem::Response {
     if let Err(e) = &database {
         tracing::warn!(cause = %e, "readiness check: database unavailable");
     }
-    match (backend.spool_stats(), database.is_err() || failing) {
-        (_, false) => "ready".into_response(),
-        (Some(spool), true) => format!(
+    match readiness(backend.spool_stats(), database.is_err() || failing) {
+        Ok(body) => body.into_response(),
+        Err(body) => unavailable(body),
+    }
+}
+
+/// The answer from the spool's state and whether the database is down or failing: the
+/// body of a 200, or of a 503.
+fn readiness(spool: Option<SpoolStats>, database_down: bool) -> Result<String, String> {
+    match (spool, database_down) {
+        (Some(s), _) if s.unwritable => Err(
+            "not ready: the spool cannot be written (disk full or failing); device publishes are refused"
+                .into(),
+        ),
+        (_, false) => Ok("ready".into()),
+        (Some(s), true) => Ok(format!(
             "degraded: database unavailable; spooling device publishes ({} waiting, {} bytes)",
-            spool.backlog, spool.bytes
-        )
-        .into_response(),
-        (None, true) => unavailable("not ready: database".to_string()),
+            s.backlog, s.bytes
+        )),
+        (None, true) => Err("not ready: database".into()),
     }
 }
 
@@ -102,4 +116,25 @@ pub(crate) fn status(backend: Data<&Backend>, req: &poem::Request) -> poem::Resp
         })),
     }))
     .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unwritable_spool_is_not_ready_whatever_the_database() {
+        let ok = SpoolStats::default();
+        let broken = SpoolStats {
+            unwritable: true,
+            ..ok
+        };
+        assert_eq!(readiness(Some(ok), false), Ok("ready".into()));
+        assert!(readiness(Some(ok), true).unwrap().starts_with("degraded"));
+        assert_eq!(readiness(None, true), Err("not ready: database".into()));
+        for db_down in [false, true] {
+            let e = readiness(Some(broken), db_down).unwrap_err();
+            assert!(e.contains("spool cannot be written"), "{e}");
+        }
+    }
 }

@@ -51,6 +51,8 @@ pub struct SpoolStats {
     pub refused: u64,
     /// Bytes dropped when the spool opened (torn tail or damage).
     pub dropped_bytes: u64,
+    /// The last write failed: device publishes are refused until one succeeds.
+    pub unwritable: bool,
 }
 
 /// The spool. Share it in an `Arc`.
@@ -240,6 +242,7 @@ impl Spool {
             released: s.released,
             refused: s.refused,
             dropped_bytes: s.dropped_bytes,
+            unwritable: s.failing,
         }
     }
 
