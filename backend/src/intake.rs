@@ -41,10 +41,14 @@ impl broker::Intake for SpoolIntake {
         }
     }
 
-    fn commit(&self) {
-        if let Err(e) = self.spool.commit() {
-            let n = self.metrics.spool_errors.fetch_add(1, Relaxed) + 1;
-            tracing::error!(cause = %e, errors = n, "cannot write the spool");
+    fn commit(&self) -> bool {
+        match self.spool.commit() {
+            Ok(()) => true,
+            Err(e) => {
+                let n = self.metrics.spool_errors.fetch_add(1, Relaxed) + 1;
+                tracing::error!(cause = %e, errors = n, "cannot write the spool: this round's publishes are dropped unacknowledged and their clients disconnected (they send them again)");
+                false
+            }
         }
     }
 }

@@ -14,12 +14,6 @@ pub enum SpoolError {
     /// A record larger than a frame may be.
     #[error("record of {0} bytes is larger than a spool frame may be")]
     TooLarge(usize),
-    /// The last write to the spool failed (disk full, I/O error): nothing more is taken
-    /// until a commit succeeds.
-    #[error(
-        "the spool cannot be written (its last write failed); publishes are refused until it can"
-    )]
-    Unwritable,
     /// The file system failed.
     #[error("spool I/O: {0}")]
     Io(#[from] std::io::Error),

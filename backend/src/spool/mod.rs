@@ -75,7 +75,7 @@ struct State {
     released: u64,
     refused: u64,
     dropped_bytes: u64,
-    /// The last write failed: `pending` is kept for the next commit, appends are refused.
+    /// The last write failed (cleared by the next one that succeeds).
     failing: bool,
 }
 
@@ -153,9 +153,6 @@ impl Spool {
     /// Takes a record (durable only after [`Spool::commit`]); its sequence number.
     pub fn append(&self, at: i64, topic: &str, payload: &[u8]) -> Result<u64, SpoolError> {
         let mut s = self.lock();
-        if s.failing {
-            return Err(SpoolError::Unwritable);
-        }
         let seq = s.next;
         let start = s.pending.len();
         let n = frame::encode(seq, at, topic, payload, &mut s.pending)? as u64;
@@ -188,11 +185,15 @@ impl Spool {
             }
         });
         if let Err(e) = written {
-            // Take a partial write back (after a failed fsync the written pages may be gone
-            // too): the next commit writes all of `pending` again, from the same offset.
+            // Nothing of this commit is durable (after a failed fsync the written pages may
+            // be gone too): take a partial write back and forget the records, whose
+            // publishers are not acknowledged and send them again (`crate::intake`).
             let len = s.active.len;
             let _ = s.file.set_len(len);
             let _ = s.file.seek(SeekFrom::Start(len));
+            s.bytes -= s.pending.len() as u64;
+            s.pending.clear();
+            s.next = s.active.end_seq;
             s.failing = true;
             return Err(e.into());
         }

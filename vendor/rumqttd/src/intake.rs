@@ -12,8 +12,10 @@ pub trait Intake: Send + Sync + 'static {
     /// exceeded") and receives no acknowledgement for it, so it keeps the message.
     fn accept(&self, client_id: &str, topic: &str, payload: &[u8]) -> bool;
     /// Called on the router thread before acknowledgements of accepted publishes are sent
-    /// to their clients: make what `accept` took durable here.
-    fn commit(&self);
+    /// to their clients: make what `accept` took durable here. `false`: it is not (the disk
+    /// failed) and was dropped; the router disconnects every client with an acknowledgement
+    /// pending instead of sending it, so each keeps its publish and sends it again.
+    fn commit(&self) -> bool;
 }
 
 /// A shared [`Intake`], as the router configuration holds it.

@@ -424,6 +424,11 @@ impl AckLog {
         self.committed.push_back(ack);
     }
 
+    /// smart-outlet patch: whether a PUBACK waits to be sent (see `Intake::commit`).
+    pub fn has_puback(&self) -> bool {
+        self.committed.iter().any(|a| matches!(a, Ack::PubAck(_)))
+    }
+
     pub fn puback(&mut self, ack: PubAck) {
         let ack = Ack::PubAck(ack);
         self.committed.push_back(ack);

@@ -256,8 +256,20 @@ impl Router {
 
         // smart-outlet patch: what the intake took is made durable before any of its
         // acknowledgements leaves (acks are only handed to links in `consume`).
+        // A failed commit: nothing taken this round is durable, so no acknowledgement may
+        // leave; the clients waiting for one are disconnected and send their publishes again.
         if let Some(intake) = &self.config.intake {
-            intake.0.commit();
+            if !intake.0.commit() {
+                let waiting: Vec<ConnectionId> = self
+                    .ackslog
+                    .iter()
+                    .filter(|(_, log)| log.has_puback())
+                    .map(|(id, _)| id)
+                    .collect();
+                for id in waiting {
+                    self.handle_disconnection(id, Some(DisconnectReasonCode::UnspecifiedError));
+                }
+            }
         }
 
         // Poll 100 connections which are ready in ready queue
