@@ -60,7 +60,7 @@ impl Backend {
     pub async fn send_command(&self, actor: Actor, req: NewCommand) -> Result<CommandRecord> {
         let outlet = self.owned_outlet(actor, req.outlet_id)?;
         let (socket, value) = validate(req)?;
-        let now = clock::now_ms();
+        let now = clock::unique_ms();
         let id = uuid::Uuid::new_v4().to_string();
         let span = tracing::Span::current();
         span.record("id", tracing::field::display(&id));
