@@ -20,6 +20,7 @@ mod outlets;
 mod spool_position;
 mod stats;
 pub mod test_database;
+mod test_dropper;
 #[cfg(test)]
 mod test_locks;
 mod users;

@@ -9,7 +9,7 @@ use std::path::Path;
 /// The variable naming a PostgreSQL server whose user may create databases.
 pub const TEST_DATABASE_URL: &str = "TEST_DATABASE_URL";
 
-/// One test's database; a PostgreSQL one is dropped (`WITH (FORCE)`) on drop.
+/// One test's database; a PostgreSQL one is dropped after this is (see [`super::test_dropper`]).
 #[derive(Debug)]
 pub struct TestDatabase {
     url: String,
@@ -30,7 +30,7 @@ impl TestDatabase {
                 });
             }
         };
-        let name = format!("so_test_{}", uuid::Uuid::new_v4().simple());
+        let name = super::test_dropper::new_name();
         let admin = Database::connect(admin_url.as_str()).await?;
         let created = admin
             .execute_unprepared(&format!("CREATE DATABASE {name}"))
@@ -69,31 +69,8 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        let Some((admin_url, name)) = self.postgres.take() else {
-            return;
-        };
-        // On a thread of its own: a test's runtime may be the one this runs on, or gone.
-        let dropped = std::thread::spawn(move || -> Result<(), String> {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| e.to_string())?;
-            rt.block_on(async {
-                let admin = Database::connect(admin_url.as_str()).await?;
-                // FORCE: the test's server may still hold pooled connections.
-                let r = admin
-                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .await;
-                let _ = admin.close().await;
-                r.map(|_| ())
-            })
-            .map_err(|e| format!("{name}: {e}"))
-        })
-        .join();
-        match dropped {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => eprintln!("test database not dropped: {e}"),
-            Err(_) => eprintln!("test database not dropped: the dropping thread panicked"),
+        if let Some((admin_url, name)) = self.postgres.take() {
+            super::test_dropper::drop_database(admin_url, name);
         }
     }
 }
