@@ -9,7 +9,8 @@ use std::path::Path;
 /// The variable naming a PostgreSQL server whose user may create databases.
 pub const TEST_DATABASE_URL: &str = "TEST_DATABASE_URL";
 
-/// One test's database; a PostgreSQL one is dropped after this is (see [`super::test_dropper`]).
+/// One test's database; a PostgreSQL one is dropped (`WITH (FORCE)`) on drop, see
+/// [`super::test_dropper`].
 #[derive(Debug)]
 pub struct TestDatabase {
     url: String,

@@ -1,134 +1,122 @@
-//! Drops the PostgreSQL test databases of one test process on a thread of its own, one at a
-//! time, so that a test's `Drop` never waits for `DROP DATABASE` on its runtime's thread.
+//! Drops a PostgreSQL test database from a test's `Drop` without holding the test's runtime
+//! thread while the server waits for that very thread.
 //!
 //! Why: `DROP DATABASE` waits until every backend of the server has taken a
 //! `ProcSignalBarrier`. A backend still authenticating takes it only once its client has
 //! answered, and that client may be a connection the test's own server was opening, on the
-//! runtime thread that would be waiting: two tests then stalled for PostgreSQL's 60 s
-//! `authentication_timeout`. Here the test returns at once, its runtime ends (closing its
-//! sockets) and the drop goes through. Databases of tests still queued when the process exits
-//! are dropped by a later run: their names carry their creation time, and the dropper's first
-//! job is to drop every test database older than an hour.
+//! runtime thread that `Drop` blocks: two tests stalled for PostgreSQL's 60 s
+//! `authentication_timeout`. So the drop runs on a thread of its own and `Drop` waits until
+//! it has finished or is seen waiting for that barrier: the statement is then with the server,
+//! which completes it once the test's runtime has ended (closing its sockets ends the waiting
+//! backend), even if this process has exited. Databases left by a process killed before its
+//! drops were sent are dropped by a later run: their names carry their creation time, and
+//! each process first drops every test database older than an hour.
 
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
-use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Condvar, Mutex, OnceLock, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Sender};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The prefix of every test database's name.
 pub(super) const PREFIX: &str = "so_test_";
 
+/// How long a drop runs before its barrier wait is looked for (one takes tens of milliseconds).
+const LOOK_AFTER: Duration = Duration::from_millis(200);
+
+/// The longest `Drop` waits in any case.
+const WAIT_AT_MOST: Duration = Duration::from_secs(30);
+
 /// How old a left-over test database must be before any run drops it.
 const LEFT_OVER_AFTER: Duration = Duration::from_secs(3600);
+
+/// Whether this process has swept the left-overs (or is doing it).
+static SWEPT: AtomicBool = AtomicBool::new(false);
 
 /// A new test database's name: the prefix, the creation time in seconds, a random part.
 pub(super) fn new_name() -> String {
     format!("{PREFIX}{}_{}", now_secs(), uuid::Uuid::new_v4().simple())
 }
 
-/// Queues the drop of `name` on the server at `admin_url`. Inside a tokio runtime it returns
-/// at once; elsewhere it waits (at most a minute) until the queue is empty.
+/// What the dropping thread tells `Drop`.
+enum Progress {
+    /// The statement waits for the barrier: the server finishes it on its own.
+    WaitingForBarrier,
+    /// Done, or failed with this message.
+    Finished(Result<(), String>),
+}
+
+/// Drops `name` on the server at `admin_url` (see the module's text for how long it waits).
 pub(super) fn drop_database(admin_url: String, name: String) {
-    let dropper = DROPPER.get_or_init(Dropper::start);
-    *dropper
-        .pending
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner) += 1;
-    let sent = dropper
-        .jobs
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .send(Job { admin_url, name });
-    if let Err(mpsc::SendError(job)) = sent {
-        eprintln!(
-            "test database {} not dropped: the dropping thread is gone",
-            job.name
-        );
-        dropper.finished();
-        return;
+    let (progress, rx) = mpsc::channel();
+    let label = name.clone();
+    let spawned = std::thread::Builder::new()
+        .name("test-db-drop".into())
+        .spawn(move || {
+            let finished = drop_with_own_runtime(&admin_url, &name, &progress);
+            let _ = progress.send(Progress::Finished(finished));
+        });
+    if let Err(e) = spawned {
+        return eprintln!("test database {label} not dropped: no thread: {e}");
     }
-    if tokio::runtime::Handle::try_current().is_err() {
-        dropper.wait_idle(Duration::from_secs(60));
-    }
-}
-
-static DROPPER: OnceLock<Dropper> = OnceLock::new();
-
-/// One database to drop.
-struct Job {
-    admin_url: String,
-    name: String,
-}
-
-/// The queue to the dropping thread, and how many of its jobs are not finished.
-struct Dropper {
-    jobs: Mutex<Sender<Job>>,
-    pending: Mutex<usize>,
-    idle: Condvar,
-}
-
-impl Dropper {
-    fn start() -> Dropper {
-        let (jobs, rx) = mpsc::channel();
-        std::thread::Builder::new()
-            .name("test-db-dropper".into())
-            .spawn(move || run(rx))
-            .expect("spawn the test database dropper");
-        Dropper {
-            jobs: Mutex::new(jobs),
-            pending: Mutex::new(0),
-            idle: Condvar::new(),
+    match rx.recv_timeout(WAIT_AT_MOST) {
+        Ok(Progress::Finished(Ok(()))) => {}
+        Ok(Progress::Finished(Err(e))) => eprintln!("test database {label} not dropped: {e}"),
+        Ok(Progress::WaitingForBarrier) => {
+            eprintln!("test database {label}: the server drops it once this test has ended")
         }
-    }
-
-    fn finished(&self) {
-        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
-        *pending = pending.saturating_sub(1);
-        if *pending == 0 {
-            self.idle.notify_all();
-        }
-    }
-
-    fn wait_idle(&self, limit: Duration) {
-        let pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
-        let _ = self
-            .idle
-            .wait_timeout_while(pending, limit, |p| *p > 0)
-            .unwrap_or_else(PoisonError::into_inner);
+        Err(_) => eprintln!("test database {label}: drop still running after {WAIT_AT_MOST:?}"),
     }
 }
 
-/// The dropping thread: one job at a time, on a runtime of its own.
-fn run(rx: Receiver<Job>) {
-    let rt = match tokio::runtime::Builder::new_current_thread()
+fn drop_with_own_runtime(
+    admin_url: &str,
+    name: &str,
+    progress: &Sender<Progress>,
+) -> Result<(), String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("test databases not dropped: no runtime: {e}");
-            return;
+        .map_err(|e| e.to_string())?;
+    rt.block_on(async {
+        let admin = Database::connect(admin_url)
+            .await
+            .map_err(|e| e.to_string())?;
+        if !SWEPT.swap(true, Ordering::SeqCst) {
+            sweep_left_overs(&admin).await;
         }
+        let dropped = {
+            let drop = drop_one(&admin, name);
+            tokio::pin!(drop);
+            tokio::select! {
+                dropped = &mut drop => dropped,
+                () = report_barrier_wait(admin_url, name, progress) => drop.await,
+            }
+        };
+        let _ = admin.close().await;
+        dropped.map_err(|e| e.to_string())
+    })
+}
+
+/// After [`LOOK_AFTER`], watches (on a second connection) for the drop of `name` to wait for
+/// a `ProcSignalBarrier`, and reports it once.
+async fn report_barrier_wait(admin_url: &str, name: &str, progress: &Sender<Progress>) {
+    tokio::time::sleep(LOOK_AFTER).await;
+    let Ok(watcher) = Database::connect(admin_url).await else {
+        return std::future::pending().await;
     };
-    let mut swept = false;
-    while let Ok(job) = rx.recv() {
-        rt.block_on(async {
-            let admin = match Database::connect(job.admin_url.as_str()).await {
-                Ok(admin) => admin,
-                Err(e) => return eprintln!("test database {} not dropped: {e}", job.name),
-            };
-            if !swept {
-                swept = true;
-                sweep_left_overs(&admin).await;
-            }
-            if let Err(e) = drop_one(&admin, &job.name).await {
-                eprintln!("test database {} not dropped: {e}", job.name);
-            }
-            let _ = admin.close().await;
-        });
-        if let Some(dropper) = DROPPER.get() {
-            dropper.finished();
+    let look = Statement::from_string(
+        watcher.get_database_backend(),
+        format!(
+            "SELECT pid FROM pg_stat_activity WHERE wait_event = 'ProcSignalBarrier' \
+             AND query LIKE 'DROP DATABASE IF EXISTS {name} %'"
+        ),
+    );
+    loop {
+        if let Ok(Some(_)) = watcher.query_one_raw(look.clone()).await {
+            let _ = progress.send(Progress::WaitingForBarrier);
+            return std::future::pending().await;
         }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
