@@ -110,6 +110,9 @@ pub struct Metrics {
     pub history_duplicates: AtomicU64,
     /// History rows not stored because their outlet or CCU was deleted before the batch.
     pub history_orphans: AtomicU64,
+    /// Batches (PostgreSQL, two in flight) that rolled back their early insert because the
+    /// batch before took longer than [`crate::writer`]'s patience to commit.
+    pub history_yields: AtomicU64,
     /// Acknowledgements of committed publishes the MQTT client could not send (its
     /// connection gone): the broker delivers those publishes again.
     pub broker_acks_failed: AtomicU64,
@@ -207,6 +210,8 @@ pub struct MetricsSnapshot {
     pub history_duplicates: u64,
     /// See [`Metrics::history_orphans`].
     pub history_orphans: u64,
+    /// See [`Metrics::history_yields`].
+    pub history_yields: u64,
     /// Write transactions.
     pub history_batches: u64,
     /// Failed write transactions.
@@ -272,6 +277,7 @@ impl Metrics {
             history_rows: self.history_rows.load(Relaxed),
             history_duplicates: self.history_duplicates.load(Relaxed),
             history_orphans: self.history_orphans.load(Relaxed),
+            history_yields: self.history_yields.load(Relaxed),
             history_batches: self.history_batches.load(Relaxed),
             history_errors: self.history_errors.load(Relaxed),
             ingest_failures: self.ingest_failures.load(Relaxed),

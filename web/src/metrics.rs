@@ -146,6 +146,11 @@ fn backend_families(backend: &Backend) -> Vec<Family> {
             m.history_orphans,
         ),
         Family::single(
+            "history_yields_total",
+            "History batches that gave up their early insert (two in flight, PostgreSQL) because the batch before was slow to commit: they roll back, releasing their locks, and are written after it.",
+            m.history_yields,
+        ),
+        Family::single(
             "history_errors_total",
             "Failed history transactions (retried).",
             m.history_errors,

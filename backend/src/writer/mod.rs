@@ -78,6 +78,19 @@ impl Writer {
         spool: Option<Arc<Spool>>,
         bus: Bus,
     ) -> (Writer, tokio::task::JoinHandle<()>) {
+        let fixed = (store, batch_size, flush_interval, in_flight);
+        Writer::spawn_patient(fixed, metrics, spool, bus, sink::PATIENCE)
+    }
+
+    /// [`Writer::spawn`] with the patience of a batch that waits for the one before
+    /// ([`sink`]); tests shorten or lengthen it.
+    pub(crate) fn spawn_patient(
+        (store, batch_size, flush_interval, in_flight): (Store, usize, Duration, usize),
+        metrics: Arc<Metrics>,
+        spool: Option<Arc<Spool>>,
+        bus: Bus,
+        patience: Duration,
+    ) -> (Writer, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(CHANNEL);
         let (acks, to_ack) = mpsc::unbounded_channel();
         tokio::spawn(acker::acker(to_ack, bus, metrics.clone()));
@@ -93,6 +106,7 @@ impl Writer {
             spool,
             acks,
             stop_at: OnceLock::new(),
+            patience,
         });
         let task = tokio::spawn(run(rx, sink, batch_size, flush_interval, in_flight));
         (Writer { tx }, task)

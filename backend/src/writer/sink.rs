@@ -4,8 +4,12 @@
 //! transaction while the batch before it commits, then writes its latest state and spool
 //! position and commits once that one has (rows only ever add up, so inserting them early
 //! changes nothing; the latest state and the spool position must be written in order). When
-//! the batch before fails its first attempt, this one rolls back, waits until that one is
-//! stored, and is then written on its own with retries, as every batch is on SQLite.
+//! the batch before fails its first attempt, or has not committed within [`PATIENCE`] (1 s), this
+//! one rolls back, waits until that one is stored, and is then written on its own with
+//! retries, as every batch is on SQLite. The patience bounds how long this batch holds its
+//! locks while it waits inside the process, where PostgreSQL's deadlock detector cannot see
+//! the wait: a lock queued between the two (an outlet deleted while its readings are in
+//! flight, an `ALTER TABLE`) would otherwise hold all three until the `lock_timeout`.
 
 use super::STOP_PATIENCE;
 use super::acker::ToAcker;
@@ -18,6 +22,10 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
+
+/// How long a batch that has inserted its rows waits, holding its locks, for the batch before
+/// to commit before it rolls back and waits without them.
+pub(super) const PATIENCE: Duration = Duration::from_secs(1);
 
 /// Longest pause between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
@@ -42,6 +50,8 @@ pub(super) struct Sink {
     /// When the writer was asked to stop: failing batches are given up [`STOP_PATIENCE`]
     /// after it.
     pub stop_at: OnceLock<Instant>,
+    /// How long a batch holding its locks waits for the one before: [`PATIENCE`].
+    pub patience: Duration,
 }
 
 /// A receiver's answer; a dropped sender counts as "no".
@@ -69,7 +79,17 @@ impl Sink {
         } = turn;
         if !batch.is_empty() {
             let open = self.store.insert_rows(batch).await;
-            let prev_committed = answer(prev_first).await;
+            let prev_committed = match tokio::time::timeout(self.patience, answer(prev_first)).await
+            {
+                Ok(committed) => committed,
+                Err(_) => {
+                    self.metrics.history_yields.fetch_add(1, Relaxed);
+                    tracing::debug!(
+                        "the batch before is slow to commit: this one lets go of its locks and waits"
+                    );
+                    false
+                }
+            };
             match open {
                 Ok(open) if prev_committed => match self.store.commit_batch(open, batch).await {
                     Ok(copies) => {

@@ -1,8 +1,8 @@
 //! Two batches in flight (PostgreSQL) still commit in order: the later one inserts its rows
 //! while the earlier one waits, but commits only after it, so the newest latest state is the
-//! one kept; when the earlier one fails, the later one is written after it on its own.
-//! (`TEST_DATABASE_URL` selects PostgreSQL; on SQLite the writer is serial and the same
-//! sequences must end the same way.)
+//! one kept; when the earlier one fails, or is slow to commit, the later one lets go of its
+//! locks and is written after it on its own. (`TEST_DATABASE_URL` selects PostgreSQL; on
+//! SQLite the writer is serial and the same sequences must end the same way.)
 
 use super::*;
 use crate::bus::BusSettings;
@@ -21,7 +21,8 @@ struct Fixture {
     z: i32,
 }
 
-async fn fixture(dir: &std::path::Path) -> Fixture {
+/// A writer with two batches in flight, whose later batch waits `patience` for the earlier.
+async fn fixture(dir: &std::path::Path, patience: Duration) -> Fixture {
     let db = TestDatabase::create(&dir.join("t.db")).await.unwrap();
     let store = Store::open(db.url(), 4).await.unwrap();
     let user = store.insert_user("owner", "h").await.unwrap();
@@ -47,15 +48,8 @@ async fn fixture(dir: &std::path::Path) -> Fixture {
     });
     let metrics = Arc::new(Metrics::default());
     // Batches are cut by the test's flushes only.
-    let (writer, _task) = Writer::spawn(
-        store.clone(),
-        100_000,
-        Duration::from_secs(3600),
-        2,
-        metrics.clone(),
-        None,
-        bus,
-    );
+    let fixed = (store.clone(), 100_000, Duration::from_secs(3600), 2);
+    let (writer, _task) = Writer::spawn_patient(fixed, metrics.clone(), None, bus, patience);
     Fixture {
         _db: db,
         store,
@@ -107,7 +101,8 @@ async fn current_a(store: &Store, id: i32) -> Option<i64> {
 #[tokio::test]
 async fn the_later_batch_commits_after_the_earlier_one() {
     let dir = tempfile::tempdir().unwrap();
-    let f = fixture(dir.path()).await;
+    // Patient enough never to give up here.
+    let f = fixture(dir.path(), Duration::from_secs(3600)).await;
     let postgres = !f.store.is_sqlite();
     // Batch A waits for a lock on outlet Y (its row's foreign key check) that the test holds.
     let blocker = f.store.lock_outlet_row(f.y).await;
@@ -147,7 +142,7 @@ async fn the_later_batch_commits_after_the_earlier_one() {
 #[tokio::test]
 async fn when_the_earlier_batch_fails_the_later_one_waits_for_it() {
     let dir = tempfile::tempdir().unwrap();
-    let f = fixture(dir.path()).await;
+    let f = fixture(dir.path(), sink::PATIENCE).await;
     // A holds a row of outlet Z, deleted after it was queued: A's first attempt fails.
     f.writer.send(row(f.z, 1)).await;
     f.store.delete_outlet(f.z).await.unwrap();
@@ -164,6 +159,50 @@ async fn when_the_earlier_batch_fails_the_later_one_waits_for_it() {
     assert_eq!(f.store.count_readings(f.x).await.unwrap(), 1);
     assert_eq!(f.store.count_readings(f.y).await.unwrap(), 1);
     assert_eq!(f.metrics.history_rows.load(Relaxed), 2);
+}
+
+#[tokio::test]
+async fn a_later_batch_kept_waiting_lets_go_of_its_locks() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = fixture(dir.path(), Duration::from_millis(200)).await;
+    if f.store.is_sqlite() {
+        return; // one batch at a time: nothing is held while waiting
+    }
+    // A waits on the test's lock on outlet Y; B inserts a row of outlet Z (taking a key-share
+    // lock on Z's row) and would wait for A holding it.
+    let blocker = f.store.lock_outlet_row(f.y).await;
+    let a = batch(&f.writer, vec![row(f.y, 1), latest(f.x, 1)]).await;
+    let b = batch(&f.writer, vec![row(f.z, 2), latest(f.x, 2)]).await;
+    // B has inserted (idle in its transaction, beside the test's own), or has already let go.
+    system_wait(|| async {
+        f.metrics.history_yields.load(Relaxed) == 1
+            || f.store
+                .count_sessions("state = 'idle in transaction'")
+                .await
+                == 2
+    })
+    .await;
+    // Z can be deleted while A still waits: B lets go of Z (without the patience, the delete
+    // waited for A, here until A's 10 s lock_timeout).
+    tokio::time::timeout(Duration::from_secs(5), f.store.delete_outlet(f.z))
+        .await
+        .expect("the delete is not held by the waiting batch")
+        .unwrap();
+    blocker.release().await;
+    a.await.unwrap();
+    b.await.unwrap();
+    assert_eq!(
+        current_a(&f.store, f.x).await,
+        Some(2),
+        "the newer state wins"
+    );
+    assert_eq!(f.store.count_readings(f.y).await.unwrap(), 1);
+    assert_eq!(
+        f.metrics.history_orphans.load(Relaxed),
+        1,
+        "B's row of the deleted outlet"
+    );
+    assert_eq!(f.metrics.history_rows.load(Relaxed), 1);
 }
 
 /// Polls `cond` every 10 ms for up to 10 s.
