@@ -89,7 +89,7 @@ fn drop_with_own_runtime(
             tokio::pin!(drop);
             tokio::select! {
                 dropped = &mut drop => dropped,
-                () = report_barrier_wait(admin_url, name, progress) => drop.await,
+                () = report_barrier_wait(&admin, name, progress) => drop.await,
             }
         };
         let _ = admin.close().await;
@@ -97,22 +97,19 @@ fn drop_with_own_runtime(
     })
 }
 
-/// After [`LOOK_AFTER`], watches (on a second connection) for the drop of `name` to wait for
-/// a `ProcSignalBarrier`, and reports it once.
-async fn report_barrier_wait(admin_url: &str, name: &str, progress: &Sender<Progress>) {
+/// After [`LOOK_AFTER`], watches (on another of the pool's connections) for the drop of
+/// `name` to wait for a `ProcSignalBarrier`, and reports it once.
+async fn report_barrier_wait(admin: &DatabaseConnection, name: &str, progress: &Sender<Progress>) {
     tokio::time::sleep(LOOK_AFTER).await;
-    let Ok(watcher) = Database::connect(admin_url).await else {
-        return std::future::pending().await;
-    };
     let look = Statement::from_string(
-        watcher.get_database_backend(),
+        admin.get_database_backend(),
         format!(
             "SELECT pid FROM pg_stat_activity WHERE wait_event = 'ProcSignalBarrier' \
-             AND query LIKE 'DROP DATABASE IF EXISTS {name} %'"
+             AND query LIKE 'DROP DATABASE IF EXISTS \"{name}\" %'"
         ),
     );
     loop {
-        if let Ok(Some(_)) = watcher.query_one_raw(look.clone()).await {
+        if let Ok(Some(_)) = admin.query_one_raw(look.clone()).await {
             let _ = progress.send(Progress::WaitingForBarrier);
             return std::future::pending().await;
         }
@@ -121,15 +118,19 @@ async fn report_barrier_wait(admin_url: &str, name: &str, progress: &Sender<Prog
 }
 
 async fn drop_one(admin: &DatabaseConnection, name: &str) -> Result<(), sea_orm::DbErr> {
-    // FORCE: a connection of the test's server may still be open.
+    // Quoted: a left-over's name comes from the server. FORCE: a connection of the test's
+    // server may still be open.
+    let quoted = name.replace('"', "\"\"");
     admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute_unprepared(&format!(
+            "DROP DATABASE IF EXISTS \"{quoted}\" WITH (FORCE)"
+        ))
         .await
         .map(|_| ())
 }
 
-/// Drops the test databases created more than [`LEFT_OVER_AFTER`] ago (by a run that ended
-/// before its dropper had finished).
+/// Drops the test databases created more than [`LEFT_OVER_AFTER`] ago (by a process killed
+/// before its drops were sent).
 async fn sweep_left_overs(admin: &DatabaseConnection) {
     let rows = admin
         .query_all_raw(Statement::from_string(
