@@ -1,4 +1,5 @@
-//! Database migrations (sea-orm-migration), the same for SQLite and PostgreSQL.
+//! Database migrations (sea-orm-migration), the same for SQLite and PostgreSQL except where
+//! one says otherwise (000012: PostgreSQL only).
 //!
 //! Timestamps are BIGINT unix milliseconds everywhere: portable, and cheap to range-scan and
 //! bucket for downsampled history.
@@ -16,6 +17,7 @@ mod m20261203_000008_ccu_readings_dropped;
 mod m20261203_000009_leases;
 mod m20261203_000010_one_active_alert;
 mod m20261203_000011_reading_slot;
+mod m20261204_000012_readings_outlet_guard;
 
 /// Every migration in order; `Migrator::up(&db, None)` is idempotent and runs at start-up.
 pub struct Migrator;
@@ -34,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000009_leases::Migration),
             Box::new(m20261203_000010_one_active_alert::Migration),
             Box::new(m20261203_000011_reading_slot::Migration),
+            Box::new(m20261204_000012_readings_outlet_guard::Migration),
         ]
     }
 }

@@ -122,8 +122,20 @@ impl Batch {
 /// ([`Store::insert_rows`], then [`Store::commit_batch`]).
 pub struct OpenBatch {
     txn: DatabaseTransaction,
-    /// History rows stored (the others were copies).
+    /// History rows stored (the others were copies or orphans).
     stored: u64,
+    /// History rows left out because their outlet is gone (PostgreSQL; on SQLite the foreign
+    /// key refuses the batch instead).
+    orphans: u64,
+}
+
+/// What a committed batch did not store, of its history rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Written {
+    /// Rows whose device already had a row in their slot.
+    pub copies: u64,
+    /// Rows of outlets deleted while the rows waited for the writer.
+    pub orphans: u64,
 }
 
 impl OpenBatch {
@@ -141,8 +153,8 @@ const LOCK_TIMEOUT: &str = "SET LOCAL lock_timeout = '10s'";
 
 impl Store {
     /// Writes a batch in one transaction, with the spool position it reaches. Returns how
-    /// many history rows were not stored because their device already has one in that slot.
-    pub async fn write_batch(&self, b: &Batch) -> Result<u64, Error> {
+    /// many history rows were not stored, and why.
+    pub async fn write_batch(&self, b: &Batch) -> Result<Written, Error> {
         let open = self.insert_rows(b).await?;
         self.commit_batch(open, b).await
     }
@@ -151,21 +163,34 @@ impl Store {
     /// can run while the previous batch commits (PostgreSQL; rows are only ever added).
     pub async fn insert_rows(&self, b: &Batch) -> Result<OpenBatch, Error> {
         let txn = self.db().begin().await?;
-        let stored = if self.backend() == DbBackend::Postgres {
+        let (stored, orphans) = if self.backend() == DbBackend::Postgres {
             txn.execute_unprepared(LOCK_TIMEOUT).await?;
-            batch_pg::insert_sensor(&txn, &b.sensor).await?
-                + batch_pg::insert_breaker(&txn, &b.breaker).await?
+            let (sensor, orphans) = batch_pg::insert_sensor(&txn, &b.sensor).await?;
+            (
+                sensor + batch_pg::insert_breaker(&txn, &b.breaker).await?,
+                orphans,
+            )
         } else {
-            insert_sensor(&txn, &b.sensor).await? + insert_breaker(&txn, &b.breaker).await?
+            let stored =
+                insert_sensor(&txn, &b.sensor).await? + insert_breaker(&txn, &b.breaker).await?;
+            (stored, 0)
         };
-        Ok(OpenBatch { txn, stored })
+        Ok(OpenBatch {
+            txn,
+            stored,
+            orphans,
+        })
     }
 
     /// Writes the batch's latest state and spool position and commits: once the batch
-    /// before it is committed, so that newer state is written last. The number of copies,
-    /// as [`Store::write_batch`].
-    pub async fn commit_batch(&self, open: OpenBatch, b: &Batch) -> Result<u64, Error> {
-        let OpenBatch { txn, stored } = open;
+    /// before it is committed, so that newer state is written last. What was not stored, as
+    /// [`Store::write_batch`].
+    pub async fn commit_batch(&self, open: OpenBatch, b: &Batch) -> Result<Written, Error> {
+        let OpenBatch {
+            txn,
+            stored,
+            orphans,
+        } = open;
         if self.backend() == DbBackend::Postgres {
             batch_pg::update_outlets(&txn, &b.outlets).await?;
         } else {
@@ -176,7 +201,10 @@ impl Store {
             super::spool_position::set_released(&txn, seq).await?;
         }
         txn.commit().await?;
-        Ok((b.n_rows() as u64).saturating_sub(stored))
+        Ok(Written {
+            copies: (b.n_rows() as u64).saturating_sub(stored + orphans),
+            orphans,
+        })
     }
 }
 

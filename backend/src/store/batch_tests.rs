@@ -177,7 +177,7 @@ async fn a_row_whose_device_already_has_its_slot_is_not_stored_again() {
         .extend([sensor(o1, 1, 10), sensor(o1, 1, 11), sensor(o2, 1, 12)]);
     b.breaker.extend([breaker(5, 1), breaker(5, 2)]);
     assert_eq!(
-        store.write_batch(&b).await.unwrap(),
+        store.write_batch(&b).await.unwrap().copies,
         2,
         "copies in one batch"
     );
@@ -192,7 +192,7 @@ async fn a_row_whose_device_already_has_its_slot_is_not_stored_again() {
         .extend([sensor(o1, 1, 13), unslotted(14), unslotted(15)]);
     again.breaker.push(breaker(5, 3));
     assert_eq!(
-        store.write_batch(&again).await.unwrap(),
+        store.write_batch(&again).await.unwrap().copies,
         2,
         "copies of stored rows"
     );

@@ -27,7 +27,7 @@ mod users;
 
 pub use accounts::{SessionRecord, TokenRecord};
 pub use alerts::{NewAlert, Raised};
-pub use batch::{Batch, BreakerRow, OutletLatest, SensorRow};
+pub use batch::{Batch, BreakerRow, OutletLatest, SensorRow, Written};
 pub use ccus::CcuAuth;
 pub use events::{EventFilter, NewEvent};
 pub use history::HistoryCursor;
@@ -162,6 +162,9 @@ mod tests;
 
 #[cfg(test)]
 mod batch_tests;
+
+#[cfg(test)]
+mod orphan_tests;
 
 #[cfg(test)]
 mod lease_tests;

@@ -16,7 +16,7 @@ impl RowLock {
 
 impl Store {
     /// Locks outlet `id`'s row `FOR UPDATE` (PostgreSQL; on SQLite an open transaction
-    /// that locks nothing): a batch inserting a row of it waits on its foreign key check.
+    /// that locks nothing): a batch inserting a row of it waits to lock the outlet.
     pub(crate) async fn lock_outlet_row(&self, id: i32) -> RowLock {
         let txn = self.db().begin().await.unwrap();
         if !self.is_sqlite() {

@@ -16,7 +16,7 @@ use super::acker::ToAcker;
 use crate::bus::AckToken;
 use crate::metrics::Metrics;
 use crate::spool::Spool;
-use crate::store::{Batch, Store};
+use crate::store::{Batch, Store, Written};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -92,8 +92,8 @@ impl Sink {
             };
             match open {
                 Ok(open) if prev_committed => match self.store.commit_batch(open, batch).await {
-                    Ok(copies) => {
-                        self.stored(batch, copies, acks);
+                    Ok(written) => {
+                        self.stored(batch, written, acks);
                         let _ = first.send(true);
                         return true;
                     }
@@ -128,8 +128,8 @@ impl Sink {
         loop {
             attempt += 1;
             match self.store.write_batch(batch).await {
-                Ok(copies) => {
-                    self.stored(batch, copies, Vec::new());
+                Ok(written) => {
+                    self.stored(batch, written, Vec::new());
                     return true;
                 }
                 Err(e) if e.is_foreign_key() && self.drop_orphans(batch).await => continue,
@@ -162,16 +162,21 @@ impl Sink {
     }
 
     /// After a commit: counts, acknowledges the batch's publishes, releases the spool.
-    fn stored(&self, batch: &Batch, copies: u64, acks: Vec<AckToken>) {
+    fn stored(&self, batch: &Batch, written: Written, acks: Vec<AckToken>) {
+        let Written { copies, orphans } = written;
         let metrics = &self.metrics;
         for ack in acks {
             let _ = self.acks.send(ToAcker::Ack(ack));
         }
         metrics.history_failing.store(false, Relaxed);
         metrics.history_batches.fetch_add(1, Relaxed);
-        metrics
-            .history_rows
-            .fetch_add((batch.n_rows() as u64).saturating_sub(copies), Relaxed);
+        metrics.history_rows.fetch_add(
+            (batch.n_rows() as u64).saturating_sub(copies + orphans),
+            Relaxed,
+        );
+        if orphans > 0 {
+            self.orphans_dropped(orphans);
+        }
         if copies > 0 {
             metrics.history_duplicates.fetch_add(copies, Relaxed);
             tracing::debug!(
@@ -186,17 +191,22 @@ impl Sink {
         }
     }
 
+    /// Counts and logs history rows of deleted devices, left out of a batch.
+    fn orphans_dropped(&self, n: u64) {
+        self.metrics.history_orphans.fetch_add(n, Relaxed);
+        tracing::warn!(
+            rows = n,
+            "history rows of deleted outlets or CCUs dropped (deleted while they waited for the writer)"
+        );
+    }
+
     /// Takes the rows of deleted devices out of a batch the foreign keys refused; true when
     /// there were any (the batch is tried again at once).
     async fn drop_orphans(&self, batch: &mut Batch) -> bool {
         match self.store.drop_orphans(batch).await {
             Ok(0) => false,
             Ok(n) => {
-                self.metrics.history_orphans.fetch_add(n, Relaxed);
-                tracing::warn!(
-                    rows = n,
-                    "history rows of deleted outlets or CCUs dropped (deleted while they waited for the writer)"
-                );
+                self.orphans_dropped(n);
                 true
             }
             Err(e) => {

@@ -15,7 +15,7 @@ struct Fixture {
     store: Store,
     writer: Writer,
     metrics: Arc<Metrics>,
-    /// Outlets X, Y, Z of one CCU.
+    /// Outlets X, Y, Z of CCU B1 (B2 has none).
     x: i32,
     y: i32,
     z: i32,
@@ -26,10 +26,12 @@ async fn fixture(dir: &std::path::Path, patience: Duration) -> Fixture {
     let db = TestDatabase::create(&dir.join("t.db")).await.unwrap();
     let store = Store::open(db.url(), 4).await.unwrap();
     let user = store.insert_user("owner", "h").await.unwrap();
-    store
-        .insert_ccu("B1", user.id, "ccu", Transport::Mqtt, "h", 16_000)
-        .await
-        .unwrap();
+    for ccu in ["B1", "B2"] {
+        store
+            .insert_ccu(ccu, user.id, "ccu", Transport::Mqtt, "h", 16_000)
+            .await
+            .unwrap();
+    }
     let mut ids = Vec::new();
     for d in ["01", "02", "03"] {
         ids.push(store.insert_outlet("B1", d, d, "").await.unwrap().id);
@@ -104,7 +106,7 @@ async fn the_later_batch_commits_after_the_earlier_one() {
     // Patient enough never to give up here.
     let f = fixture(dir.path(), Duration::from_secs(3600)).await;
     let postgres = !f.store.is_sqlite();
-    // Batch A waits for a lock on outlet Y (its row's foreign key check) that the test holds.
+    // Batch A waits for a lock on outlet Y (a batch locks its rows' outlets), held by the test.
     let blocker = f.store.lock_outlet_row(f.y).await;
     let a = batch(&f.writer, vec![row(f.y, 1), latest(f.x, 1)]).await;
     let b = batch(&f.writer, vec![row(f.x, 2), latest(f.x, 2)]).await;
@@ -136,9 +138,18 @@ async fn the_later_batch_commits_after_the_earlier_one() {
 async fn when_the_earlier_batch_fails_the_later_one_waits_for_it() {
     let dir = tempfile::tempdir().unwrap();
     let f = fixture(dir.path(), sink::PATIENCE).await;
-    // A holds a row of outlet Z, deleted after it was queued: A's first attempt fails.
-    f.writer.send(row(f.z, 1)).await;
-    f.store.delete_outlet(f.z).await.unwrap();
+    // A holds a breaker row of CCU B2, deleted after it was queued: A's first attempt fails
+    // (the breaker's foreign key).
+    f.writer
+        .send(WriteOp::Breaker(BreakerRow {
+            ccu_id: "B2".into(),
+            ts: 1,
+            current_ma: 100,
+            threshold_ma: 16_000,
+            slot: None,
+        }))
+        .await;
+    f.store.delete_ccu("B2").await.unwrap();
     let a = batch(&f.writer, vec![row(f.y, 1), latest(f.x, 1)]).await;
     let b = batch(&f.writer, vec![row(f.x, 2), latest(f.x, 2)]).await;
     both_stored(&f, a, b).await;
