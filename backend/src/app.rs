@@ -252,7 +252,7 @@ impl Backend {
             inner.state.clone(),
             inner.metrics.clone(),
             inner.lease.holder().to_string(),
-            (inner.tasks.timer_signal(), inner.tasks.timer_signal()),
+            [(); 3].map(|_| inner.tasks.timer_signal()),
         )
         .await?;
         for task in tasks {

@@ -54,6 +54,7 @@ pub mod state;
 pub mod store;
 pub mod tasks;
 pub mod users;
+pub mod watchers;
 pub mod writer;
 
 pub use actor::Actor;

@@ -8,11 +8,12 @@
 
 use crate::domain::{AlertRecord, CommandRecord};
 use crate::metrics::Metrics;
+use crate::watchers::Watchers;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, OnceLock, RwLock};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{Notify, broadcast, mpsc};
 
 /// How many events a subscriber may fall behind before it skips.
 pub const CAPACITY: usize = 8192;
@@ -120,6 +121,8 @@ pub struct LiveHub {
     users: Arc<RwLock<HashMap<i32, broadcast::Sender<LiveEvent>>>>,
     /// Where events also go for the other instances (`fanout`), once started.
     remote: Arc<OnceLock<Remote>>,
+    /// Woken when a subscriber arrives.
+    subscribed: Arc<Notify>,
 }
 
 /// The queue to the instance's fan-out publisher.
@@ -127,6 +130,24 @@ pub struct LiveHub {
 struct Remote {
     tx: mpsc::Sender<LiveEvent>,
     metrics: Arc<Metrics>,
+    watchers: Arc<Watchers>,
+}
+
+impl Remote {
+    /// Whether `event` goes to the other instances: a reading or breaker load only when one
+    /// of them watches its user, anything else always (they learn state from it).
+    fn shares(&self, event: &LiveEvent) -> bool {
+        match event {
+            LiveEvent::Reading { user_id, .. } | LiveEvent::Breaker { user_id, .. } => {
+                let wanted = self.watchers.wants(*user_id);
+                if !wanted {
+                    self.metrics.live_fanout_unwatched.fetch_add(1, Relaxed);
+                }
+                wanted
+            }
+            _ => true,
+        }
+    }
 }
 
 impl Default for LiveHub {
@@ -135,6 +156,7 @@ impl Default for LiveHub {
             all: broadcast::channel(CAPACITY).0,
             users: Arc::default(),
             remote: Arc::default(),
+            subscribed: Arc::default(),
         }
     }
 }
@@ -144,6 +166,7 @@ impl LiveHub {
     /// started, to the other instances' (a full queue counts it lost; never waits).
     pub fn send(&self, event: LiveEvent) {
         if let Some(remote) = self.remote.get()
+            && remote.shares(&event)
             && remote.tx.try_send(event.clone()).is_err()
         {
             remote.metrics.live_fanout_lost.fetch_add(1, Relaxed);
@@ -152,8 +175,35 @@ impl LiveHub {
     }
 
     /// From now on, also queues every event sent here for the other instances.
-    pub(crate) fn forward_to(&self, tx: mpsc::Sender<LiveEvent>, metrics: Arc<Metrics>) {
-        let _ = self.remote.set(Remote { tx, metrics });
+    pub(crate) fn forward_to(
+        &self,
+        tx: mpsc::Sender<LiveEvent>,
+        metrics: Arc<Metrics>,
+        watchers: Arc<Watchers>,
+    ) {
+        let _ = self.remote.set(Remote {
+            tx,
+            metrics,
+            watchers,
+        });
+    }
+
+    /// Woken whenever a subscriber arrives (what the other instances are told about).
+    pub(crate) fn subscriptions(&self) -> Arc<Notify> {
+        self.subscribed.clone()
+    }
+
+    /// Whether anything subscribes to every event, and the users with a subscriber, in
+    /// order.
+    pub(crate) fn watched(&self) -> (bool, Vec<i32>) {
+        let users = self.users.read().unwrap_or_else(|e| e.into_inner());
+        let mut watched: Vec<i32> = users
+            .iter()
+            .filter(|(_, tx)| tx.receiver_count() > 0)
+            .map(|(user, _)| *user)
+            .collect();
+        watched.sort_unstable();
+        (self.all.receiver_count() > 0, watched)
     }
 
     /// Sends to this instance's subscribers of every event and to those of the event's
@@ -181,7 +231,9 @@ impl LiveHub {
 
     /// A new subscriber to every event, starting now.
     pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
-        self.all.subscribe()
+        let rx = self.all.subscribe();
+        self.subscribed.notify_one();
+        rx
     }
 
     /// A new subscriber to `user`'s events only, starting now.
@@ -189,10 +241,12 @@ impl LiveHub {
         let mut users = self.users.write().unwrap_or_else(|e| e.into_inner());
         // channels whose last subscriber is gone are dropped here, not on the hot path
         users.retain(|_, tx| tx.receiver_count() > 0);
-        users
+        let rx = users
             .entry(user)
             .or_insert_with(|| broadcast::channel(CAPACITY).0)
-            .subscribe()
+            .subscribe();
+        self.subscribed.notify_one();
+        rx
     }
 
     /// Users with a channel of their own.

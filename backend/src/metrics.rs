@@ -134,6 +134,9 @@ pub struct Metrics {
     pub ingest_failures: AtomicU64,
     /// Live events shared with the other instances (`fanout`).
     pub live_fanout_sent: AtomicU64,
+    /// Live readings and breaker loads not shared: no other instance has a subscriber of
+    /// their user.
+    pub live_fanout_unwatched: AtomicU64,
     /// Live events received from the other instances.
     pub live_fanout_received: AtomicU64,
     /// Live events not shared or not received (queue full, too large, database refused,

@@ -191,6 +191,11 @@ fn backend_families(backend: &Backend) -> Vec<Family> {
             counters.live_fanout_sent.load(Relaxed),
         ),
         Family::single(
+            "live_fanout_unwatched_total",
+            "Live readings and breaker loads not shared: no other instance has a browser of their user.",
+            counters.live_fanout_unwatched.load(Relaxed),
+        ),
+        Family::single(
             "live_fanout_received_total",
             "Live events received from the other instances.",
             counters.live_fanout_received.load(Relaxed),

@@ -29,11 +29,14 @@ impl Store {
         Ok(())
     }
 
-    /// Starts listening on `channel` on a connection of its own, taken from the pool.
-    pub async fn listen(&self, channel: &str) -> Result<Listener, Error> {
+    /// Starts listening on `channels` on a connection of its own, taken from the pool.
+    pub async fn listen(&self, channels: &[&str]) -> Result<Listener, Error> {
         let pool = self.db.get_postgres_connection_pool();
         let mut listener = PgListener::connect_with(pool).await.map_err(sqlx_error)?;
-        listener.listen(channel).await.map_err(sqlx_error)?;
+        listener
+            .listen_all(channels.iter().copied())
+            .await
+            .map_err(sqlx_error)?;
         Ok(Listener(listener))
     }
 }
@@ -43,11 +46,12 @@ impl Store {
 pub struct Listener(PgListener);
 
 impl Listener {
-    /// The next payload. `Ok(None)`: the connection was lost; it is opened again on the next
-    /// call, and what was sent in between is gone. An error once the pool is closed.
-    pub async fn next(&mut self) -> Result<Option<String>, Error> {
+    /// The next notification: its channel and payload. `Ok(None)`: the connection was lost;
+    /// it is opened again on the next call, and what was sent in between is gone. An error
+    /// once the pool is closed.
+    pub async fn next(&mut self) -> Result<Option<(String, String)>, Error> {
         let got = self.0.try_recv().await.map_err(sqlx_error)?;
-        Ok(got.map(|n| n.payload().to_string()))
+        Ok(got.map(|n| (n.channel().to_string(), n.payload().to_string())))
     }
 }
 

@@ -1,9 +1,9 @@
-//! What arrives on the live fan-out channel is input like any other: anyone who may connect to
-//! the database can `NOTIFY` it. A payload that is not another instance's envelope is counted
-//! and dropped, nothing panics, and the relay goes on with the next one.
+//! What arrives on the live fan-out channels is input like any other: anyone who may connect to
+//! the database can `NOTIFY` them. A payload that is not another instance's envelope (or
+//! watchers announcement) is counted and dropped, nothing panics, and the relay goes on.
 
 use super::needs_postgres;
-use backend::fanout::CHANNEL;
+use backend::fanout::{CHANNEL, WATCH_CHANNEL};
 use backend::live::LiveEvent;
 use std::sync::atomic::Ordering::Relaxed;
 use system_tests::{spawn_app, wait_for_event, wait_until};
@@ -27,8 +27,13 @@ async fn an_unreadable_fanout_payload_is_counted_and_the_relay_goes_on() {
     for payload in hostile {
         store.notify(CHANNEL, payload).await.unwrap();
     }
+    // the watchers' channel too (`fanout::watch`)
+    for payload in ["not json", r#"{"from":7}"#, r#"{"from":"x","users":["1"]}"#] {
+        store.notify(WATCH_CHANNEL, payload).await.unwrap();
+    }
+    let unreadable = hostile.len() as u64 + 3;
     wait_until("every unreadable payload counted", || async {
-        lost() == hostile.len() as u64
+        lost() == unreadable
     })
     .await;
 
@@ -52,6 +57,6 @@ async fn an_unreadable_fanout_payload_is_counted_and_the_relay_goes_on() {
         _ => None,
     })
     .await;
-    assert_eq!(lost(), hostile.len() as u64);
+    assert_eq!(lost(), unreadable);
     assert_eq!(a.backend().metrics().live_fanout_received.load(Relaxed), 1);
 }

@@ -20,6 +20,7 @@ use system_tests::{
 mod fanout_input;
 mod handover;
 mod once;
+mod watch;
 
 /// Fails a test that needs PostgreSQL and was given SQLite.
 pub(super) fn needs_postgres(first: &TestApp) {

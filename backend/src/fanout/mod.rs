@@ -22,6 +22,10 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+mod watch;
+use crate::watchers::{Announcement, Watchers};
+pub use watch::{REFRESH, WATCH_CHANNEL};
+
 /// The PostgreSQL channel.
 pub const CHANNEL: &str = "smart_outlet_live";
 /// Events waiting to be published, at most.
@@ -45,28 +49,41 @@ pub async fn start(
     state: Arc<StateTable>,
     metrics: Arc<Metrics>,
     instance: String,
-    stop: (StopSignal, StopSignal),
-) -> Result<[JoinHandle<()>; 2], crate::Error> {
-    let listener = store.listen(CHANNEL).await?;
+    stop: [StopSignal; 3],
+) -> Result<[JoinHandle<()>; 3], crate::Error> {
+    let listener = store.listen(&[CHANNEL, WATCH_CHANNEL]).await?;
     let (tx, rx) = mpsc::channel(QUEUE);
-    live.forward_to(tx, metrics.clone());
+    let watchers = Arc::new(Watchers::default());
+    live.forward_to(tx, metrics.clone(), watchers.clone());
+    let [stop_publisher, stop_relay, stop_announcer] = stop;
+    let announcer = tokio::spawn(watch::announce(
+        store.clone(),
+        live.clone(),
+        watchers.clone(),
+        metrics.clone(),
+        instance.clone(),
+        stop_announcer,
+    ));
     let publisher = tokio::spawn(publish(
         store,
         rx,
         metrics.clone(),
         instance.clone(),
-        stop.0,
+        stop_publisher,
     ));
     let relay = tokio::spawn(relay(
         listener,
-        live.clone(),
-        alerts,
-        state,
-        metrics,
-        instance,
-        stop.1,
+        Relay {
+            live: live.clone(),
+            alerts,
+            state,
+            watchers,
+            metrics,
+            instance,
+        },
+        stop_relay,
     ));
-    Ok([publisher, relay])
+    Ok([publisher, relay, announcer])
 }
 
 async fn publish(
@@ -178,16 +195,18 @@ async fn send((payload, n): (String, u64), store: &Store, metrics: &Metrics) {
     }
 }
 
-async fn relay(
-    mut listener: crate::store::Listener,
+/// What the relay hands received events and announcements to.
+struct Relay {
     live: LiveHub,
     alerts: Arc<ActiveAlerts>,
     state: Arc<StateTable>,
+    watchers: Arc<Watchers>,
     metrics: Arc<Metrics>,
     instance: String,
-    mut stop: StopSignal,
-) {
-    let own = Batch::new(&instance).head;
+}
+
+async fn relay(mut listener: crate::store::Listener, r: Relay, mut stop: StopSignal) {
+    let own = Batch::new(&r.instance).head;
     loop {
         let got = tokio::select! {
             biased;
@@ -195,42 +214,22 @@ async fn relay(
             got = listener.next() => got,
         };
         match got {
-            // this instance's own payloads come back too: skipped unparsed
-            Ok(Some(payload)) if payload.starts_with(&own) => {}
-            Ok(Some(payload)) => match serde_json::from_str::<Envelope>(&payload) {
-                Ok(env) if env.from == instance => {}
-                Ok(env) => {
-                    metrics
-                        .live_fanout_received
-                        .fetch_add(env.events.len() as u64, Relaxed);
-                    for ev in env.events {
-                        match &ev {
-                            LiveEvent::Alert { alert, .. } => alerts.learn(alert).await,
-                            LiveEvent::Presence {
-                                ccu_id,
-                                outlet_id,
-                                online,
-                                ts,
-                                ..
-                            } => state.learn_presence(ccu_id, *outlet_id, *online, *ts),
-                            LiveEvent::Relay {
-                                outlet_id,
-                                socket,
-                                on,
-                                ..
-                            } => state.learn_relay(*outlet_id, socket, *on),
-                            _ => {}
-                        }
-                        live.send_local(ev);
+            Ok(Some((channel, payload))) if channel == WATCH_CHANNEL => {
+                match serde_json::from_str::<Announcement>(&payload) {
+                    Ok(a) => r.watchers.learn(a, &r.instance),
+                    Err(e) => {
+                        r.metrics.live_fanout_lost.fetch_add(1, Relaxed);
+                        tracing::warn!(cause = %e, "unreadable live watchers announcement");
                     }
                 }
-                Err(e) => {
-                    metrics.live_fanout_lost.fetch_add(1, Relaxed);
-                    tracing::warn!(cause = %e, "unreadable live payload from another instance");
-                }
-            },
+            }
+            // this instance's own payloads come back too: skipped unparsed
+            Ok(Some((_, payload))) if payload.starts_with(&own) => {}
+            Ok(Some((_, payload))) => r.events(&payload).await,
             Ok(None) => {
-                metrics.live_fanout_reconnects.fetch_add(1, Relaxed);
+                r.metrics.live_fanout_reconnects.fetch_add(1, Relaxed);
+                // announcements were missed too: ask the others to repeat theirs
+                r.watchers.resync();
                 tracing::warn!(
                     "lost the connection that receives other instances' live events; reconnecting (events sent meanwhile are missed)"
                 );
@@ -243,6 +242,44 @@ async fn relay(
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}
                 }
             }
+        }
+    }
+}
+
+impl Relay {
+    /// Hands another instance's events to this instance's subscribers (and state).
+    async fn events(&self, payload: &str) {
+        let env = match serde_json::from_str::<Envelope>(payload) {
+            Ok(env) if env.from == self.instance => return,
+            Ok(env) => env,
+            Err(e) => {
+                self.metrics.live_fanout_lost.fetch_add(1, Relaxed);
+                tracing::warn!(cause = %e, "unreadable live payload from another instance");
+                return;
+            }
+        };
+        self.metrics
+            .live_fanout_received
+            .fetch_add(env.events.len() as u64, Relaxed);
+        for ev in env.events {
+            match &ev {
+                LiveEvent::Alert { alert, .. } => self.alerts.learn(alert).await,
+                LiveEvent::Presence {
+                    ccu_id,
+                    outlet_id,
+                    online,
+                    ts,
+                    ..
+                } => self.state.learn_presence(ccu_id, *outlet_id, *online, *ts),
+                LiveEvent::Relay {
+                    outlet_id,
+                    socket,
+                    on,
+                    ..
+                } => self.state.learn_relay(*outlet_id, socket, *on),
+                _ => {}
+            }
+            self.live.send_local(ev);
         }
     }
 }
