@@ -196,6 +196,12 @@ impl Backend {
         self.inner.live.subscribe_user(user)
     }
 
+    /// Waits (briefly) until the other instances know that this one has a subscriber of
+    /// `user`, so that they share its readings from then on (`LiveHub::announced`).
+    pub async fn live_announced(&self, user: i32) -> bool {
+        self.inner.live.announced(user).await
+    }
+
     /// Waits until every reading accepted so far is committed to the store.
     pub async fn flush(&self) {
         self.inner.writer.flush().await

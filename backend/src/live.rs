@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, OnceLock, RwLock};
-use tokio::sync::{Notify, broadcast, mpsc};
+use std::time::Duration;
+use tokio::sync::{Notify, broadcast, mpsc, watch};
 
 /// How many events a subscriber may fall behind before it skips.
 pub const CAPACITY: usize = 8192;
@@ -123,7 +124,19 @@ pub struct LiveHub {
     remote: Arc<OnceLock<Remote>>,
     /// Woken when a subscriber arrives.
     subscribed: Arc<Notify>,
+    /// What this instance last told the others it watches (`fanout::watch`).
+    announced: Arc<watch::Sender<Announced>>,
 }
+
+/// A watched set as announced: every user, or these (in order).
+#[derive(Debug, Clone, Default)]
+struct Announced {
+    all: bool,
+    users: Vec<i32>,
+}
+
+/// How long a new live stream waits for the other instances to be told of its user.
+const ANNOUNCE_WAIT: Duration = Duration::from_secs(1);
 
 /// The queue to the instance's fan-out publisher.
 #[derive(Debug)]
@@ -157,6 +170,7 @@ impl Default for LiveHub {
             users: Arc::default(),
             remote: Arc::default(),
             subscribed: Arc::default(),
+            announced: Arc::new(watch::channel(Announced::default()).0),
         }
     }
 }
@@ -191,6 +205,23 @@ impl LiveHub {
     /// Woken whenever a subscriber arrives (what the other instances are told about).
     pub(crate) fn subscriptions(&self) -> Arc<Notify> {
         self.subscribed.clone()
+    }
+
+    /// Records what the announcer told the other instances (`all`, or `users` in order).
+    pub(crate) fn set_announced(&self, all: bool, users: Vec<i32>) {
+        self.announced.send_replace(Announced { all, users });
+    }
+
+    /// Waits until the other instances have been told that this instance watches `user`
+    /// (at most [`ANNOUNCE_WAIT`]; at once without a fan-out), so that a stream that starts
+    /// after it gets the readings they produce from then on. False when the wait ran out.
+    pub async fn announced(&self, user: i32) -> bool {
+        if self.remote.get().is_none() {
+            return true;
+        }
+        let mut rx = self.announced.subscribe();
+        let told = rx.wait_for(|a| a.all || a.users.binary_search(&user).is_ok());
+        matches!(tokio::time::timeout(ANNOUNCE_WAIT, told).await, Ok(Ok(_)))
     }
 
     /// Whether anything subscribes to every event, and the users with a subscriber, in
@@ -311,5 +342,29 @@ mod tests {
         let mut again = hub.subscribe_user(1);
         hub.send(breaker(1, 5));
         assert_eq!(current(again.try_recv().unwrap()), (1, 5));
+    }
+
+    #[tokio::test]
+    async fn a_stream_waits_until_the_other_instances_know_its_user() {
+        let hub = LiveHub::default();
+        assert!(hub.announced(1).await, "no fan-out: nothing to wait for");
+        let (tx, _rx) = mpsc::channel(1);
+        hub.forward_to(tx, Arc::default(), Arc::default());
+        hub.set_announced(false, vec![2, 5]);
+        assert!(hub.announced(5).await);
+        let waiting = tokio::spawn({
+            let hub = hub.clone();
+            async move { hub.announced(7).await }
+        });
+        tokio::task::yield_now().await;
+        hub.set_announced(false, vec![2, 5, 7]);
+        assert!(waiting.await.unwrap(), "told while it waited");
+        hub.set_announced(false, vec![]);
+        assert!(
+            !hub.announced(7).await,
+            "never told: gives up after the wait"
+        );
+        hub.set_announced(true, vec![]);
+        assert!(hub.announced(9).await, "every user");
     }
 }

@@ -66,8 +66,8 @@ pub async fn announce(
         let stale = sent.as_ref().is_none_or(|(a, at)| {
             a.users != now.users || a.all != now.all || at.elapsed() >= REFRESH
         });
-        if stale || force {
-            send(&store, &metrics, &now).await;
+        if (stale || force) && send(&store, &metrics, &now).await {
+            live.set_announced(now.all, now.users.clone());
             sent = Some((now, Instant::now()));
         }
         (force, hello) = (false, false);
@@ -88,15 +88,21 @@ pub async fn announce(
         hello: false,
     };
     send(&store, &metrics, &goodbye).await;
+    live.set_announced(false, Vec::new());
 }
 
-async fn send(store: &Store, metrics: &Metrics, a: &Announcement) {
+/// Sends `a`; true once sent.
+async fn send(store: &Store, metrics: &Metrics, a: &Announcement) -> bool {
     let Ok(payload) = serde_json::to_string(a) else {
-        return;
+        return false;
     };
-    if let Err(e) = store.notify(WATCH_CHANNEL, &payload).await {
-        metrics.live_fanout_lost.fetch_add(1, Relaxed);
-        tracing::warn!(cause = %e, "cannot announce this instance's live watchers");
+    match store.notify(WATCH_CHANNEL, &payload).await {
+        Ok(()) => true,
+        Err(e) => {
+            metrics.live_fanout_lost.fetch_add(1, Relaxed);
+            tracing::warn!(cause = %e, "cannot announce this instance's live watchers");
+            false
+        }
     }
 }
 

@@ -59,6 +59,10 @@ fn stream(
         metrics.metrics().ws_clients.fetch_add(1, Relaxed);
         let (mut sink, mut incoming) = socket.split();
         let mut alive = true;
+        // the first message says the stream is live: on every instance, readings included
+        if !backend.live_announced(user).await {
+            tracing::debug!(user, "live stream starts before the other instances were told");
+        }
         for text in first {
             if sink.send(Message::Text(text)).await.is_err() {
                 alive = false;
