@@ -29,6 +29,18 @@ pub struct Announcement {
     pub hello: bool,
 }
 
+impl Announcement {
+    /// `from`'s set: every user, or `users` (not a hello).
+    pub fn of(from: &str, all: bool, users: Vec<i32>) -> Announcement {
+        Announcement {
+            from: from.to_string(),
+            all,
+            users,
+            hello: false,
+        }
+    }
+}
+
 /// What the other instances watch, as announced.
 #[derive(Debug, Default)]
 pub struct Watchers {
@@ -104,12 +116,7 @@ mod tests {
     use super::*;
 
     fn ann(from: &str, all: bool, users: &[i32]) -> Announcement {
-        Announcement {
-            from: from.into(),
-            all,
-            users: users.to_vec(),
-            hello: false,
-        }
+        Announcement::of(from, all, users.to_vec())
     }
 
     #[test]

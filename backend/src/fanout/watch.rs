@@ -32,10 +32,8 @@ const CHECK: Duration = Duration::from_secs(1);
 fn announcement(live: &LiveHub, instance: &str, hello: bool) -> Announcement {
     let (all, users) = live.watched();
     bounded(Announcement {
-        from: instance.to_string(),
-        all,
-        users,
         hello,
+        ..Announcement::of(instance, all, users)
     })
 }
 
@@ -81,13 +79,12 @@ pub async fn announce(
             _ = tokio::time::sleep(CHECK) => {}
         }
     }
-    let goodbye = Announcement {
-        from: instance,
-        all: false,
-        users: Vec::new(),
-        hello: false,
-    };
-    send(&store, &metrics, &goodbye).await;
+    send(
+        &store,
+        &metrics,
+        &Announcement::of(&instance, false, Vec::new()),
+    )
+    .await;
     live.set_announced(false, Vec::new());
 }
 
@@ -111,12 +108,7 @@ mod tests {
     use super::*;
 
     fn ann(from: &str, all: bool, users: &[i32]) -> Announcement {
-        Announcement {
-            from: from.into(),
-            all,
-            users: users.to_vec(),
-            hello: false,
-        }
+        Announcement::of(from, all, users.to_vec())
     }
 
     #[test]

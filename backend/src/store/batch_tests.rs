@@ -7,10 +7,11 @@ use super::test_database::TestDatabase;
 use super::*;
 use crate::domain::Transport;
 
-/// A migrated store on a throw-away database, with one CCU `B1` and outlets `01`, `02`.
-async fn store_with_outlets(dir: &std::path::Path) -> (TestDatabase, Store, i32, i32) {
+/// A migrated store on a throw-away database, with one CCU `B1` and outlets `01`, `02` (four
+/// connections: a test may hold a transaction open while others work).
+pub(super) async fn store_with_outlets(dir: &std::path::Path) -> (TestDatabase, Store, i32, i32) {
     let db = TestDatabase::create(&dir.join("t.db")).await.unwrap();
-    let store = Store::open(db.url(), 2).await.unwrap();
+    let store = Store::open(db.url(), 4).await.unwrap();
     let user = store.insert_user("owner", "h").await.unwrap();
     store
         .insert_ccu("B1", user.id, "ccu", Transport::Mqtt, "h", 16_000)
@@ -21,7 +22,7 @@ async fn store_with_outlets(dir: &std::path::Path) -> (TestDatabase, Store, i32,
     (db, store, o1.id, o2.id)
 }
 
-fn sensor(outlet_id: i32, ts: i64, current_a: i64) -> SensorRow {
+pub(super) fn sensor(outlet_id: i32, ts: i64, current_a: i64) -> SensorRow {
     SensorRow {
         outlet_id,
         ts,

@@ -4,38 +4,14 @@
 //! `sensor_readings` (migration 000012), a delete waits for the batch that locked the outlet
 //! so that none of its rows outlive it.
 
-use super::test_database::TestDatabase;
+use super::batch_tests::{sensor, store_with_outlets};
 use super::*;
-use crate::domain::Transport;
 use std::time::Duration;
-
-/// A migrated store with CCU `B1` and its outlets `01`, `02`.
-async fn store_with_outlets(dir: &std::path::Path) -> (TestDatabase, Store, i32, i32) {
-    let db = TestDatabase::create(&dir.join("t.db")).await.unwrap();
-    let store = Store::open(db.url(), 4).await.unwrap();
-    let user = store.insert_user("owner", "h").await.unwrap();
-    store
-        .insert_ccu("B1", user.id, "ccu", Transport::Mqtt, "h", 16_000)
-        .await
-        .unwrap();
-    let o1 = store.insert_outlet("B1", "01", "one", "").await.unwrap();
-    let o2 = store.insert_outlet("B1", "02", "two", "").await.unwrap();
-    (db, store, o1.id, o2.id)
-}
 
 /// A batch of one row per outlet.
 fn rows(outlets: &[i32], ts: i64) -> Batch {
     let mut b = Batch::default();
-    b.sensor.extend(outlets.iter().map(|&outlet_id| SensorRow {
-        outlet_id,
-        ts,
-        current_a: 1,
-        current_b: 0,
-        relay_a: None,
-        relay_b: None,
-        is_overload: false,
-        slot: None,
-    }));
+    b.sensor.extend(outlets.iter().map(|&o| sensor(o, ts, 1)));
     b
 }
 
