@@ -173,3 +173,5 @@ mod lease_tests;
 mod alert_tests;
 #[cfg(test)]
 mod finish_tests;
+#[cfg(test)]
+mod migration_tests;
