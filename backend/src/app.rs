@@ -372,6 +372,11 @@ impl Backend {
             s.presence.refresh_interval,
             |b| async move { b.refresh_from_store().await },
         ));
+        own(spawn_every(
+            self.clone(),
+            s.energy.rollup_every,
+            |b| async move { b.roll_up_old_readings().await },
+        ));
         if self.inner.store.is_sqlite() {
             own(spawn_every(
                 self.clone(),

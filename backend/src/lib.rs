@@ -30,6 +30,7 @@ pub mod commands;
 pub mod config_watch;
 pub mod credentials;
 pub mod domain;
+pub mod energy;
 mod error;
 pub mod external;
 pub mod fanout;

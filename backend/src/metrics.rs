@@ -110,6 +110,10 @@ pub struct Metrics {
     pub history_duplicates: AtomicU64,
     /// History rows not stored because their outlet or CCU was deleted before the batch.
     pub history_orphans: AtomicU64,
+    /// Outlet readings older than `energy.keep_readings` moved into hourly energy and deleted.
+    pub readings_rolled_up: AtomicU64,
+    /// Breaker readings older than `energy.keep_readings` deleted.
+    pub breaker_readings_expired: AtomicU64,
     /// Batches (PostgreSQL, two in flight) that rolled back their early insert because the
     /// batch before took longer than [`crate::writer`]'s patience to commit.
     pub history_yields: AtomicU64,
@@ -213,6 +217,10 @@ pub struct MetricsSnapshot {
     pub history_duplicates: u64,
     /// See [`Metrics::history_orphans`].
     pub history_orphans: u64,
+    /// See [`Metrics::readings_rolled_up`].
+    pub readings_rolled_up: u64,
+    /// See [`Metrics::breaker_readings_expired`].
+    pub breaker_readings_expired: u64,
     /// See [`Metrics::history_yields`].
     pub history_yields: u64,
     /// Write transactions.
@@ -280,6 +288,8 @@ impl Metrics {
             history_rows: self.history_rows.load(Relaxed),
             history_duplicates: self.history_duplicates.load(Relaxed),
             history_orphans: self.history_orphans.load(Relaxed),
+            readings_rolled_up: self.readings_rolled_up.load(Relaxed),
+            breaker_readings_expired: self.breaker_readings_expired.load(Relaxed),
             history_yields: self.history_yields.load(Relaxed),
             history_batches: self.history_batches.load(Relaxed),
             history_errors: self.history_errors.load(Relaxed),

@@ -7,12 +7,15 @@
 //! - Validation names the offending key ([`Error::Invalid`]).
 
 mod cluster;
+mod energy;
 mod error;
+mod opt_addr;
 mod secret;
 mod sections;
 mod validate;
 
 pub use cluster::ClusterSettings;
+pub use energy::EnergySettings;
 pub use error::Error;
 pub use secret::Secret;
 pub use sections::*;

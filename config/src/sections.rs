@@ -1,7 +1,8 @@
 //! The settings tree: one struct per section of `default.toml`.
 
 use crate::cluster::ClusterSettings;
-use crate::{Error, Result, Secret};
+use crate::energy::EnergySettings;
+use crate::{Error, Result, Secret, opt_addr};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -28,6 +29,8 @@ pub struct Settings {
     /// Several instances on one database: live events shared, who decides what must be
     /// decided once.
     pub cluster: ClusterSettings,
+    /// Energy and cost from the readings; hourly rollups; how long readings are kept.
+    pub energy: EnergySettings,
     /// Alert rules.
     pub alerts: AlertSettings,
     /// Presence.
@@ -476,25 +479,4 @@ pub struct AccountsSettings {
     pub max_ccus_per_user: usize,
     /// Most API tokens one account may hold unrevoked.
     pub max_tokens_per_user: usize,
-}
-
-mod opt_addr {
-    //! `""` or a socket address.
-    use serde::{Deserialize, Deserializer, Serializer};
-    use std::net::SocketAddr;
-
-    pub fn serialize<S: Serializer>(v: &Option<SocketAddr>, s: S) -> Result<S::Ok, S::Error> {
-        match v {
-            Some(a) => s.collect_str(a),
-            None => s.serialize_str(""),
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SocketAddr>, D::Error> {
-        let s = String::deserialize(d)?;
-        if s.is_empty() {
-            return Ok(None);
-        }
-        s.parse().map(Some).map_err(serde::de::Error::custom)
-    }
 }

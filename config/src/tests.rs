@@ -249,3 +249,41 @@ fn legacy_outlets_are_stale_after_their_round_robin_period() {
         Duration::from_secs(316)
     );
 }
+
+#[test]
+fn bad_energy_values_name_their_key() {
+    let cases: Vec<Case> = vec![
+        ("energy.voltage", Box::new(|s| s.energy.voltage = f64::NAN)),
+        ("energy.voltage", Box::new(|s| s.energy.voltage = 0.0)),
+        (
+            "energy.price_per_kwh",
+            Box::new(|s| s.energy.price_per_kwh = -1.0),
+        ),
+        (
+            "energy.currency",
+            Box::new(|s| s.energy.currency = "EUR\nX".into()),
+        ),
+        (
+            "energy.keep_readings",
+            // One hour short of what a late reading may still need.
+            Box::new(|s| s.energy.keep_readings = s.ingest.max_reading_age),
+        ),
+        (
+            "energy.rollup_every",
+            Box::new(|s| s.energy.rollup_every = Duration::ZERO),
+        ),
+    ];
+    for (key, tweak) in cases {
+        let mut s = Settings::default();
+        tweak(&mut s);
+        match s.validate() {
+            Err(Error::Invalid { key: k, .. }) => assert_eq!(k, key),
+            other => panic!("{key}: expected Invalid, got {other:?}"),
+        }
+    }
+    let mut s = Settings::default();
+    assert_eq!(s.energy.retention(), None, "readings are kept by default");
+    s.energy.keep_readings = s.ingest.max_reading_age + Duration::from_secs(3600);
+    s.validate().unwrap();
+    assert_eq!(s.energy.retention(), Some(s.energy.keep_readings));
+}

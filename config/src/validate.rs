@@ -239,6 +239,7 @@ impl Settings {
             }
         }
         self.cluster.validate()?;
+        self.energy.validate(self.ingest.max_reading_age)?;
         self.accounts.validate()?;
         Ok(())
     }

@@ -18,6 +18,7 @@ mod m20261203_000009_leases;
 mod m20261203_000010_one_active_alert;
 mod m20261203_000011_reading_slot;
 mod m20261204_000012_readings_outlet_guard;
+mod m20261204_000013_energy_hourly;
 
 /// Every migration in order; `Migrator::up(&db, None)` is idempotent and runs at start-up.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000010_one_active_alert::Migration),
             Box::new(m20261203_000011_reading_slot::Migration),
             Box::new(m20261204_000012_readings_outlet_guard::Migration),
+            Box::new(m20261204_000013_energy_hourly::Migration),
         ]
     }
 }

@@ -146,6 +146,16 @@ fn backend_families(backend: &Backend) -> Vec<Family> {
             m.history_orphans,
         ),
         Family::single(
+            "readings_rolled_up_total",
+            "Outlet readings older than energy.keep_readings moved into hourly energy and deleted.",
+            m.readings_rolled_up,
+        ),
+        Family::single(
+            "breaker_readings_expired_total",
+            "Breaker readings older than energy.keep_readings deleted.",
+            m.breaker_readings_expired,
+        ),
+        Family::single(
             "history_yields_total",
             "History batches that gave up their early insert (two in flight, PostgreSQL) because the batch before was slow to commit: they roll back, releasing their locks, and are written after it.",
             m.history_yields,

@@ -35,7 +35,7 @@ pub(super) fn sensor(outlet_id: i32, ts: i64, current_a: i64) -> SensorRow {
     }
 }
 
-fn breaker(ts: i64, current_ma: i64) -> BreakerRow {
+pub(super) fn breaker(ts: i64, current_ma: i64) -> BreakerRow {
     BreakerRow {
         ccu_id: "B1".into(),
         ts,

@@ -9,6 +9,7 @@ pub mod batch;
 mod batch_pg;
 mod ccus;
 mod commands;
+pub mod energy;
 pub mod entity;
 mod events;
 mod history;
@@ -171,6 +172,8 @@ mod lease_tests;
 
 #[cfg(test)]
 mod alert_tests;
+#[cfg(test)]
+mod energy_tests;
 #[cfg(test)]
 mod finish_tests;
 #[cfg(test)]

@@ -4,6 +4,7 @@
 mod accounts;
 mod ccus;
 mod commands;
+mod energy;
 mod errors;
 mod events;
 mod history;

@@ -6,6 +6,7 @@ mod alerts;
 mod ccus;
 mod commands;
 mod csv_export;
+mod energy;
 mod events;
 mod history;
 pub mod models;
@@ -25,6 +26,7 @@ pub type Apis = (
     outlets::OutletsApi,
     commands::CommandsApi,
     history::HistoryApi,
+    energy::EnergyApi,
     alerts::AlertsApi,
     events::EventsApi,
     server::ServerApi,
@@ -45,6 +47,7 @@ pub fn service_for(account_settings: &settings::AccountsSettings) -> OpenApiServ
             outlets::OutletsApi,
             commands::CommandsApi,
             history::HistoryApi,
+            energy::EnergyApi,
             alerts::AlertsApi,
             events::EventsApi,
             server::ServerApi,

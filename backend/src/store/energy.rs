@@ -1,0 +1,209 @@
+//! Energy from readings: each outlet's charge per hour, from the readings still stored and
+//! from `energy_hourly`, and the roll-up that moves readings older than the retention into
+//! `energy_hourly` and deletes them (with the breaker readings as old).
+//!
+//! A reading stands for the time until the next stored reading of its outlet, at most `gap`
+//! (and, for the newest, until `horizon`); its hour is the hour it was taken in. A socket in
+//! overload trip (65535) draws nothing. Charge is in mA·ms, exact integers; the service turns
+//! it into Wh with the configured voltage.
+
+use super::Store;
+use super::stats::placeholders;
+use crate::Error;
+use sea_orm::{ConnectionTrait, QueryResult, Statement, TransactionTrait, Value};
+use serde::Serialize;
+
+/// One hour in ms.
+pub const HOUR_MS: i64 = 3_600_000;
+
+/// One outlet's charge in one hour.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct HourCharge {
+    /// Start of the hour (unix ms).
+    pub hour: i64,
+    /// Socket A, mA·ms.
+    pub charge_a: i64,
+    /// Socket B, mA·ms.
+    pub charge_b: i64,
+    /// Time the readings stand for, ms.
+    pub covered_ms: i64,
+    /// Readings.
+    pub readings: i64,
+}
+
+impl HourCharge {
+    fn add(&mut self, o: &HourCharge) {
+        self.charge_a = self.charge_a.saturating_add(o.charge_a);
+        self.charge_b = self.charge_b.saturating_add(o.charge_b);
+        self.covered_ms = self.covered_ms.saturating_add(o.covered_ms);
+        self.readings = self.readings.saturating_add(o.readings);
+    }
+
+    fn from_row(r: &QueryResult) -> Result<HourCharge, Error> {
+        Ok(HourCharge {
+            hour: r.try_get("", "hour")?,
+            charge_a: r.try_get("", "qa")?,
+            charge_b: r.try_get("", "qb")?,
+            covered_ms: r.try_get("", "covered")?,
+            readings: r.try_get("", "n")?,
+        })
+    }
+}
+
+/// What one roll-up did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RollUp {
+    /// Hours rolled up (transactions).
+    pub hours: u32,
+    /// Outlet readings moved into `energy_hourly` and deleted.
+    pub readings: u64,
+    /// Breaker readings deleted.
+    pub breaker: u64,
+}
+
+/// Each reading with its hour, its clamped duration `d` and its sockets' currents, for the
+/// readings in `[?, ?)` of the outlets chosen by `{outlets}`; the last `?` of the window
+/// query is the horizon, then `gap` twice.
+const CHARGED: &str = "SELECT outlet_id, (ts / 3600000) * 3600000 AS hour, ts, a, b, \
+      CASE WHEN raw > ? THEN ? WHEN raw < 0 THEN 0 ELSE raw END AS d FROM ( \
+        SELECT outlet_id, ts, \
+          CASE WHEN current_a = 65535 THEN 0 ELSE current_a END AS a, \
+          CASE WHEN current_b = 65535 THEN 0 ELSE current_b END AS b, \
+          COALESCE(LEAD(ts) OVER (PARTITION BY outlet_id ORDER BY ts), ?) - ts AS raw \
+        FROM sensor_readings WHERE {outlets} AND ts >= ? AND ts < ?) r";
+
+/// The sums of a group of [`CHARGED`] rows.
+const SUMS: &str = "CAST(SUM(a * d) AS BIGINT) AS qa, CAST(SUM(b * d) AS BIGINT) AS qb, \
+      CAST(SUM(d) AS BIGINT) AS covered, COUNT(*) AS n";
+
+impl Store {
+    /// `outlet`'s charge per hour for readings in `[from, to)`, oldest first: rolled-up
+    /// hours plus what the stored readings give (a reading with no successor lasts until
+    /// `horizon`, at most `gap`).
+    pub async fn outlet_charge(
+        &self,
+        outlet: i32,
+        from: i64,
+        to: i64,
+        gap: i64,
+        horizon: i64,
+    ) -> Result<Vec<HourCharge>, Error> {
+        let charged = CHARGED.replace("{outlets}", "outlet_id = ?");
+        let sql = format!(
+            "SELECT hour, {SUMS} FROM ({charged}) c WHERE ts < ? GROUP BY hour ORDER BY hour"
+        );
+        let v = [
+            Value::from(gap),
+            Value::from(gap),
+            Value::from(horizon),
+            Value::from(outlet),
+            Value::from(from),
+            Value::from(to.saturating_add(gap)),
+            Value::from(to),
+        ];
+        let mut hours = Vec::new();
+        for r in self.raw_rows(&sql, v).await? {
+            hours.push(HourCharge::from_row(&r)?);
+        }
+        let rolled = "SELECT hour, charge_a AS qa, charge_b AS qb, covered_ms AS covered, \
+            readings AS n FROM energy_hourly WHERE outlet_id = ? AND hour >= ? AND hour < ? \
+            ORDER BY hour";
+        let first_hour = from.div_euclid(HOUR_MS) * HOUR_MS;
+        let v = [
+            Value::from(outlet),
+            Value::from(first_hour),
+            Value::from(to),
+        ];
+        for r in self.raw_rows(rolled, v).await? {
+            let h = HourCharge::from_row(&r)?;
+            match hours.iter_mut().find(|x| x.hour == h.hour) {
+                Some(x) => x.add(&h),
+                None => hours.push(h),
+            }
+        }
+        hours.sort_by_key(|h| h.hour);
+        Ok(hours)
+    }
+
+    /// The oldest stored outlet reading's time, if any (one index probe per outlet).
+    async fn oldest_reading(&self) -> Result<Option<i64>, Error> {
+        let sql = "SELECT MIN((SELECT MIN(ts) FROM sensor_readings r WHERE r.outlet_id = o.id)) \
+            AS oldest FROM outlets o";
+        let rows = self.raw_rows(sql, []).await?;
+        Ok(match rows.first() {
+            Some(r) => r.try_get::<Option<i64>>("", "oldest")?,
+            None => None,
+        })
+    }
+
+    /// Rolls the readings of whole hours before `cutoff` into `energy_hourly` and deletes
+    /// them, and the breaker readings of the same hours: one transaction per hour, oldest
+    /// first, at most `max_hours` of them.
+    pub async fn roll_up(&self, cutoff: i64, gap: i64, max_hours: u32) -> Result<RollUp, Error> {
+        let mut done = RollUp::default();
+        while done.hours < max_hours {
+            let Some(oldest) = self.oldest_reading().await? else {
+                break;
+            };
+            let end = oldest
+                .div_euclid(HOUR_MS)
+                .saturating_add(1)
+                .saturating_mul(HOUR_MS);
+            if end > cutoff {
+                break;
+            }
+            let (readings, breaker) = self.roll_up_until(end, gap).await?;
+            done.hours += 1;
+            done.readings += readings;
+            done.breaker += breaker;
+        }
+        Ok(done)
+    }
+
+    /// Rolls up and deletes every outlet reading before `end`, and deletes every breaker
+    /// reading before it, in one transaction.
+    async fn roll_up_until(&self, end: i64, gap: i64) -> Result<(u64, u64), Error> {
+        let backend = self.backend();
+        let outlets = "outlet_id IN (SELECT id FROM outlets)";
+        let charged = CHARGED.replace("{outlets}", outlets);
+        let insert = format!(
+            "INSERT INTO energy_hourly (outlet_id, hour, charge_a, charge_b, covered_ms, readings) \
+             SELECT outlet_id, hour, {SUMS} FROM ({charged}) c WHERE ts < ? \
+             GROUP BY outlet_id, hour \
+             ON CONFLICT (outlet_id, hour) DO UPDATE SET \
+               charge_a = energy_hourly.charge_a + excluded.charge_a, \
+               charge_b = energy_hourly.charge_b + excluded.charge_b, \
+               covered_ms = energy_hourly.covered_ms + excluded.covered_ms, \
+               readings = energy_hourly.readings + excluded.readings"
+        );
+        let insert_values = vec![
+            Value::from(gap),
+            Value::from(gap),
+            Value::from(end.saturating_add(gap)),
+            Value::from(i64::MIN),
+            Value::from(end.saturating_add(gap)),
+            Value::from(end),
+        ];
+        let statement = |sql: &str, values: Vec<Value>| {
+            Statement::from_sql_and_values(backend, placeholders(backend, sql), values)
+        };
+        let txn = self.db().begin().await?;
+        txn.execute_raw(statement(&insert, insert_values)).await?;
+        let readings = txn
+            .execute_raw(statement(
+                &format!("DELETE FROM sensor_readings WHERE {outlets} AND ts < ?"),
+                vec![Value::from(end)],
+            ))
+            .await?
+            .rows_affected();
+        let breaker = txn
+            .execute_raw(statement(
+                "DELETE FROM breaker_readings WHERE ccu_id IN (SELECT id FROM ccus) AND ts < ?",
+                vec![Value::from(end)],
+            ))
+            .await?
+            .rows_affected();
+        txn.commit().await?;
+        Ok((readings, breaker))
+    }
+}
