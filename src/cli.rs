@@ -272,6 +272,10 @@ async fn serve(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
     if args.demo && settings.database.url.expose().is_empty() {
         settings.data_dir = settings.data_dir.join("demo");
     }
+    if args.demo && settings.energy.price_per_kwh == 0.0 {
+        // So that the outlet pages show what the demo's loads cost.
+        settings.energy.price_per_kwh = demo::DEMO_PRICE_PER_KWH;
+    }
     match crate::tls::raise_nofile_limit() {
         Ok(n) => tracing::info!(
             nofile = n,

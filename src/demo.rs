@@ -17,6 +17,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 pub const DEMO_USER: &str = "demo";
 /// The demo account's password (a demo; never use `--demo` on a server others can reach).
 pub const DEMO_PASSWORD: &str = "demo-outlets";
+/// The price of a kWh the demo shows costs at, unless `energy.price_per_kwh` is set.
+pub const DEMO_PRICE_PER_KWH: f64 = 0.30;
 /// The simulated CCU's id.
 pub const DEMO_CCU: &str = "DEMO";
 /// The simulated old-firmware CCU's id.

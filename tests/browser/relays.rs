@@ -101,6 +101,11 @@ async fn a_toggle_is_confirmed_by_the_simulated_pic_and_fails_visibly_when_none_
         )
         .await?;
         b.wait_js(
+            "the range's energy",
+            "return /^Energy: [0-9.]+ kWh \\(A [0-9.]+ kWh · B [0-9.]+ kWh\\) at 230 V$/.test(document.querySelector('#energy-note').textContent)",
+        )
+        .await?;
+        b.wait_js(
             "the relay change in the outlet's events",
             "return [...document.querySelectorAll('#outlet-events tr')].some(r => r.dataset.kind === 'relay_changed')",
         )

@@ -1,4 +1,5 @@
-//! `serve --demo`: the demo account can log in and its simulated CCU is live at once.
+//! `serve --demo`: the demo account can log in and its simulated CCU is live at once, its
+//! readings adding up to energy.
 
 use backend::domain::{OutletRecord, UserRecord};
 use backend::{Actor, admin};
@@ -37,6 +38,17 @@ async fn the_demo_account_sees_a_live_simulated_ccu_with_confirmed_relays() {
             }
         },
     )
+    .await;
+    // Its readings are energy on the outlet pages.
+    let (owner, desk) = (Actor::User(user.id), ids[0]);
+    wait_until("energy of the demo desk", || {
+        let b = b.clone();
+        async move {
+            let now = backend::clock::now_ms();
+            let e = b.outlet_energy(owner, desk, now - 3_600_000, now + 1).await;
+            e.is_ok_and(|e| e.total_wh > 0.0 && e.hours.iter().all(|h| h.readings > 0))
+        }
+    })
     .await;
     // The old-firmware CCU: its relay commands reach it through the focus, one outlet per
     // 2 s cycle, and its readings confirm them; its outlets are shown as polled.

@@ -1,6 +1,6 @@
 // The outlet page: the live card, a history chart of both sockets over 1 h, 24 h, 7 d or
-// 30 d (downsampled by the API, CSV download), the outlet's commands (live) and events;
-// rename, relocate and remove.
+// 30 d (downsampled by the API, CSV download) with the range's energy and cost, the outlet's
+// commands (live) and events; rename, relocate and remove.
 
 import { api, query } from "./api.js";
 import { lineChart, toAmps } from "./chart.js";
@@ -39,6 +39,7 @@ const TEMPLATE = (o) => `
   </div>
   <div id="history-chart"></div>
   <p id="history-note" class="muted small" aria-live="polite"></p>
+  <p id="energy-note" class="small" aria-live="polite"></p>
 </section>
 <div class="two-col">
   <section class="card section" aria-labelledby="cmds-title">
@@ -93,6 +94,7 @@ export function mount(root, { params }) {
     const from = to - range.ms;
     $("#csv", root).href = `/api/v1/outlets/${id}/history.csv${query({ from, to })}`;
     setText($("#history-note", root), "Loading…");
+    loadEnergy(from, to, seq).catch((e) => setText($("#energy-note", root), e.message));
     try {
       const h = await api("GET", `/outlets/${id}/history${query({ from, to, buckets: range.buckets })}`);
       if (seq !== loadSeq) return;
@@ -123,6 +125,18 @@ export function mount(root, { params }) {
     } catch (e) {
       if (seq === loadSeq) setText($("#history-note", root), e.message);
     }
+  }
+
+  async function loadEnergy(from, to, seq) {
+    const e = await api("GET", `/outlets/${id}/energy${query({ from, to })}`);
+    if (seq !== loadSeq) return;
+    const sum = (k) => e.hours.reduce((n, h) => n + h[k], 0);
+    const kwh = (wh) => `${(wh / 1000).toFixed(wh < 10000 ? 3 : 1)} kWh`;
+    const cost = e.total_cost == null ? "" : ` · ${e.total_cost.toFixed(2)} ${e.currency}`;
+    setText(
+      $("#energy-note", root),
+      e.hours.length ? `Energy: ${kwh(e.total_wh)} (A ${kwh(sum("wh_a"))} · B ${kwh(sum("wh_b"))}) at ${e.voltage} V${cost}` : "",
+    );
   }
 
   async function loadCommands() {
