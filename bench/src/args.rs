@@ -13,7 +13,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "quick")]
     pub profile: Profile,
     /// Run only these scenarios (comma-separated): ingest, fault, commands, commands-load,
-    /// live, connections, broker, instances, legacy.
+    /// live, connections, broker, instances, energy, legacy.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
     /// Where to write the JSON results.

@@ -12,6 +12,25 @@ pub fn none(_: &Value) -> Vec<String> {
     Vec::new()
 }
 
+/// Energy: every reading rolled up, none left, and the same energy before and after.
+pub fn energy(n: &Value) -> Vec<String> {
+    let mut broken = Vec::new();
+    if count(n, "written") != count(n, "rolled_readings") {
+        broken.push(format!(
+            "rolled up {} of {} readings",
+            show(count(n, "rolled_readings")),
+            show(count(n, "written"))
+        ));
+    }
+    if count(n, "readings_left") != Some(0) {
+        broken.push(format!("{} readings left", show(count(n, "readings_left"))));
+    }
+    if n.get("identical") != Some(&Value::Bool(true)) {
+        broken.push("the energy changed with the roll-up".to_string());
+    }
+    broken
+}
+
 /// Ingest: some readings accepted, none lost, every accepted one stored.
 pub fn ingest(n: &Value) -> Vec<String> {
     let mut broken = Vec::new();
@@ -161,6 +180,22 @@ fn equal(n: &Value, key: &str, expected: &str) -> Vec<String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn energy_holds_only_when_everything_is_rolled_up_and_nothing_changed() {
+        let ok = json!({"written": 5, "rolled_readings": 5, "readings_left": 0, "identical": true});
+        assert!(energy(&ok).is_empty());
+        let bad =
+            json!({"written": 5, "rolled_readings": 4, "readings_left": 1, "identical": false});
+        assert_eq!(
+            energy(&bad),
+            [
+                "rolled up 4 of 5 readings",
+                "1 readings left",
+                "the energy changed with the roll-up"
+            ]
+        );
+    }
 
     #[test]
     fn ingest_holds_only_when_nothing_is_lost_and_everything_accepted_is_stored() {

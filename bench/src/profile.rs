@@ -54,6 +54,10 @@ pub struct Sizes {
     pub instances_paced: Duration,
     /// Instances: how long the as-fast-as-taken phase lasts.
     pub instances_max: Duration,
+    /// Energy: outlets reporting every 2 s.
+    pub energy_outlets: usize,
+    /// Energy: hours of their readings, rolled up.
+    pub energy_hours: usize,
 }
 
 impl Sizes {
@@ -84,6 +88,8 @@ impl Sizes {
                 instances_rate: 1_000,
                 instances_paced: Duration::from_secs(2),
                 instances_max: Duration::from_secs(3),
+                energy_outlets: 8,
+                energy_hours: 2,
             },
             Profile::Full => Sizes {
                 ingest_ccus: 8,
@@ -110,6 +116,8 @@ impl Sizes {
                 instances_rate: 5_000,
                 instances_paced: Duration::from_secs(10),
                 instances_max: Duration::from_secs(20),
+                energy_outlets: 64,
+                energy_hours: 6,
             },
         }
     }

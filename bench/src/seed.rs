@@ -126,6 +126,11 @@ impl Seeder {
         Ok(())
     }
 
+    /// The store, for scenarios that write history themselves.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// Closes the store.
     pub async fn close(self) {
         let _ = self.store.db().clone().close().await;

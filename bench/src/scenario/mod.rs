@@ -4,6 +4,7 @@ mod broker_cmp;
 mod commands;
 mod commands_load;
 mod connections;
+mod energy;
 mod fault;
 mod ingest;
 mod instances;
@@ -144,6 +145,21 @@ pub async fn run_all(args: &Args) -> anyhow::Result<()> {
                 "no --postgres-url / TEST_DATABASE_URL",
                 args.strict,
             ),
+        }
+    }
+    if args.wants("energy") {
+        run(
+            &mut report,
+            args,
+            "energy roll-up (SQLite)",
+            energy::run(&sizes, None),
+            invariants::energy,
+        )
+        .await;
+        if let Some(url) = &pg {
+            let rolled = energy::run(&sizes, Some(url));
+            let name = "energy roll-up (PostgreSQL)";
+            run(&mut report, args, name, rolled, invariants::energy).await;
         }
     }
     if args.wants("legacy") {
