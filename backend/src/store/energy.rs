@@ -16,6 +16,10 @@ use serde::Serialize;
 /// One hour in ms.
 pub const HOUR_MS: i64 = 3_600_000;
 
+/// Outlets rolled up in one transaction at most: with a reading every 2 s, 256 outlets make
+/// 460 800 readings an hour, under a second of roll-up (docs/BENCHMARKS.md, "Energy").
+pub const OUTLETS_PER_TRANSACTION: usize = 256;
+
 /// One outlet's charge in one hour.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct HourCharge {
@@ -137,10 +141,24 @@ impl Store {
     }
 
     /// Rolls the readings of whole hours before `cutoff` into `energy_hourly` and deletes
-    /// them, and the breaker readings of the same hours: one transaction per hour, oldest
-    /// first, at most `max_hours` of them.
+    /// them, and the breaker readings of the same hours: oldest hour first, at most
+    /// `max_hours` hours, each in transactions of at most [`OUTLETS_PER_TRANSACTION`]
+    /// outlets (on SQLite the history writer waits while one is open).
     pub async fn roll_up(&self, cutoff: i64, gap: i64, max_hours: u32) -> Result<RollUp, Error> {
+        self.roll_up_in_chunks(cutoff, gap, max_hours, OUTLETS_PER_TRANSACTION)
+            .await
+    }
+
+    /// [`Store::roll_up`] with `per_transaction` outlets per transaction.
+    pub(super) async fn roll_up_in_chunks(
+        &self,
+        cutoff: i64,
+        gap: i64,
+        max_hours: u32,
+        per_transaction: usize,
+    ) -> Result<RollUp, Error> {
         let mut done = RollUp::default();
+        let whole_hours = cutoff.div_euclid(HOUR_MS).saturating_mul(HOUR_MS);
         while done.hours < max_hours {
             let Some(oldest) = self.oldest_reading().await? else {
                 break;
@@ -149,23 +167,50 @@ impl Store {
                 .div_euclid(HOUR_MS)
                 .saturating_add(1)
                 .saturating_mul(HOUR_MS);
-            if end > cutoff {
+            if end > whole_hours {
                 break;
             }
-            let (readings, breaker) = self.roll_up_until(end, gap).await?;
+            let ids = self.outlet_ids_with_readings_before(end).await?;
+            for chunk in ids.chunks(per_transaction.max(1)) {
+                done.readings += self.roll_up_outlets(end, gap, chunk).await?;
+            }
+            done.breaker += self.delete_breaker_readings_before(end).await?;
             done.hours += 1;
-            done.readings += readings;
-            done.breaker += breaker;
+        }
+        if done.hours < max_hours {
+            // Breaker readings of CCUs without outlets, or hours without outlet readings.
+            done.breaker += self.delete_breaker_readings_before(whole_hours).await?;
         }
         Ok(done)
     }
 
-    /// Rolls up and deletes every outlet reading before `end`, and deletes every breaker
-    /// reading before it, in one transaction.
-    async fn roll_up_until(&self, end: i64, gap: i64) -> Result<(u64, u64), Error> {
+    /// Outlets with a reading before `end`, in id order.
+    async fn outlet_ids_with_readings_before(&self, end: i64) -> Result<Vec<i32>, Error> {
+        let sql = "SELECT id FROM outlets o WHERE EXISTS \
+            (SELECT 1 FROM sensor_readings r WHERE r.outlet_id = o.id AND r.ts < ?) ORDER BY id";
+        let rows = self.raw_rows(sql, [Value::from(end)]).await?;
+        rows.iter()
+            .map(|r| Ok(r.try_get::<i32>("", "id")?))
+            .collect()
+    }
+
+    async fn delete_breaker_readings_before(&self, end: i64) -> Result<u64, Error> {
         let backend = self.backend();
-        let outlets = "outlet_id IN (SELECT id FROM outlets)";
-        let charged = CHARGED.replace("{outlets}", outlets);
+        let sql = "DELETE FROM breaker_readings WHERE ccu_id IN (SELECT id FROM ccus) AND ts < ?";
+        let stmt =
+            Statement::from_sql_and_values(backend, placeholders(backend, sql), [Value::from(end)]);
+        Ok(self.db().execute_raw(stmt).await?.rows_affected())
+    }
+
+    /// Rolls up and deletes every reading before `end` of `outlets` (ids in order), in one
+    /// transaction; returns how many.
+    async fn roll_up_outlets(&self, end: i64, gap: i64, outlets: &[i32]) -> Result<u64, Error> {
+        let (Some(&first), Some(&last)) = (outlets.first(), outlets.last()) else {
+            return Ok(0);
+        };
+        let backend = self.backend();
+        let chosen = "outlet_id IN (SELECT id FROM outlets WHERE id >= ? AND id <= ?)";
+        let charged = CHARGED.replace("{outlets}", chosen);
         let insert = format!(
             "INSERT INTO energy_hourly (outlet_id, hour, charge_a, charge_b, covered_ms, readings) \
              SELECT outlet_id, hour, {SUMS} FROM ({charged}) c WHERE ts < ? \
@@ -180,30 +225,24 @@ impl Store {
             Value::from(gap),
             Value::from(gap),
             Value::from(end.saturating_add(gap)),
+            Value::from(first),
+            Value::from(last),
             Value::from(i64::MIN),
             Value::from(end.saturating_add(gap)),
             Value::from(end),
         ];
+        let delete = format!("DELETE FROM sensor_readings WHERE {chosen} AND ts < ?");
+        let delete_values = vec![Value::from(first), Value::from(last), Value::from(end)];
         let statement = |sql: &str, values: Vec<Value>| {
             Statement::from_sql_and_values(backend, placeholders(backend, sql), values)
         };
         let txn = self.db().begin().await?;
         txn.execute_raw(statement(&insert, insert_values)).await?;
         let readings = txn
-            .execute_raw(statement(
-                &format!("DELETE FROM sensor_readings WHERE {outlets} AND ts < ?"),
-                vec![Value::from(end)],
-            ))
-            .await?
-            .rows_affected();
-        let breaker = txn
-            .execute_raw(statement(
-                "DELETE FROM breaker_readings WHERE ccu_id IN (SELECT id FROM ccus) AND ts < ?",
-                vec![Value::from(end)],
-            ))
+            .execute_raw(statement(&delete, delete_values))
             .await?
             .rows_affected();
         txn.commit().await?;
-        Ok((readings, breaker))
+        Ok(readings)
     }
 }

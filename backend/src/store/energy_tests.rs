@@ -96,9 +96,10 @@ async fn roll_up_moves_whole_old_hours_and_changes_no_hours_charge() {
     let stored = store.count_readings(o1).await.unwrap();
     let third_hour = before[2].readings as u64;
 
-    // At most one hour per call when asked; the cut-off is inside the third hour.
+    // At most one hour per call when asked, here one outlet per transaction; the cut-off is
+    // inside the third hour.
     let cutoff = H + 2 * HOUR_MS + 30 * 60_000;
-    let first = store.roll_up(cutoff, gap, 1).await.unwrap();
+    let first = store.roll_up_in_chunks(cutoff, gap, 1, 1).await.unwrap();
     assert_eq!(first.hours, 1);
     assert_eq!(first.breaker, 1);
     let rest = store.roll_up(cutoff, gap, 10).await.unwrap();
@@ -142,4 +143,23 @@ async fn roll_up_moves_whole_old_hours_and_changes_no_hours_charge() {
         .await
         .unwrap();
     assert!(gone.is_empty(), "{gone:?}");
+}
+
+#[tokio::test]
+async fn breaker_readings_of_a_ccu_without_outlets_expire_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_db, store, o1, o2) = store_with_outlets(dir.path()).await;
+    store.delete_outlet(o1).await.unwrap();
+    store.delete_outlet(o2).await.unwrap();
+    write(&store, &[], &[H, H + 10, H + HOUR_MS + 5, H + 2 * HOUR_MS]).await;
+    let done = store.roll_up(H + 2 * HOUR_MS, GAP, 10).await.unwrap();
+    assert_eq!(
+        done,
+        RollUp {
+            hours: 0,
+            readings: 0,
+            breaker: 3
+        }
+    );
+    assert_eq!(store.count_breaker_readings("B1").await.unwrap(), 1);
 }
