@@ -10,7 +10,7 @@
 use super::Store;
 use super::stats::placeholders;
 use crate::Error;
-use sea_orm::{ConnectionTrait, QueryResult, Statement, TransactionTrait, Value};
+use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement, TransactionTrait, Value};
 use serde::Serialize;
 
 /// One hour in ms.
@@ -237,6 +237,15 @@ impl Store {
             Statement::from_sql_and_values(backend, placeholders(backend, sql), values)
         };
         let txn = self.db().begin().await?;
+        if backend == DbBackend::Postgres {
+            // Two roll-ups of the same outlets (a lease changing hands mid-round) take turns:
+            // the second's statements then see the readings the first deleted, and count
+            // nothing twice. The writer's `FOR KEY SHARE` does not wait for this lock.
+            let lock = "SELECT id FROM outlets WHERE id >= ? AND id <= ? ORDER BY id \
+                FOR NO KEY UPDATE";
+            let values = vec![Value::from(first), Value::from(last)];
+            txn.query_all_raw(statement(lock, values)).await?;
+        }
         txn.execute_raw(statement(&insert, insert_values)).await?;
         let readings = txn
             .execute_raw(statement(&delete, delete_values))

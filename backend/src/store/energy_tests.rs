@@ -163,3 +163,34 @@ async fn breaker_readings_of_a_ccu_without_outlets_expire_too() {
     );
     assert_eq!(store.count_breaker_readings("B1").await.unwrap(), 1);
 }
+
+#[tokio::test]
+async fn two_roll_ups_at_once_count_every_reading_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_db, store, o1, o2) = store_with_outlets(dir.path()).await;
+    let mut rows = Vec::new();
+    for ts in (0..2 * HOUR_MS).step_by(2_000) {
+        rows.push((o1, H + ts, 1_000));
+        rows.push((o2, H + ts, 2_000));
+    }
+    for chunk in rows.chunks(2_000) {
+        write(&store, chunk, &[]).await;
+    }
+    let horizon = H + 3 * HOUR_MS;
+    let before = store
+        .outlet_charge(o1, H, H + 2 * HOUR_MS, GAP, horizon)
+        .await
+        .unwrap();
+    let cutoff = H + 2 * HOUR_MS;
+    let (a, b) = tokio::join!(
+        store.roll_up(cutoff, GAP, 10),
+        store.roll_up(cutoff, GAP, 10)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.readings + b.readings, rows.len() as u64, "{a:?} {b:?}");
+    let after = store
+        .outlet_charge(o1, H, H + 2 * HOUR_MS, GAP, horizon)
+        .await
+        .unwrap();
+    assert_eq!(after, before, "no reading counted twice");
+}
