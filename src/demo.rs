@@ -19,6 +19,8 @@ pub const DEMO_USER: &str = "demo";
 pub const DEMO_PASSWORD: &str = "demo-outlets";
 /// The price of a kWh the demo shows costs at, unless `energy.price_per_kwh` is set.
 pub const DEMO_PRICE_PER_KWH: f64 = 0.30;
+/// The demo CCU's automatic cut-off (% of its breaker threshold).
+pub const DEMO_CUTOFF_PCT: i32 = 95;
 /// The simulated CCU's id.
 pub const DEMO_CCU: &str = "DEMO";
 /// The simulated old-firmware CCU's id.
@@ -103,6 +105,16 @@ pub async fn start(
     config.outlets = specs;
     config.poll_interval_ms = 500;
     config.breaker_interval_ms = 1_000;
+    // The automatic cut-off, armed well above the demo's loads; the network outlet is
+    // never cut.
+    backend
+        .set_auto_cutoff(Actor::CLI, DEMO_CCU, Some(DEMO_CUTOFF_PCT))
+        .await?;
+    if let Some(&network) = outlet_ids.last() {
+        backend
+            .set_cutoff_protected(Actor::CLI, network, true)
+            .await?;
+    }
     let ccu = SimCcu::start(config).context("starting the simulated demo CCU")?;
     let (legacy, legacy_outlets) = start_legacy(backend, user.id, http_addr).await?;
     outlet_ids.extend(legacy_outlets);

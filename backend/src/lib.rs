@@ -29,6 +29,7 @@ pub mod clock;
 pub mod commands;
 pub mod config_watch;
 pub mod credentials;
+pub mod cutoff;
 pub mod domain;
 pub mod energy;
 mod error;

@@ -114,6 +114,8 @@ pub struct Metrics {
     pub readings_rolled_up: AtomicU64,
     /// Breaker readings older than `energy.keep_readings` deleted.
     pub breaker_readings_expired: AtomicU64,
+    /// Sockets switched off by the automatic cut-off.
+    pub auto_cutoffs: AtomicU64,
     /// Batches (PostgreSQL, two in flight) that rolled back their early insert because the
     /// batch before took longer than [`crate::writer`]'s patience to commit.
     pub history_yields: AtomicU64,
@@ -221,6 +223,8 @@ pub struct MetricsSnapshot {
     pub readings_rolled_up: u64,
     /// See [`Metrics::breaker_readings_expired`].
     pub breaker_readings_expired: u64,
+    /// See [`Metrics::auto_cutoffs`].
+    pub auto_cutoffs: u64,
     /// See [`Metrics::history_yields`].
     pub history_yields: u64,
     /// Write transactions.
@@ -290,6 +294,7 @@ impl Metrics {
             history_orphans: self.history_orphans.load(Relaxed),
             readings_rolled_up: self.readings_rolled_up.load(Relaxed),
             breaker_readings_expired: self.breaker_readings_expired.load(Relaxed),
+            auto_cutoffs: self.auto_cutoffs.load(Relaxed),
             history_yields: self.history_yields.load(Relaxed),
             history_batches: self.history_batches.load(Relaxed),
             history_errors: self.history_errors.load(Relaxed),

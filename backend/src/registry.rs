@@ -27,6 +27,8 @@ pub struct CcuEntry {
     pub legacy_addr: Option<IpAddr>,
     /// Legacy firmware: unix ms until which an unbound CCU may learn its address.
     pub legacy_bind_until: Option<i64>,
+    /// Automatic cut-off at this percentage of the breaker threshold (`None`: off).
+    pub auto_cutoff_pct: Option<i32>,
 }
 
 /// What ingest needs of an outlet.
@@ -42,6 +44,8 @@ pub struct OutletEntry {
     pub name: String,
     /// Alert threshold (mA).
     pub threshold_ma: i64,
+    /// Never switched off by the automatic cut-off.
+    pub cutoff_protected: bool,
 }
 
 /// Result of looking up an outlet named in a CCU's message.
@@ -183,6 +187,7 @@ fn build(ccus: Vec<CcuRecord>, outlets: Vec<OutletRecord>) -> Maps {
                 breaker_threshold_ma: c.breaker_threshold_ma,
                 legacy_addr,
                 legacy_bind_until: c.legacy_bind_until,
+                auto_cutoff_pct: c.auto_cutoff_pct,
             },
         );
     }
@@ -205,6 +210,7 @@ fn build(ccus: Vec<CcuRecord>, outlets: Vec<OutletRecord>) -> Maps {
                 device_id,
                 name: o.name,
                 threshold_ma: o.threshold_ma,
+                cutoff_protected: o.cutoff_protected,
             },
         );
     }
@@ -266,6 +272,7 @@ mod tests {
             legacy_focus: None,
             legacy_refused_addr: None,
             readings_dropped: 0,
+            auto_cutoff_pct: None,
         }
     }
 
@@ -286,6 +293,7 @@ mod tests {
             last_seen: None,
             polled: false,
             silent_after_ms: 0,
+            cutoff_protected: false,
         }
     }
 

@@ -6,6 +6,7 @@
 //! - [`Secret`]: a string that never prints.
 //! - Validation names the offending key ([`Error::Invalid`]).
 
+mod automation;
 mod cluster;
 mod energy;
 mod error;
@@ -14,6 +15,7 @@ mod secret;
 mod sections;
 mod validate;
 
+pub use automation::AutomationSettings;
 pub use cluster::ClusterSettings;
 pub use energy::EnergySettings;
 pub use error::Error;

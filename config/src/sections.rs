@@ -1,5 +1,6 @@
 //! The settings tree: one struct per section of `default.toml`.
 
+use crate::automation::AutomationSettings;
 use crate::cluster::ClusterSettings;
 use crate::energy::EnergySettings;
 use crate::{Error, Result, Secret, opt_addr};
@@ -31,6 +32,8 @@ pub struct Settings {
     pub cluster: ClusterSettings,
     /// Energy and cost from the readings; hourly rollups; how long readings are kept.
     pub energy: EnergySettings,
+    /// What the server does on its own (the automatic cut-off).
+    pub automation: AutomationSettings,
     /// Alert rules.
     pub alerts: AlertSettings,
     /// Presence.

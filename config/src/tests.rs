@@ -251,7 +251,7 @@ fn legacy_outlets_are_stale_after_their_round_robin_period() {
 }
 
 #[test]
-fn bad_energy_values_name_their_key() {
+fn bad_energy_and_automation_values_name_their_key() {
     let cases: Vec<Case> = vec![
         ("energy.voltage", Box::new(|s| s.energy.voltage = f64::NAN)),
         ("energy.voltage", Box::new(|s| s.energy.voltage = 0.0)),
@@ -271,6 +271,10 @@ fn bad_energy_values_name_their_key() {
         (
             "energy.rollup_every",
             Box::new(|s| s.energy.rollup_every = Duration::ZERO),
+        ),
+        (
+            "automation.cutoff_cooldown",
+            Box::new(|s| s.automation.cutoff_cooldown = Duration::from_millis(10)),
         ),
     ];
     for (key, tweak) in cases {

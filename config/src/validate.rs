@@ -240,6 +240,7 @@ impl Settings {
         }
         self.cluster.validate()?;
         self.energy.validate(self.ingest.max_reading_age)?;
+        self.automation.validate()?;
         self.accounts.validate()?;
         Ok(())
     }

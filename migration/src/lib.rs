@@ -19,6 +19,7 @@ mod m20261203_000010_one_active_alert;
 mod m20261203_000011_reading_slot;
 mod m20261204_000012_readings_outlet_guard;
 mod m20261204_000013_energy_hourly;
+mod m20261204_000014_auto_cutoff;
 
 /// Every migration in order; `Migrator::up(&db, None)` is idempotent and runs at start-up.
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000011_reading_slot::Migration),
             Box::new(m20261204_000012_readings_outlet_guard::Migration),
             Box::new(m20261204_000013_energy_hourly::Migration),
+            Box::new(m20261204_000014_auto_cutoff::Migration),
         ]
     }
 }

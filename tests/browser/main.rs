@@ -15,6 +15,7 @@
 
 mod accounts;
 mod alerts;
+mod auto_cutoff;
 mod chrome;
 mod cut_all;
 mod devices;

@@ -39,6 +39,17 @@ async fn the_demo_account_sees_a_live_simulated_ccu_with_confirmed_relays() {
         },
     )
     .await;
+    // The automatic cut-off is armed, the network outlet protected.
+    let ccu = b
+        .get_ccu(Actor::User(user.id), demo::DEMO_CCU)
+        .await
+        .unwrap();
+    assert_eq!(ccu.auto_cutoff_pct, Some(demo::DEMO_CUTOFF_PCT));
+    assert!(
+        outlets
+            .iter()
+            .any(|o| o.name == "Network" && o.cutoff_protected)
+    );
     // Its readings are energy on the outlet pages.
     let (owner, desk) = (Actor::User(user.id), ids[0]);
     wait_until("energy of the demo desk", || {

@@ -4,6 +4,7 @@ mod access_matrix;
 mod accounts;
 mod alerts;
 mod api;
+mod auto_cutoff;
 mod backend_reconnect;
 mod broker_features;
 mod ccu_presence;

@@ -1,5 +1,6 @@
 // The main breaker of each CCU: live total load with a live chart, the alert threshold and
-// how close the load is to it; and "cut all power" behind a confirmation.
+// how close the load is to it, the automatic cut-off; and "cut all power" behind a
+// confirmation.
 
 import { api } from "./api.js";
 import { lineChart, toAmps } from "./chart.js";
@@ -25,6 +26,11 @@ function create(c) {
       <label>Threshold (A) <input name="amps" type="number" min="0.1" max="1000" step="0.1" required inputmode="decimal"></label>
       <button type="submit" class="ghost">Set threshold</button>
     </form>
+    <form class="inline-form" data-auto-cutoff="${esc(c.id)}">
+      <label>Automatic cut-off at (% of threshold) <input name="pct" type="number" min="1" max="100" step="1" inputmode="numeric" placeholder="off"></label>
+      <button type="submit" class="ghost">Set cut-off</button>
+    </form>
+    <p class="small muted" data-f="cutoff"></p>
   </article>`);
   const chart = lineChart(node.querySelector('[data-f="chart"]'), {
     height: 150,
@@ -70,6 +76,12 @@ function update(node, c) {
   setText(
     node.querySelector('[data-f="pct"]'),
     c.breaker_ma == null ? `No reading yet · threshold ${amps(threshold, 1)}` : `${pct} % of the ${amps(threshold, 1)} threshold${pct >= 100 ? " — over the limit!" : pct >= 80 ? " — close to the limit" : ""}`,
+  );
+  setText(
+    node.querySelector('[data-f="cutoff"]'),
+    c.auto_cutoff_pct == null
+      ? "Automatic cut-off: off"
+      : `Automatic cut-off at ${c.auto_cutoff_pct} % (${amps(Math.floor((threshold * c.auto_cutoff_pct) / 100), 1)}): the unprotected socket drawing the most is switched off`,
   );
   const input = node.querySelector('input[name="amps"]');
   if (document.activeElement !== input && !input.value) input.placeholder = (threshold / 1000).toFixed(1);
@@ -144,9 +156,26 @@ export async function cutAll() {
   });
 }
 
-/** Handles the threshold forms inside `root`. */
+/** Handles the threshold and cut-off forms inside `root`. */
 export function wireBreakers(root) {
   root.addEventListener("submit", (e) => {
+    const cut = e.target.closest("[data-auto-cutoff]");
+    if (cut) {
+      e.preventDefault();
+      const raw = cut.elements.pct.value.trim();
+      const pct = raw === "" ? null : Math.round(Number(raw));
+      busy(cut, () =>
+        attempt(async () => {
+          const c = await api("PUT", `/ccus/${encodeURIComponent(cut.dataset.autoCutoff)}/auto-cutoff`, { at_pct: pct });
+          const i = state.ccus.findIndex((x) => x.id === c.id);
+          if (i >= 0) state.ccus[i] = { ...state.ccus[i], ...c };
+          cut.reset();
+          emit("ccus", c.id);
+          toast(pct == null ? "Automatic cut-off off" : `Automatic cut-off at ${pct} %`, "ok");
+        }),
+      );
+      return;
+    }
     const f = e.target.closest("[data-breaker-threshold]");
     if (!f) return;
     e.preventDefault();

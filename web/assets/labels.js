@@ -19,6 +19,7 @@ export const EVENT_KINDS = {
   ccu_offline: "CCU offline",
   config: "Configuration",
   readings_dropped: "Readings lost on the CCU",
+  auto_cutoff: "Automatic cut-off",
 };
 
 /** Event sources. */

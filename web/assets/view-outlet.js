@@ -25,6 +25,7 @@ const TEMPLATE = (o) => `
     <h2 id="edit-title">Details</h2>
     <label>Name <input name="name" required maxlength="100" value="${esc(o.name)}"></label>
     <label>Location <input name="location" maxlength="100" value="${esc(o.location)}"></label>
+    <label class="check"><input type="checkbox" name="protected" ${o.cutoff_protected ? "checked" : ""}> Never switched off by the automatic cut-off</label>
     <div class="row"><button type="submit">Save</button><button type="button" class="ghost danger-text" id="remove-outlet">Remove outlet</button></div>
     <p class="form-msg error-text" role="alert"></p>
   </form>
@@ -171,7 +172,9 @@ export function mount(root, { params }) {
     const msg = form.querySelector(".form-msg");
     busy(form, async () => {
       try {
-        const updated = await api("PATCH", `/outlets/${id}`, { name: form.elements.name.value.trim(), location: form.elements.location.value.trim() });
+        let updated = await api("PATCH", `/outlets/${id}`, { name: form.elements.name.value.trim(), location: form.elements.location.value.trim() });
+        const protect = form.elements.protected.checked;
+        if (protect !== updated.cutoff_protected) updated = await api("PUT", `/outlets/${id}/cutoff-protection`, { protected: protect });
         const i = state.outlets.findIndex((x) => x.id === id);
         if (i >= 0) state.outlets[i] = updated;
         setText(msg, "");

@@ -156,6 +156,11 @@ fn backend_families(backend: &Backend) -> Vec<Family> {
             m.breaker_readings_expired,
         ),
         Family::single(
+            "auto_cutoffs_total",
+            "Sockets switched off by the automatic cut-off (a CCU's breaker load reached its auto_cutoff_pct).",
+            m.auto_cutoffs,
+        ),
+        Family::single(
             "history_yields_total",
             "History batches that gave up their early insert (two in flight, PostgreSQL) because the batch before was slow to commit: they roll back, releasing their locks, and are written after it.",
             m.history_yields,

@@ -24,11 +24,14 @@ pub enum EventKind {
     Config,
     /// A CCU reported readings it dropped because its offline buffer was full.
     ReadingsDropped,
+    /// The server switched a socket off on its own: the breaker load reached the CCU's
+    /// automatic cut-off.
+    AutoCutoff,
 }
 
 impl EventKind {
     /// Every kind.
-    pub const ALL: [EventKind; 9] = [
+    pub const ALL: [EventKind; 10] = [
         EventKind::AlertRaised,
         EventKind::AlertCleared,
         EventKind::AlertAcknowledged,
@@ -38,6 +41,7 @@ impl EventKind {
         EventKind::CcuOffline,
         EventKind::Config,
         EventKind::ReadingsDropped,
+        EventKind::AutoCutoff,
     ];
 
     /// The stored name.
@@ -52,6 +56,7 @@ impl EventKind {
             EventKind::CcuOffline => "ccu_offline",
             EventKind::Config => "config",
             EventKind::ReadingsDropped => "readings_dropped",
+            EventKind::AutoCutoff => "auto_cutoff",
         }
     }
 

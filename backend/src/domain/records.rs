@@ -96,6 +96,9 @@ pub struct CcuRecord {
     pub legacy_refused_addr: Option<String>,
     /// Readings the CCU reported it dropped (offline buffer full), summed over its reports.
     pub readings_dropped: i64,
+    /// Automatic cut-off: at this percentage of the breaker threshold the server switches off
+    /// the unprotected socket drawing the most (`None`: off).
+    pub auto_cutoff_pct: Option<i32>,
 }
 
 /// An outlet with its latest state.
@@ -132,6 +135,8 @@ pub struct OutletRecord {
     pub polled: bool,
     /// Silence after which it counts as offline (ms): the expected gap between readings.
     pub silent_after_ms: i64,
+    /// Never switched off by the automatic cut-off (a fridge, a network switch).
+    pub cutoff_protected: bool,
 }
 
 /// One stored outlet reading.

@@ -46,6 +46,9 @@ impl Backend {
             return Ok(());
         }
         self.breaker_rules(ccu, &v).await?;
+        if let Err(e) = self.auto_cutoff(ccu, v.ma).await {
+            tracing::warn!(ccu = %ccu.id, cause = %e, "automatic cut-off failed");
+        }
         self.inner.live.send(LiveEvent::Breaker {
             user_id: ccu.owner_id,
             ccu_id: ccu.id.clone(),

@@ -6,7 +6,7 @@ use crate::domain::{CcuRecord, Transport};
 use crate::{Error, clock};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
 };
 
@@ -51,6 +51,8 @@ impl Store {
             legacy_focus: Set(None),
             legacy_focus_until: Set(None),
             readings_dropped: Set(0),
+            auto_cutoff_pct: Set(None),
+            last_cutoff_at: Set(None),
         }
         .insert(self.db())
         .await
@@ -128,6 +130,27 @@ impl Store {
     pub async fn set_breaker_threshold(&self, id: &str, ma: i64) -> Result<(), Error> {
         self.update_ccu(id, |m| m.breaker_threshold_ma = Set(ma))
             .await
+    }
+
+    /// Sets a CCU's automatic cut-off (percent of its breaker threshold; `None`: off).
+    pub async fn set_auto_cutoff(&self, id: &str, pct: Option<i32>) -> Result<(), Error> {
+        self.update_ccu(id, |m| m.auto_cutoff_pct = Set(pct)).await
+    }
+
+    /// Claims a cut-off of `id` at `now` unless one happened within `cooldown_ms`: one
+    /// conditional UPDATE, so of two instances (or two readings) only one cuts.
+    pub async fn claim_cutoff(&self, id: &str, now: i64, cooldown_ms: i64) -> Result<bool, Error> {
+        let r = ccu::Entity::update_many()
+            .col_expr(ccu::Column::LastCutoffAt, Expr::value(now))
+            .filter(ccu::Column::Id.eq(id))
+            .filter(
+                Condition::any()
+                    .add(ccu::Column::LastCutoffAt.is_null())
+                    .add(ccu::Column::LastCutoffAt.lte(now.saturating_sub(cooldown_ms))),
+            )
+            .exec(self.db())
+            .await?;
+        Ok(r.rows_affected == 1)
     }
 
     /// Sets a CCU's transport.
@@ -307,5 +330,6 @@ pub(crate) fn to_record(m: ccu::Model) -> CcuRecord {
             .filter(|_| m.legacy_focus_until.is_none_or(|u| u > clock::now_ms())),
         legacy_refused_addr: None,
         readings_dropped: m.readings_dropped,
+        auto_cutoff_pct: m.auto_cutoff_pct,
     }
 }

@@ -173,6 +173,8 @@ mod lease_tests;
 #[cfg(test)]
 mod alert_tests;
 #[cfg(test)]
+mod cutoff_tests;
+#[cfg(test)]
 mod energy_tests;
 #[cfg(test)]
 mod finish_tests;

@@ -130,6 +130,12 @@ impl Store {
         self.update_outlet(id, |m| m.threshold_ma = Set(ma)).await
     }
 
+    /// Protects an outlet from the automatic cut-off, or not.
+    pub async fn set_cutoff_protected(&self, id: i32, protected: bool) -> Result<(), Error> {
+        self.update_outlet(id, |m| m.cutoff_protected = Set(protected))
+            .await
+    }
+
     /// Renames an outlet and sets its location.
     pub async fn rename_outlet(
         &self,
@@ -206,5 +212,6 @@ pub(crate) fn to_record(m: outlet::Model) -> OutletRecord {
         last_seen: m.last_seen,
         polled: false,
         silent_after_ms: 0,
+        cutoff_protected: m.cutoff_protected,
     }
 }

@@ -235,12 +235,14 @@ impl World {
             ),
             "PATCH /ccus/{id}" => (json!({"location": "matrix hall"}), false),
             "PUT /ccus/{id}/breaker-threshold" => (json!({"threshold_ma": 20000}), false),
+            "PUT /ccus/{id}/auto-cutoff" => (json!({"at_pct": 95}), false),
             "POST /outlets" => (
                 json!({"ccu_id": self.ccu, "device_id": "0B", "name": format!("matrix {tag}")}),
                 true,
             ),
             "PATCH /outlets/{id}" => (json!({"location": "matrix desk"}), false),
             "PUT /outlets/{id}/threshold" => (json!({"threshold_ma": 1000}), false),
+            "PUT /outlets/{id}/cutoff-protection" => (json!({"protected": true}), false),
             "POST /commands" => (json!({"outlet_id": self.outlet, "command": "ping"}), true),
             "POST /ccus/{id}/legacy-binding" => (json!({"addr": "10.0.0.77"}), false),
             // Each caller changes their own password, then (last of all) deletes their own

@@ -1,7 +1,8 @@
 //! CCUs: register (credentials shown once), list, rename, rotate secret, breaker threshold, delete.
 
 use super::models::{
-    Ccu, CcuCreated, CcuPatch, LegacyBindingChange, MqttCredentials, NewCcu, Threshold, Transport,
+    AutoCutoff, Ccu, CcuCreated, CcuPatch, LegacyBindingChange, MqttCredentials, NewCcu, Threshold,
+    Transport,
 };
 use crate::auth::Auth;
 use crate::error::ApiResult;
@@ -142,6 +143,25 @@ impl CcusApi {
     ) -> ApiResult<Json<Ccu>> {
         backend
             .set_breaker_threshold(auth.actor(), &id.0, body.threshold_ma)
+            .await?;
+        Ok(Json(backend.get_ccu(auth.actor(), &id.0).await?.into()))
+    }
+
+    /// Set the automatic cut-off: when the breaker load reaches `at_pct` % of the breaker
+    /// threshold, the server switches off the switched-on socket drawing the most among the
+    /// CCU's outlets that are not protected (`PUT /outlets/{id}/cutoff-protection`), records
+    /// an `auto_cutoff` event, and cuts nothing else on this CCU for
+    /// `automation.cutoff_cooldown`. `at_pct` null: off (the default). 1 to 100, else 400.
+    #[oai(path = "/:id/auto-cutoff", method = "put")]
+    async fn auto_cutoff(
+        &self,
+        backend: Data<&Backend>,
+        auth: Auth,
+        id: Path<String>,
+        body: Json<AutoCutoff>,
+    ) -> ApiResult<Json<Ccu>> {
+        backend
+            .set_auto_cutoff(auth.actor(), &id.0, body.at_pct)
             .await?;
         Ok(Json(backend.get_ccu(auth.actor(), &id.0).await?.into()))
     }

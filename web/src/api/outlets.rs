@@ -1,6 +1,6 @@
 //! Outlets: add, list with live state, rename, move, threshold, cut, delete.
 
-use super::models::{Command, NewOutlet, Outlet, OutletPatch, Threshold};
+use super::models::{Command, CutoffProtection, NewOutlet, Outlet, OutletPatch, Threshold};
 use crate::auth::Auth;
 use crate::error::ApiResult;
 use backend::Backend;
@@ -121,6 +121,21 @@ impl OutletsApi {
     ) -> ApiResult<Json<Outlet>> {
         backend
             .set_outlet_threshold(auth.actor(), id.0, body.threshold_ma)
+            .await?;
+        Ok(Json(backend.get_outlet(auth.actor(), id.0).await?.into()))
+    }
+
+    /// Protect the outlet from its CCU's automatic cut-off (`protected: true`), or not.
+    #[oai(path = "/:id/cutoff-protection", method = "put")]
+    async fn cutoff_protection(
+        &self,
+        backend: Data<&Backend>,
+        auth: Auth,
+        id: Path<i32>,
+        body: Json<CutoffProtection>,
+    ) -> ApiResult<Json<Outlet>> {
+        backend
+            .set_cutoff_protected(auth.actor(), id.0, body.protected)
             .await?;
         Ok(Json(backend.get_outlet(auth.actor(), id.0).await?.into()))
     }

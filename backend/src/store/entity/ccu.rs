@@ -25,6 +25,8 @@ pub struct Model {
     pub legacy_focus: Option<String>,
     pub legacy_focus_until: Option<i64>,
     pub readings_dropped: i64,
+    pub auto_cutoff_pct: Option<i32>,
+    pub last_cutoff_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

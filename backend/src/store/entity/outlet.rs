@@ -21,6 +21,7 @@ pub struct Model {
     pub last_seen: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    pub cutoff_protected: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -68,6 +68,10 @@ pub struct Ccu {
     /// Readings the CCU lost on the device (its offline buffer was full), summed over its
     /// drop reports (`ccu/<id>/status` with `dropped`).
     pub readings_dropped: i64,
+    /// Automatic cut-off: at this percentage of `breaker_threshold_ma` the server switches
+    /// off the socket drawing the most among the outlets not protected (null: off).
+    #[oai(nullable)]
+    pub auto_cutoff_pct: Option<i32>,
     /// Old HTTP firmware: the binding that decides which requests speak for this CCU.
     pub legacy: LegacyBinding,
 }
@@ -149,6 +153,7 @@ impl From<d::CcuRecord> for Ccu {
             breaker_at: c.breaker_at,
             created_at: c.created_at,
             readings_dropped: c.readings_dropped,
+            auto_cutoff_pct: c.auto_cutoff_pct,
         }
     }
 }
@@ -200,6 +205,14 @@ pub struct CcuPatch {
     /// New location: at most 100 characters, no control characters.
     #[oai(nullable)]
     pub location: Option<String>,
+}
+
+/// A CCU's automatic cut-off.
+#[derive(Debug, Object)]
+pub struct AutoCutoff {
+    /// 1 to 100: percentage of the breaker threshold at which to cut; null: off.
+    #[oai(nullable)]
+    pub at_pct: Option<i32>,
 }
 
 /// A threshold in mA.

@@ -7,7 +7,7 @@ use super::*;
 pub struct Event {
     /// Id.
     pub id: i64,
-    /// Kind: `alert_raised`, `alert_cleared`, `alert_acknowledged`, `command`, `relay_changed`, `ccu_online`, `ccu_offline`, `config`, `readings_dropped`.
+    /// Kind: `alert_raised`, `alert_cleared`, `alert_acknowledged`, `command`, `relay_changed`, `ccu_online`, `ccu_offline`, `config`, `readings_dropped`, `auto_cutoff`.
     pub kind: String,
     /// `device`, `server`, `web` or `cli`.
     pub source: String,

@@ -42,6 +42,8 @@ pub struct Outlet {
     pub polled: bool,
     /// Silence after which it counts as offline and is alerted (seconds).
     pub silent_after_s: i64,
+    /// Never switched off by its CCU's automatic cut-off.
+    pub cutoff_protected: bool,
 }
 
 impl From<d::OutletRecord> for Outlet {
@@ -62,6 +64,7 @@ impl From<d::OutletRecord> for Outlet {
             last_seen: o.last_seen,
             polled: o.polled,
             silent_after_s: o.silent_after_ms / 1000,
+            cutoff_protected: o.cutoff_protected,
         }
     }
 }
@@ -92,4 +95,11 @@ pub struct OutletPatch {
     /// Move to another of your CCUs.
     #[oai(nullable)]
     pub ccu_id: Option<String>,
+}
+
+/// Protect an outlet from the automatic cut-off, or not.
+#[derive(Debug, Object)]
+pub struct CutoffProtection {
+    /// Never switch this outlet off automatically.
+    pub protected: bool,
 }
