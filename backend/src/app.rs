@@ -70,6 +70,8 @@ pub(crate) struct Inner {
     pub spool: Option<Arc<Spool>>,
     /// When this process started (unix ms): spool records received before are replays.
     pub started_at: i64,
+    /// Alerts and cut-offs pushed to people's targets.
+    pub notifier: Arc<crate::notifier::Notifier>,
 }
 
 impl Backend {
@@ -101,6 +103,8 @@ impl Backend {
             settings.accounts.password_hash_queue,
         );
         let lease = Lease::new(crate::lease::TIMERS, settings.cluster.lease_ttl);
+        let (notifier, notifications) =
+            crate::notifier::Notifier::new(settings.notifications.clone());
         let backend = Backend {
             inner: Arc::new(Inner {
                 settings,
@@ -127,8 +131,18 @@ impl Backend {
                 tasks: Tasks::default(),
                 spool,
                 started_at: crate::clock::now_ms(),
+                notifier: Arc::new(notifier),
             }),
         };
+        let inner = &backend.inner;
+        inner
+            .tasks
+            .own_timer(tokio::spawn(inner.notifier.clone().run(
+                notifications,
+                inner.store.clone(),
+                inner.metrics.clone(),
+                inner.tasks.timer_signal(),
+            )));
         backend.inner.registry.reload(&backend.inner.store).await?;
         let ccus = backend.inner.store.list_ccus(None).await?;
         let outlets = backend.inner.store.list_outlets(None, None).await?;

@@ -122,6 +122,14 @@ impl Backend {
             victim.name, victim.ma, ccu.name
         );
         tracing::warn!(ccu = %ccu.id, outlet = victim.outlet_id, socket = %socket, breaker_ma = ma, trigger, "automatic cut-off");
+        let data = serde_json::json!({
+            "command_id": sent.id,
+            "socket": victim.socket,
+            "socket_ma": victim.ma,
+            "breaker_ma": ma,
+            "threshold_ma": threshold,
+            "pct": pct,
+        });
         self.inner
             .store
             .insert_event(NewEvent {
@@ -129,18 +137,21 @@ impl Backend {
                 kind: EventKind::AutoCutoff,
                 source: Source::Server,
                 ccu_id: Some(ccu.id.clone()),
-                device_id: Some(victim.device_id),
-                message,
-                data: Some(serde_json::json!({
-                    "command_id": sent.id,
-                    "socket": victim.socket,
-                    "socket_ma": victim.ma,
-                    "breaker_ma": ma,
-                    "threshold_ma": threshold,
-                    "pct": pct,
-                })),
+                device_id: Some(victim.device_id.clone()),
+                message: message.clone(),
+                data: Some(data.clone()),
             })
             .await?;
+        self.notify(crate::notifier::Notification {
+            user_id: ccu.owner_id,
+            kind: EventKind::AutoCutoff.as_str(),
+            title: "Automatic cut-off".into(),
+            message,
+            ccu_id: Some(ccu.id.clone()),
+            device_id: Some(victim.device_id),
+            data,
+            urgent: true,
+        });
         Ok(())
     }
 

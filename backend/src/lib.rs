@@ -45,6 +45,8 @@ pub mod live;
 pub mod login_cache;
 pub mod metrics;
 pub mod mqtt_link;
+pub mod notifications;
+pub mod notifier;
 pub mod outlets;
 pub mod passwords;
 mod presence;

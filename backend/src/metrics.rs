@@ -116,6 +116,12 @@ pub struct Metrics {
     pub breaker_readings_expired: AtomicU64,
     /// Sockets switched off by the automatic cut-off.
     pub auto_cutoffs: AtomicU64,
+    /// Notifications delivered (per target).
+    pub notifications_sent: AtomicU64,
+    /// Notifications given up after every attempt (per target).
+    pub notifications_failed: AtomicU64,
+    /// Notifications dropped because the queue was full.
+    pub notifications_dropped: AtomicU64,
     /// Batches (PostgreSQL, two in flight) that rolled back their early insert because the
     /// batch before took longer than [`crate::writer`]'s patience to commit.
     pub history_yields: AtomicU64,
@@ -225,6 +231,12 @@ pub struct MetricsSnapshot {
     pub breaker_readings_expired: u64,
     /// See [`Metrics::auto_cutoffs`].
     pub auto_cutoffs: u64,
+    /// See [`Metrics::notifications_sent`].
+    pub notifications_sent: u64,
+    /// See [`Metrics::notifications_failed`].
+    pub notifications_failed: u64,
+    /// See [`Metrics::notifications_dropped`].
+    pub notifications_dropped: u64,
     /// See [`Metrics::history_yields`].
     pub history_yields: u64,
     /// Write transactions.
@@ -295,6 +307,9 @@ impl Metrics {
             readings_rolled_up: self.readings_rolled_up.load(Relaxed),
             breaker_readings_expired: self.breaker_readings_expired.load(Relaxed),
             auto_cutoffs: self.auto_cutoffs.load(Relaxed),
+            notifications_sent: self.notifications_sent.load(Relaxed),
+            notifications_failed: self.notifications_failed.load(Relaxed),
+            notifications_dropped: self.notifications_dropped.load(Relaxed),
             history_yields: self.history_yields.load(Relaxed),
             history_batches: self.history_batches.load(Relaxed),
             history_errors: self.history_errors.load(Relaxed),

@@ -10,6 +10,7 @@ mod automation;
 mod cluster;
 mod energy;
 mod error;
+mod notifications;
 mod opt_addr;
 mod secret;
 mod sections;
@@ -19,6 +20,7 @@ pub use automation::AutomationSettings;
 pub use cluster::ClusterSettings;
 pub use energy::EnergySettings;
 pub use error::Error;
+pub use notifications::NotificationSettings;
 pub use secret::Secret;
 pub use sections::*;
 

@@ -3,6 +3,7 @@
 use crate::automation::AutomationSettings;
 use crate::cluster::ClusterSettings;
 use crate::energy::EnergySettings;
+use crate::notifications::NotificationSettings;
 use crate::{Error, Result, Secret, opt_addr};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -34,6 +35,8 @@ pub struct Settings {
     pub energy: EnergySettings,
     /// What the server does on its own (the automatic cut-off).
     pub automation: AutomationSettings,
+    /// Alerts pushed to people's webhooks, ntfy, Gotify, Slack, Discord.
+    pub notifications: NotificationSettings,
     /// Alert rules.
     pub alerts: AlertSettings,
     /// Presence.

@@ -251,7 +251,7 @@ fn legacy_outlets_are_stale_after_their_round_robin_period() {
 }
 
 #[test]
-fn bad_energy_and_automation_values_name_their_key() {
+fn bad_energy_automation_and_notification_values_name_their_key() {
     let cases: Vec<Case> = vec![
         ("energy.voltage", Box::new(|s| s.energy.voltage = f64::NAN)),
         ("energy.voltage", Box::new(|s| s.energy.voltage = 0.0)),
@@ -275,6 +275,22 @@ fn bad_energy_and_automation_values_name_their_key() {
         (
             "automation.cutoff_cooldown",
             Box::new(|s| s.automation.cutoff_cooldown = Duration::from_millis(10)),
+        ),
+        (
+            "notifications.timeout",
+            Box::new(|s| s.notifications.timeout = Duration::ZERO),
+        ),
+        (
+            "notifications.attempts",
+            Box::new(|s| s.notifications.attempts = 0),
+        ),
+        (
+            "notifications.queue",
+            Box::new(|s| s.notifications.queue = 0),
+        ),
+        (
+            "notifications.max_targets_per_user",
+            Box::new(|s| s.notifications.max_targets_per_user = 0),
         ),
     ];
     for (key, tweak) in cases {

@@ -241,6 +241,7 @@ impl Settings {
         self.cluster.validate()?;
         self.energy.validate(self.ingest.max_reading_age)?;
         self.automation.validate()?;
+        self.notifications.validate()?;
         self.accounts.validate()?;
         Ok(())
     }

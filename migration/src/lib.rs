@@ -20,6 +20,7 @@ mod m20261203_000011_reading_slot;
 mod m20261204_000012_readings_outlet_guard;
 mod m20261204_000013_energy_hourly;
 mod m20261204_000014_auto_cutoff;
+mod m20261204_000015_notification_targets;
 
 /// Every migration in order; `Migrator::up(&db, None)` is idempotent and runs at start-up.
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000012_readings_outlet_guard::Migration),
             Box::new(m20261204_000013_energy_hourly::Migration),
             Box::new(m20261204_000014_auto_cutoff::Migration),
+            Box::new(m20261204_000015_notification_targets::Migration),
         ]
     }
 }

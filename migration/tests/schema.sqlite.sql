@@ -28,10 +28,14 @@ CREATE INDEX "idx_commands_outlet_created" ON "commands" ("outlet_id", "created_
 CREATE INDEX "idx_events_created" ON "events" ("created_at");
 -- idx_events_user_created
 CREATE INDEX "idx_events_user_created" ON "events" ("user_id", "created_at");
+-- idx_notification_targets_user
+CREATE INDEX idx_notification_targets_user ON notification_targets (user_id);
 -- idx_sensor_readings_outlet_ts
 CREATE INDEX "idx_sensor_readings_outlet_ts" ON "sensor_readings" ("outlet_id", "ts");
 -- leases
 CREATE TABLE "leases" ( "name" varchar NOT NULL PRIMARY KEY, "holder" varchar NOT NULL, "expires_at" integer NOT NULL );
+-- notification_targets
+CREATE TABLE notification_targets ( id integer NOT NULL PRIMARY KEY AUTOINCREMENT, user_id integer NOT NULL REFERENCES users (id) ON DELETE CASCADE, kind varchar NOT NULL, url varchar NOT NULL, created_at BIGINT NOT NULL );
 -- outlets
 CREATE TABLE "outlets" ( "id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "ccu_id" varchar NOT NULL, "device_id" varchar NOT NULL, "name" varchar NOT NULL, "location" varchar NOT NULL DEFAULT '', "threshold_ma" integer NOT NULL DEFAULT 0, "current_a" integer NULL, "current_b" integer NULL, "relay_a" boolean NULL, "relay_b" boolean NULL, "is_overload" boolean NOT NULL DEFAULT FALSE, "online" boolean NOT NULL DEFAULT FALSE, "last_seen" integer NULL, "created_at" integer NOT NULL, "updated_at" integer NOT NULL, cutoff_protected BOOLEAN NOT NULL DEFAULT FALSE, FOREIGN KEY ("ccu_id") REFERENCES "ccus" ("id") ON DELETE CASCADE ON UPDATE CASCADE );
 -- seaql_migrations

@@ -70,6 +70,23 @@ async fn a_visitor_registers_logs_out_and_back_in_and_is_told_why_a_login_fails(
             app.backend().token_user(&token).await?.is_some(),
             "the token works"
         );
+        // A notification target: one inside the server's network is refused, a public one
+        // is listed.
+        b.choose("#add-target [name=kind]", "ntfy").await?;
+        b.fill("#add-target [name=url]", "http://127.0.0.1:9/x").await?;
+        b.click("#add-target button[type=submit]").await?;
+        b.wait_js(
+            "the refusal shown",
+            "return [...document.querySelectorAll('.toast')].some(t => t.textContent.includes('private, loopback or link-local'))",
+        )
+        .await?;
+        b.fill("#add-target [name=url]", "https://ntfy.invalid/bobs-alerts").await?;
+        b.click("#add-target button[type=submit]").await?;
+        b.wait_js(
+            "the target listed",
+            "return [...document.querySelectorAll('#targets tr[data-target]')].some(r => r.textContent.includes('ntfy.invalid/bobs-alerts'))",
+        )
+        .await?;
         b.screenshot("settings").await?;
         b.click("#tokens [data-revoke]").await?;
         b.click("#dialog [data-dialog=ok]").await?;

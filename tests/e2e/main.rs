@@ -31,6 +31,7 @@ mod legacy;
 mod legacy_focus;
 mod legacy_tenancy;
 mod nodelay;
+mod notifications;
 mod ops;
 mod presence;
 mod readings_dropped;

@@ -9,6 +9,7 @@
 pub mod api_client;
 pub mod db_faults;
 pub mod device;
+pub mod http_sink;
 pub mod relays;
 pub mod sockets;
 pub mod wait;

@@ -1,4 +1,5 @@
-// Settings: API tokens (create, shown once; list; revoke) and the account (who, since when,
+// Settings: API tokens (create, shown once; list; revoke), notification targets (add, test,
+// remove) and the account (who, since when,
 // session expiry, log out), with the server's version and MQTT broker; security: change
 // password, log out everywhere, delete the account (each confirmed).
 
@@ -31,6 +32,16 @@ const TEMPLATE = () => `
       <button type="submit">Create token</button>
     </form>
     <div class="table-wrap"><table class="table" id="tokens"><thead><tr><th>Name</th><th>Prefix</th><th>Created</th><th>Last used</th><th><span class="visually-hidden">Actions</span></th></tr></thead><tbody></tbody></table></div>
+  </section>
+  <section class="card section" aria-labelledby="notify-title">
+    <h2 id="notify-title">Notifications</h2>
+    <p class="muted small">Alerts (raised and cleared) and automatic cut-offs of your devices are sent here.</p>
+    <form id="add-target" class="inline-form">
+      <label>Kind <select name="kind"><option value="ntfy">ntfy</option><option value="gotify">Gotify</option><option value="slack">Slack</option><option value="discord">Discord</option><option value="webhook">Webhook (JSON)</option></select></label>
+      <label>URL <input name="url" type="url" required maxlength="2048" placeholder="https://ntfy.sh/my-topic"></label>
+      <button type="submit">Add</button>
+    </form>
+    <div class="table-wrap"><table class="table" id="targets"><thead><tr><th>Kind</th><th>URL</th><th><span class="visually-hidden">Actions</span></th></tr></thead><tbody></tbody></table></div>
   </section>
   <section class="card section" aria-labelledby="security-title">
     <h2 id="security-title">Security</h2>
@@ -109,6 +120,30 @@ export function mount(root, { onLogout, onEnded }) {
         .join("") || '<tr><td colspan="5" class="muted">No tokens yet.</td></tr>';
   }
 
+  async function loadTargets() {
+    const targets = await api("GET", "/notifications/targets");
+    $("#targets tbody", root).innerHTML =
+      targets
+        .map(
+          (t) => `<tr data-target="${t.id}"><td>${esc(t.kind)}</td><td class="small"><code>${esc(t.url)}</code></td>
+          <td><button type="button" class="ghost small" data-test-target="${t.id}">Test</button> <button type="button" class="ghost small danger-text" data-remove-target="${t.id}">Remove</button></td></tr>`,
+        )
+        .join("") || '<tr><td colspan="3" class="muted">No targets yet.</td></tr>';
+  }
+
+  $("#add-target", root).addEventListener("submit", (e) => {
+    e.preventDefault();
+    const f = e.target;
+    busy(f, () =>
+      attempt(async () => {
+        await api("POST", "/notifications/targets", { kind: f.elements.kind.value, url: f.elements.url.value.trim() });
+        f.reset();
+        await loadTargets();
+        toast("Notification target added", "ok");
+      }),
+    );
+  });
+
   $("#add-token", root).addEventListener("submit", (e) => {
     e.preventDefault();
     const f = e.target;
@@ -123,7 +158,20 @@ export function mount(root, { onLogout, onEnded }) {
   });
   root.addEventListener("click", async (e) => {
     const r = e.target.closest("[data-revoke]");
-    if (r) {
+    const test = e.target.closest("[data-test-target]");
+    const remove = e.target.closest("[data-remove-target]");
+    if (test) {
+      await attempt(async () => {
+        const d = await api("POST", `/notifications/targets/${test.dataset.testTarget}/test`);
+        toast(d.delivered ? "Test notification delivered" : `Not delivered: ${d.error || "no answer"}`, d.delivered ? "ok" : "error");
+      });
+    } else if (remove) {
+      await attempt(async () => {
+        await api("DELETE", `/notifications/targets/${remove.dataset.removeTarget}`);
+        await loadTargets();
+        toast("Notification target removed", "ok");
+      });
+    } else if (r) {
       const ok = await confirmAction("Revoke this token?", "Anything using it loses access at once.", "Revoke");
       if (ok) {
         await attempt(async () => {
@@ -144,6 +192,7 @@ export function mount(root, { onLogout, onEnded }) {
   });
 
   attempt(loadTokens);
+  attempt(loadTargets);
   setText($('[data-f="username"]', root), state.user?.username || "");
   return () => {};
 }

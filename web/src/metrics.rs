@@ -161,6 +161,21 @@ fn backend_families(backend: &Backend) -> Vec<Family> {
             m.auto_cutoffs,
         ),
         Family::single(
+            "notifications_sent_total",
+            "Notifications delivered to a user's target (one per target).",
+            m.notifications_sent,
+        ),
+        Family::single(
+            "notifications_failed_total",
+            "Notifications given up for a target after every attempt.",
+            m.notifications_failed,
+        ),
+        Family::single(
+            "notifications_dropped_total",
+            "Notifications dropped because the queue (notifications.queue) was full.",
+            m.notifications_dropped,
+        ),
+        Family::single(
             "history_yields_total",
             "History batches that gave up their early insert (two in flight, PostgreSQL) because the batch before was slow to commit: they roll back, releasing their locks, and are written after it.",
             m.history_yields,

@@ -180,6 +180,18 @@ impl Backend {
             user_id: alert.user_id,
             alert: alert.clone(),
         });
+        if kind != EventKind::AlertAcknowledged {
+            self.notify(crate::notifier::Notification {
+                user_id: alert.user_id,
+                kind: kind.as_str(),
+                title: format!("Alert {verb}"),
+                message: alert.message.clone(),
+                ccu_id: alert.ccu_id.clone(),
+                device_id: alert.device_id.clone(),
+                data: serde_json::json!({"alert_id": alert.id, "alert_kind": alert.kind}),
+                urgent: kind == EventKind::AlertRaised,
+            });
+        }
         Ok(())
     }
 }

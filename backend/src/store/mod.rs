@@ -15,6 +15,7 @@ mod events;
 mod history;
 mod leases;
 mod legacy_focus;
+mod notification_targets;
 mod notify;
 mod orphans;
 mod outlets;
@@ -32,6 +33,7 @@ pub use batch::{Batch, BreakerRow, OutletLatest, SensorRow, Written};
 pub use ccus::CcuAuth;
 pub use events::{EventFilter, NewEvent};
 pub use history::HistoryCursor;
+pub use notification_targets::TargetRecord;
 pub use notify::{Listener, MAX_PAYLOAD};
 pub use stats::{BreakerBucket, EventCount, ReadingBucket};
 

@@ -56,11 +56,14 @@ struct World {
     outlet: i32,
     command: String,
     alert: i32,
+    /// A notification target of the owner's.
+    target: i32,
     /// Objects the destructive routes delete (the owner's too, so that the other user's
     /// refusal means something).
     spare_ccu: String,
     spare_outlet: i32,
     spare_token: i32,
+    spare_target: i32,
     /// Strings of the owner's that another caller must never see in a response.
     secrets: Vec<(String, &'static str)>,
 }
@@ -149,7 +152,24 @@ async fn world() -> World {
         .unwrap()
         .id;
 
+    // Notification targets: their URLs may hold tokens.
+    let owner_actor = backend::Actor::User(owner.id);
+    let target_url = "https://hooks.invalid/owners-secret-hook-4711";
+    let target = b
+        .add_notification_target(owner_actor, "webhook", target_url)
+        .await
+        .unwrap()
+        .id;
+    let spare_target_url = "https://ntfy.invalid/owners-spare-topic-0815";
+    let spare_target = b
+        .add_notification_target(owner_actor, "ntfy", spare_target_url)
+        .await
+        .unwrap()
+        .id;
+
     let secrets = vec![
+        (target_url.into(), "owner's notification target"),
+        (spare_target_url.into(), "owner's spare notification target"),
         (owner.username.clone(), "owner's username"),
         (ccu.clone(), "owner's CCU id"),
         ("Owners Garage Cabinet".into(), "owner's CCU name"),
@@ -172,9 +192,11 @@ async fn world() -> World {
         outlet: outlet.id,
         command,
         alert,
+        target,
         spare_ccu,
         spare_outlet: spare_outlet.id,
         spare_token: spare_token.id,
+        spare_target,
         secrets,
     }
 }
@@ -193,6 +215,8 @@ impl World {
             ("commands", "id", _) => self.command.clone(),
             ("alerts", "id", _) => self.alert.to_string(),
             ("tokens", "id", _) => self.spare_token.to_string(),
+            ("notifications", "id", false) => self.target.to_string(),
+            ("notifications", "id", true) => self.spare_target.to_string(),
             _ => {
                 return Err(format!(
                     "{method} {path}: no value for path parameter `{name}`: add it to \
@@ -229,6 +253,10 @@ impl World {
                 false,
             ),
             "POST /tokens" => (json!({"name": format!("matrix {tag}")}), false),
+            "POST /notifications/targets" => (
+                json!({"kind": "webhook", "url": format!("https://hooks.invalid/matrix-{tag}")}),
+                false,
+            ),
             "POST /ccus" => (
                 json!({"id": format!("MXNEW-{}", tag.to_uppercase())}),
                 false,

@@ -10,6 +10,7 @@ mod energy;
 mod events;
 mod history;
 pub mod models;
+mod notifications;
 mod outlets;
 pub mod paging;
 pub mod range;
@@ -27,6 +28,7 @@ pub type Apis = (
     commands::CommandsApi,
     history::HistoryApi,
     energy::EnergyApi,
+    notifications::NotificationsApi,
     alerts::AlertsApi,
     events::EventsApi,
     server::ServerApi,
@@ -48,6 +50,7 @@ pub fn service_for(account_settings: &settings::AccountsSettings) -> OpenApiServ
             commands::CommandsApi,
             history::HistoryApi,
             energy::EnergyApi,
+            notifications::NotificationsApi,
             alerts::AlertsApi,
             events::EventsApi,
             server::ServerApi,

@@ -6,6 +6,7 @@ pub mod breaker_reading;
 pub mod ccu;
 pub mod command;
 pub mod event;
+pub mod notification_target;
 pub mod outlet;
 pub mod sensor_reading;
 pub mod session;
