@@ -37,6 +37,15 @@ where
     stmt
 }
 
+/// Runs each raw statement, in order (migrations written as SQL the same on both databases).
+pub async fn run_sql(m: &SchemaManager<'_>, statements: &[&str]) -> Result<(), DbErr> {
+    let db = m.get_connection();
+    for sql in statements {
+        db.execute_unprepared(sql).await?;
+    }
+    Ok(())
+}
+
 /// `DROP TABLE IF EXISTS` each table, in the order given (children before their parents).
 pub async fn drop_tables(
     m: &SchemaManager<'_>,

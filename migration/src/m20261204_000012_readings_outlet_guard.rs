@@ -53,12 +53,8 @@ impl MigrationTrait for Migration {
 
 /// Runs `sql` on PostgreSQL (nothing on SQLite).
 async fn run(m: &SchemaManager<'_>, sql: &[&str]) -> Result<(), DbErr> {
-    let db = m.get_connection();
-    if db.get_database_backend() != DbBackend::Postgres {
+    if m.get_connection().get_database_backend() != DbBackend::Postgres {
         return Ok(());
     }
-    for s in sql {
-        db.execute_unprepared(s).await?;
-    }
-    Ok(())
+    crate::ddl::run_sql(m, sql).await
 }
