@@ -59,14 +59,20 @@ async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
     row.try_get_by_index::<i64>(0).expect("a number")
 }
 
-#[tokio::test]
-async fn every_migration_goes_down_and_up_again_to_the_same_schema() {
+/// A fresh database with every migration applied (keep the first two while it is used).
+async fn migrated() -> (tempfile::TempDir, TestDatabase, DatabaseConnection) {
     let dir = tempfile::tempdir().unwrap();
     let test_db = TestDatabase::create(&dir.path().join("m.db"))
         .await
         .unwrap();
     let db = Database::connect(test_db.url()).await.unwrap();
     Migrator::up(&db, None).await.expect("up");
+    (dir, test_db, db)
+}
+
+#[tokio::test]
+async fn every_migration_goes_down_and_up_again_to_the_same_schema() {
+    let (_dir, _test_db, db) = migrated().await;
     let fresh = schema(&db).await;
     assert!(
         fresh.iter().any(|l| l.contains("sensor_readings")),
@@ -91,12 +97,7 @@ async fn every_migration_goes_down_and_up_again_to_the_same_schema() {
 /// outlets that are gone, then adds the key back, and `up` drops it again.
 #[tokio::test]
 async fn undoing_the_readings_guard_restores_the_foreign_key() {
-    let dir = tempfile::tempdir().unwrap();
-    let test_db = TestDatabase::create(&dir.path().join("m.db"))
-        .await
-        .unwrap();
-    let db = Database::connect(test_db.url()).await.unwrap();
-    Migrator::up(&db, None).await.expect("up");
+    let (_dir, _test_db, db) = migrated().await;
     let keys = "SELECT count(*)::bigint FROM pg_constraint \
                 WHERE conrelid = 'sensor_readings'::regclass AND contype = 'f'";
     if db.get_database_backend() != DbBackend::Postgres {
