@@ -115,6 +115,22 @@ pub async fn start(
             .set_cutoff_protected(Actor::CLI, network, true)
             .await?;
     }
+    // The heater goes off at night (once: a restart reuses the account).
+    let heater = outlet_ids[2];
+    if backend
+        .outlet_schedules(Actor::CLI, heater)
+        .await?
+        .is_empty()
+    {
+        let night = backend::schedules::NewSchedule {
+            socket: "a".into(),
+            turn_on: false,
+            time: "23:00".into(),
+            weekdays: 0,
+            timezone: "UTC".into(),
+        };
+        backend.add_schedule(Actor::CLI, heater, night).await?;
+    }
     let ccu = SimCcu::start(config).context("starting the simulated demo CCU")?;
     let (legacy, legacy_outlets) = start_legacy(backend, user.id, http_addr).await?;
     outlet_ids.extend(legacy_outlets);

@@ -388,6 +388,11 @@ impl Backend {
         ));
         own(spawn_every(
             self.clone(),
+            s.automation.schedule_check,
+            |b| async move { b.run_due_schedules().await },
+        ));
+        own(spawn_every(
+            self.clone(),
             s.energy.rollup_every,
             |b| async move { b.roll_up_old_readings().await },
         ));

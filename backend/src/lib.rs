@@ -52,6 +52,7 @@ pub mod passwords;
 mod presence;
 mod reconfigure;
 pub mod registry;
+pub mod schedules;
 pub mod signups;
 pub mod spool;
 pub mod state;

@@ -1,5 +1,5 @@
-//! `[automation]`: what the server does on its own. For now the automatic cut-off near the
-//! breaker limit (switched on per CCU, see `PUT /ccus/{id}/auto-cutoff`).
+//! `[automation]`: what the server does on its own: the automatic cut-off near the breaker
+//! limit (armed per CCU, `PUT /ccus/{id}/auto-cutoff`) and schedules (per outlet).
 
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -13,6 +13,9 @@ pub struct AutomationSettings {
     /// reading must first show what the cut changed.
     #[serde(with = "humantime_serde")]
     pub cutoff_cooldown: Duration,
+    /// How often the due schedules are run (on the holder of the `timers` lease).
+    #[serde(with = "humantime_serde")]
+    pub schedule_check: Duration,
 }
 
 impl AutomationSettings {
@@ -21,6 +24,12 @@ impl AutomationSettings {
             return Err(Error::invalid(
                 "automation.cutoff_cooldown",
                 "must be between 1s and 1 hour",
+            ));
+        }
+        if !(Duration::from_millis(100)..=Duration::from_secs(60)).contains(&self.schedule_check) {
+            return Err(Error::invalid(
+                "automation.schedule_check",
+                "must be between 100ms and 60s",
             ));
         }
         Ok(())

@@ -277,6 +277,10 @@ fn bad_energy_automation_and_notification_values_name_their_key() {
             Box::new(|s| s.automation.cutoff_cooldown = Duration::from_millis(10)),
         ),
         (
+            "automation.schedule_check",
+            Box::new(|s| s.automation.schedule_check = Duration::from_secs(3600)),
+        ),
+        (
             "notifications.timeout",
             Box::new(|s| s.notifications.timeout = Duration::ZERO),
         ),

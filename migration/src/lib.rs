@@ -21,6 +21,7 @@ mod m20261204_000012_readings_outlet_guard;
 mod m20261204_000013_energy_hourly;
 mod m20261204_000014_auto_cutoff;
 mod m20261204_000015_notification_targets;
+mod m20261204_000016_schedules;
 
 /// Every migration in order; `Migrator::up(&db, None)` is idempotent and runs at start-up.
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000013_energy_hourly::Migration),
             Box::new(m20261204_000014_auto_cutoff::Migration),
             Box::new(m20261204_000015_notification_targets::Migration),
+            Box::new(m20261204_000016_schedules::Migration),
         ]
     }
 }

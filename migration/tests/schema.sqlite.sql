@@ -30,6 +30,10 @@ CREATE INDEX "idx_events_created" ON "events" ("created_at");
 CREATE INDEX "idx_events_user_created" ON "events" ("user_id", "created_at");
 -- idx_notification_targets_user
 CREATE INDEX idx_notification_targets_user ON notification_targets (user_id);
+-- idx_schedules_next_run
+CREATE INDEX idx_schedules_next_run ON schedules (next_run_at);
+-- idx_schedules_outlet
+CREATE INDEX idx_schedules_outlet ON schedules (outlet_id);
 -- idx_sensor_readings_outlet_ts
 CREATE INDEX "idx_sensor_readings_outlet_ts" ON "sensor_readings" ("outlet_id", "ts");
 -- leases
@@ -38,6 +42,8 @@ CREATE TABLE "leases" ( "name" varchar NOT NULL PRIMARY KEY, "holder" varchar NO
 CREATE TABLE notification_targets ( id integer NOT NULL PRIMARY KEY AUTOINCREMENT, user_id integer NOT NULL REFERENCES users (id) ON DELETE CASCADE, kind varchar NOT NULL, url varchar NOT NULL, created_at BIGINT NOT NULL );
 -- outlets
 CREATE TABLE "outlets" ( "id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "ccu_id" varchar NOT NULL, "device_id" varchar NOT NULL, "name" varchar NOT NULL, "location" varchar NOT NULL DEFAULT '', "threshold_ma" integer NOT NULL DEFAULT 0, "current_a" integer NULL, "current_b" integer NULL, "relay_a" boolean NULL, "relay_b" boolean NULL, "is_overload" boolean NOT NULL DEFAULT FALSE, "online" boolean NOT NULL DEFAULT FALSE, "last_seen" integer NULL, "created_at" integer NOT NULL, "updated_at" integer NOT NULL, cutoff_protected BOOLEAN NOT NULL DEFAULT FALSE, FOREIGN KEY ("ccu_id") REFERENCES "ccus" ("id") ON DELETE CASCADE ON UPDATE CASCADE );
+-- schedules
+CREATE TABLE schedules ( id integer NOT NULL PRIMARY KEY AUTOINCREMENT, outlet_id integer NOT NULL REFERENCES outlets (id) ON DELETE CASCADE, socket varchar NOT NULL, turn_on boolean NOT NULL, minute_of_day integer NOT NULL, weekdays integer NOT NULL, timezone varchar NOT NULL, next_run_at BIGINT NOT NULL, created_at BIGINT NOT NULL );
 -- seaql_migrations
 CREATE TABLE "seaql_migrations" ( "version" varchar NOT NULL PRIMARY KEY, "applied_at" integer NOT NULL );
 -- sensor_readings

@@ -105,6 +105,28 @@ async fn a_toggle_is_confirmed_by_the_simulated_pic_and_fails_visibly_when_none_
             "return /^Energy: [0-9.]+ kWh \\(A [0-9.]+ kWh · B [0-9.]+ kWh\\) at 230 V$/.test(document.querySelector('#energy-note').textContent)",
         )
         .await?;
+        // A schedule: socket B off at 07:15 on Mondays, in the browser's time zone.
+        b.js("document.querySelector('#add-schedule [name=time]').value = '07:15'; return true")
+            .await?;
+        b.choose("#add-schedule [name=socket]", "b").await?;
+        b.choose("#add-schedule [name=action]", "off").await?;
+        b.click("#add-schedule input[name=day][value=mon]").await?;
+        b.click("#add-schedule button[type=submit]").await?;
+        b.wait_js(
+            "the schedule listed",
+            "return [...document.querySelectorAll('#schedules tr[data-schedule]')].some(r => r.textContent.includes('07:15') && r.textContent.includes('mon') && !r.textContent.includes('tue'))",
+        )
+        .await?;
+        let stored = site
+            .app
+            .backend()
+            .outlet_schedules(backend::Actor::User(site.user.id), desk)
+            .await?;
+        ensure!(
+            stored.len() == 1 && stored[0].minute_of_day == 7 * 60 + 15 && stored[0].weekdays == 1 && !stored[0].turn_on,
+            "stored as asked: {stored:?}"
+        );
+        b.screenshot("outlet-page").await?;
         b.wait_js(
             "the relay change in the outlet's events",
             "return [...document.querySelectorAll('#outlet-events tr')].some(r => r.dataset.kind === 'relay_changed')",

@@ -50,6 +50,15 @@ async fn the_demo_account_sees_a_live_simulated_ccu_with_confirmed_relays() {
             .iter()
             .any(|o| o.name == "Network" && o.cutoff_protected)
     );
+    let heater = outlets.iter().find(|o| o.name == "Heater").unwrap().id;
+    let night = b
+        .outlet_schedules(Actor::User(user.id), heater)
+        .await
+        .unwrap();
+    assert_eq!(
+        (night.len(), night[0].minute_of_day, night[0].turn_on),
+        (1, 23 * 60, false)
+    );
     // Its readings are energy on the outlet pages.
     let (owner, desk) = (Actor::User(user.id), ids[0]);
     wait_until("energy of the demo desk", || {
@@ -98,6 +107,11 @@ async fn the_demo_account_sees_a_live_simulated_ccu_with_confirmed_relays() {
         .unwrap();
     let outlets = outlets_of(&app, &user, demo::DEMO_CCU).await;
     assert_eq!(outlets.len(), 4);
+    let night = b
+        .outlet_schedules(Actor::User(user.id), heater)
+        .await
+        .unwrap();
+    assert_eq!(night.len(), 1, "a restart adds no second schedule");
     wait_until("the demo CCU is back online with its new secret", || {
         let b = b.clone();
         async move { b.state().ccu(demo::DEMO_CCU).is_some_and(|c| c.online) }

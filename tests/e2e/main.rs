@@ -36,6 +36,7 @@ mod ops;
 mod presence;
 mod readings_dropped;
 mod rejection_notices;
+mod schedules;
 mod security;
 mod shutdown;
 mod sim_legacy;

@@ -1,6 +1,6 @@
 // The outlet page: the live card, a history chart of both sockets over 1 h, 24 h, 7 d or
-// 30 d (downsampled by the API, CSV download) with the range's energy and cost, the outlet's
-// commands (live) and events; rename, relocate and remove.
+// 30 d (downsampled by the API, CSV download) with the range's energy and cost, schedules,
+// the outlet's commands (live) and events; rename, relocate and remove.
 
 import { api, query } from "./api.js";
 import { lineChart, toAmps } from "./chart.js";
@@ -15,6 +15,9 @@ const RANGES = [
   { key: "7d", label: "7 d", ms: 7 * 86400e3, buckets: 336 },
   { key: "30d", label: "30 d", ms: 30 * 86400e3, buckets: 360 },
 ];
+
+const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+const ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 
 const TEMPLATE = (o) => `
 <nav class="crumbs" aria-label="Breadcrumb"><a href="#/">← Dashboard</a></nav>
@@ -41,6 +44,18 @@ const TEMPLATE = (o) => `
   <div id="history-chart"></div>
   <p id="history-note" class="muted small" aria-live="polite"></p>
   <p id="energy-note" class="small" aria-live="polite"></p>
+</section>
+<section class="card section" aria-labelledby="sched-title">
+  <h2 id="sched-title">Schedules</h2>
+  <form id="add-schedule" class="inline-form">
+    <label>Socket <select name="socket"><option value="a">A</option><option value="b">B</option></select></label>
+    <label>Switch <select name="action"><option value="on">on</option><option value="off">off</option></select></label>
+    <label>At <input name="time" type="time" required></label>
+    <fieldset class="days"><legend>Days (none: every day)</legend>${DAYS.map((d) => `<label class="check"><input type="checkbox" name="day" value="${d}"> ${d}</label>`).join("")}</fieldset>
+    <label>Time zone <input name="timezone" maxlength="64" value="${esc(ZONE)}"></label>
+    <button type="submit">Add schedule</button>
+  </form>
+  <div class="table-wrap"><table class="table" id="schedules"><thead><tr><th>Socket</th><th>Switch</th><th>At</th><th>Days</th><th>Next</th><th><span class="visually-hidden">Actions</span></th></tr></thead><tbody></tbody></table></div>
 </section>
 <div class="two-col">
   <section class="card section" aria-labelledby="cmds-title">
@@ -140,6 +155,46 @@ export function mount(root, { params }) {
     );
   }
 
+  async function loadSchedules() {
+    const list = await api("GET", `/outlets/${id}/schedules`);
+    $("#schedules tbody", root).innerHTML =
+      list
+        .map(
+          (x) => `<tr data-schedule="${x.id}"><td>${esc(x.socket.toUpperCase())}</td><td>${esc(x.action)}</td><td>${esc(x.time)} <span class="muted small">${esc(x.timezone)}</span></td>
+          <td>${esc(x.weekdays.length === 7 ? "every day" : x.weekdays.join(", "))}</td><td>${esc(dateTime(x.next_run_at))}</td>
+          <td><button type="button" class="ghost small danger-text" data-remove-schedule="${x.id}">Remove</button></td></tr>`,
+        )
+        .join("") || '<tr><td colspan="6" class="muted">No schedules.</td></tr>';
+  }
+
+  $("#add-schedule", root).addEventListener("submit", (e) => {
+    e.preventDefault();
+    const f = e.target;
+    const weekdays = [...f.querySelectorAll('input[name="day"]:checked')].map((c) => c.value);
+    busy(f, () =>
+      attempt(async () => {
+        await api("POST", `/outlets/${id}/schedules`, {
+          socket: f.elements.socket.value,
+          action: f.elements.action.value,
+          time: f.elements.time.value,
+          weekdays,
+          timezone: f.elements.timezone.value.trim() || "UTC",
+        });
+        await loadSchedules();
+        toast("Schedule added", "ok");
+      }),
+    );
+  });
+  $("#schedules", root).addEventListener("click", (e) => {
+    const b = e.target.closest("[data-remove-schedule]");
+    if (!b) return;
+    attempt(async () => {
+      await api("DELETE", `/schedules/${b.dataset.removeSchedule}`);
+      await loadSchedules();
+      toast("Schedule removed", "ok");
+    });
+  });
+
   async function loadCommands() {
     const cmds = await api("GET", `/commands${query({ outlet_id: id, limit: 20 })}`);
     $("#commands tbody", root).innerHTML = cmds.map(commandRow).join("") || '<tr><td colspan="4" class="muted">No commands yet.</td></tr>';
@@ -230,6 +285,7 @@ export function mount(root, { params }) {
 
   loadHistory();
   attempt(loadCommands);
+  attempt(loadSchedules);
   attempt(loadEvents);
   // While this page is shown, an old-firmware CCU reads this outlet every cycle.
   const looking = () => {

@@ -19,6 +19,7 @@ mod notification_targets;
 mod notify;
 mod orphans;
 mod outlets;
+mod schedules;
 mod spool_position;
 mod stats;
 pub mod test_database;
@@ -35,6 +36,7 @@ pub use events::{EventFilter, NewEvent};
 pub use history::HistoryCursor;
 pub use notification_targets::TargetRecord;
 pub use notify::{Listener, MAX_PAYLOAD};
+pub use schedules::ScheduleRecord;
 pub use stats::{BreakerBucket, EventCount, ReadingBucket};
 
 use crate::Error;
@@ -182,3 +184,5 @@ mod energy_tests;
 mod finish_tests;
 #[cfg(test)]
 mod migration_tests;
+#[cfg(test)]
+mod schedule_tests;

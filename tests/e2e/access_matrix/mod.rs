@@ -58,6 +58,8 @@ struct World {
     alert: i32,
     /// A notification target of the owner's.
     target: i32,
+    /// A schedule of the owner's (the one `DELETE /schedules/{id}` deletes).
+    spare_schedule: i32,
     /// Objects the destructive routes delete (the owner's too, so that the other user's
     /// refusal means something).
     spare_ccu: String,
@@ -167,7 +169,21 @@ async fn world() -> World {
         .unwrap()
         .id;
 
+    let schedule = backend::schedules::NewSchedule {
+        socket: "a".into(),
+        turn_on: true,
+        time: "06:45".into(),
+        weekdays: 0,
+        timezone: "Pacific/Chatham".into(),
+    };
+    let spare_schedule = b
+        .add_schedule(owner_actor, outlet.id, schedule)
+        .await
+        .unwrap()
+        .id;
+
     let secrets = vec![
+        ("Pacific/Chatham".into(), "owner's schedule's time zone"),
         (target_url.into(), "owner's notification target"),
         (spare_target_url.into(), "owner's spare notification target"),
         (owner.username.clone(), "owner's username"),
@@ -193,6 +209,7 @@ async fn world() -> World {
         command,
         alert,
         target,
+        spare_schedule,
         spare_ccu,
         spare_outlet: spare_outlet.id,
         spare_token: spare_token.id,
@@ -217,6 +234,7 @@ impl World {
             ("tokens", "id", _) => self.spare_token.to_string(),
             ("notifications", "id", false) => self.target.to_string(),
             ("notifications", "id", true) => self.spare_target.to_string(),
+            ("schedules", "id", true) => self.spare_schedule.to_string(),
             _ => {
                 return Err(format!(
                     "{method} {path}: no value for path parameter `{name}`: add it to \
@@ -253,6 +271,10 @@ impl World {
                 false,
             ),
             "POST /tokens" => (json!({"name": format!("matrix {tag}")}), false),
+            "POST /outlets/{id}/schedules" => (
+                json!({"socket": "b", "action": "off", "time": "22:00", "timezone": "Asia/Tokyo"}),
+                false,
+            ),
             "POST /notifications/targets" => (
                 json!({"kind": "webhook", "url": format!("https://hooks.invalid/matrix-{tag}")}),
                 false,

@@ -14,6 +14,7 @@ mod notifications;
 mod outlets;
 pub mod paging;
 pub mod range;
+mod schedules;
 mod server;
 mod tokens;
 
@@ -29,6 +30,7 @@ pub type Apis = (
     history::HistoryApi,
     energy::EnergyApi,
     notifications::NotificationsApi,
+    schedules::SchedulesApi,
     alerts::AlertsApi,
     events::EventsApi,
     server::ServerApi,
@@ -51,6 +53,7 @@ pub fn service_for(account_settings: &settings::AccountsSettings) -> OpenApiServ
             history::HistoryApi,
             energy::EnergyApi,
             notifications::NotificationsApi,
+            schedules::SchedulesApi,
             alerts::AlertsApi,
             events::EventsApi,
             server::ServerApi,

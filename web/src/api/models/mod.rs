@@ -9,6 +9,7 @@ mod events;
 mod history;
 mod notifications;
 mod outlets;
+mod schedules;
 mod server;
 mod tokens;
 
@@ -21,6 +22,7 @@ pub use events::*;
 pub use history::*;
 pub use notifications::*;
 pub use outlets::*;
+pub use schedules::*;
 pub use server::*;
 pub use tokens::*;
 
