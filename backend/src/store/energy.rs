@@ -195,11 +195,8 @@ impl Store {
     }
 
     async fn delete_breaker_readings_before(&self, end: i64) -> Result<u64, Error> {
-        let backend = self.backend();
         let sql = "DELETE FROM breaker_readings WHERE ccu_id IN (SELECT id FROM ccus) AND ts < ?";
-        let stmt =
-            Statement::from_sql_and_values(backend, placeholders(backend, sql), [Value::from(end)]);
-        Ok(self.db().execute_raw(stmt).await?.rows_affected())
+        self.execute_raw_sql(sql, [Value::from(end)]).await
     }
 
     /// Rolls up and deletes every reading before `end` of `outlets` (ids in order), in one

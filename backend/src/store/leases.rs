@@ -4,9 +4,8 @@
 //! `session:<instance_id>` lease (`force_lease`); an expired one is adopted (`docs/scale-out.md`).
 
 use super::Store;
-use super::stats::placeholders;
 use crate::Error;
-use sea_orm::{ConnectionTrait, Statement, Value};
+use sea_orm::Value;
 
 impl Store {
     /// Takes lease `name` for `holder` until `now + ttl_ms`, when it is free, expired
@@ -114,16 +113,5 @@ impl Store {
             Value::from(holder),
         ];
         Ok(self.execute_raw_sql(sql, values).await? == 1)
-    }
-
-    /// Runs one statement with `?` placeholders; the number of rows it changed.
-    async fn execute_raw_sql<const N: usize>(
-        &self,
-        sql: &str,
-        values: [Value; N],
-    ) -> Result<u64, Error> {
-        let backend = self.backend();
-        let stmt = Statement::from_sql_and_values(backend, placeholders(backend, sql), values);
-        Ok(self.db().execute_raw(stmt).await?.rows_affected())
     }
 }

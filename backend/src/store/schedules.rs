@@ -2,9 +2,8 @@
 //! run) by one conditional UPDATE, so that of several instances one runs each.
 
 use super::Store;
-use super::stats::placeholders;
 use crate::Error;
-use sea_orm::{ConnectionTrait, QueryResult, Statement, Value};
+use sea_orm::{QueryResult, Value};
 
 /// A stored schedule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,24 +99,14 @@ impl Store {
     /// Moves schedule `id` from run `due` to `next`; false when another instance (or an
     /// earlier round) did first, or it is gone.
     pub async fn claim_schedule(&self, id: i32, due: i64, next: i64) -> Result<bool, Error> {
-        self.execute_schedule_sql(
-            "UPDATE schedules SET next_run_at = ? WHERE id = ? AND next_run_at = ?",
-            vec![Value::from(next), Value::from(id), Value::from(due)],
-        )
-        .await
-        .map(|n| n == 1)
+        let sql = "UPDATE schedules SET next_run_at = ? WHERE id = ? AND next_run_at = ?";
+        let values = [Value::from(next), Value::from(id), Value::from(due)];
+        Ok(self.execute_raw_sql(sql, values).await? == 1)
     }
 
     /// Deletes schedule `id`; false when there is none.
     pub async fn delete_schedule(&self, id: i32) -> Result<bool, Error> {
-        self.execute_schedule_sql("DELETE FROM schedules WHERE id = ?", vec![Value::from(id)])
-            .await
-            .map(|n| n == 1)
-    }
-
-    async fn execute_schedule_sql(&self, sql: &str, values: Vec<Value>) -> Result<u64, Error> {
-        let backend = self.backend();
-        let stmt = Statement::from_sql_and_values(backend, placeholders(backend, sql), values);
-        Ok(self.db().execute_raw(stmt).await?.rows_affected())
+        let sql = "DELETE FROM schedules WHERE id = ?";
+        Ok(self.execute_raw_sql(sql, [Value::from(id)]).await? == 1)
     }
 }

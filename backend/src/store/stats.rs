@@ -62,6 +62,17 @@ impl Store {
         let stmt = Statement::from_sql_and_values(backend, placeholders(backend, sql), values);
         Ok(self.db().query_all_raw(stmt).await?)
     }
+
+    /// Runs one statement with `?` placeholders; the number of rows it changed.
+    pub(super) async fn execute_raw_sql<const N: usize>(
+        &self,
+        sql: &str,
+        values: [Value; N],
+    ) -> Result<u64, Error> {
+        let backend = self.backend();
+        let stmt = Statement::from_sql_and_values(backend, placeholders(backend, sql), values);
+        Ok(self.db().execute_raw(stmt).await?.rows_affected())
+    }
 }
 
 pub(super) fn placeholders(backend: DbBackend, sql: &str) -> String {
