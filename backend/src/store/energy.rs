@@ -105,9 +105,11 @@ impl Store {
             Value::from(to.saturating_add(gap)),
             Value::from(to),
         ];
-        let mut hours = Vec::new();
+        // By hour: a rolled-up hour adds to what its remaining readings give.
+        let mut hours = std::collections::BTreeMap::new();
         for r in self.raw_rows(&sql, v).await? {
-            hours.push(HourCharge::from_row(&r)?);
+            let h = HourCharge::from_row(&r)?;
+            hours.insert(h.hour, h);
         }
         let rolled = "SELECT hour, charge_a AS qa, charge_b AS qb, covered_ms AS covered, \
             readings AS n FROM energy_hourly WHERE outlet_id = ? AND hour >= ? AND hour < ? \
@@ -120,13 +122,12 @@ impl Store {
         ];
         for r in self.raw_rows(rolled, v).await? {
             let h = HourCharge::from_row(&r)?;
-            match hours.iter_mut().find(|x| x.hour == h.hour) {
-                Some(x) => x.add(&h),
-                None => hours.push(h),
-            }
+            hours
+                .entry(h.hour)
+                .and_modify(|x: &mut HourCharge| x.add(&h))
+                .or_insert(h);
         }
-        hours.sort_by_key(|h| h.hour);
-        Ok(hours)
+        Ok(hours.into_values().collect())
     }
 
     /// The oldest stored outlet reading's time, if any (one index probe per outlet).
