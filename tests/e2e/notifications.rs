@@ -109,6 +109,8 @@ async fn targets_inside_the_servers_network_are_refused_by_default() {
         "http://[::1]:80/".to_string(),
         "http://10.0.0.1/".to_string(),
         "file:///etc/passwd".to_string(),
+        format!("https://example.org/{}", "x".repeat(5000)),
+        "https://exa mple.org/\u{0}".to_string(),
     ] {
         let (s, e) = alice
             .post(

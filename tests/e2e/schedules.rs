@@ -24,6 +24,9 @@ async fn a_due_schedule_switches_the_socket_once_and_moves_on() {
         json!({"socket": "a", "action": "on", "time": "24:00"}),
         json!({"socket": "a", "action": "on", "time": "07:00", "weekdays": ["someday"]}),
         json!({"socket": "a", "action": "on", "time": "07:00", "timezone": "Mars/Olympus"}),
+        json!({"socket": "a", "action": "on", "time": "07:00", "timezone": "Europe/Bérlin\u{0}"}),
+        json!({"socket": "a", "action": "on", "time": "０７:００"}),
+        json!({"socket": "a", "action": "on", "time": "07:00", "weekdays": ["x".repeat(10_000)]}),
     ] {
         let (s, e) = alice.post(&path, bad.clone()).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}: {e}");
